@@ -1,0 +1,718 @@
+/*
+ * beacon-report: send anonymous Asterisk usage statistics to the Asterisk
+ * Beacon server and self-hosted collectors.  This file is the command
+ * line and the run's order of steps (CONTRACT §1), and the only place
+ * that exits:
+ *   parse → config → lock → due? → collect → send → store → exit status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "collect/collect.h"
+#include "common/exit_code.h"
+#include "common/log.h"
+#include "common/text.h"
+#include "conf/config.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#ifndef DEFAULT_CONFIG
+#define DEFAULT_CONFIG "/etc/asterisk/beacon.ini"
+#endif
+#ifndef TEST_CLOCK
+#define TEST_CLOCK 0
+#endif
+
+#define MAX_SPLAY 3600
+#define FORCE_FLOOR (60 * 60)	/* the built-in server's floor under -f */
+
+static const char usage_text[] =
+    "usage: beacon-report [-c FILE] [-s NAME]... [-f] [-n] [-q | -v] [--json] [--splay SECONDS]\n"
+    "       beacon-report --show [--json] [-c FILE] [-s NAME]...\n"
+    "       beacon-report --show-config [--json] [-c FILE]\n"
+    "       beacon-report --reset [-c FILE] [-s NAME]...\n"
+    "       beacon-report --help | --version\n";
+
+static const char options_text[] =
+    "\n"
+    "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+    "  -s, --server NAME   only this server; repeatable (\"beacon\": the built-in one)\n"
+    "  -f, --force         report now, ignoring interval and start_time\n"
+    "  -n, --dry-run       print what would be sent to whom; send and change nothing\n"
+    "  -q, --quiet         print nothing on success (for cron)\n"
+    "  -v, --verbose       progress on stderr\n"
+    "      --json          machine-readable output on stdout\n"
+    "      --splay SECONDS wait a random 0..SECONDS before collecting (not with -f, -n)\n"
+    "      --show          print the report and each server's stored state\n"
+    "      --show-config   print the effective configuration\n"
+    "      --reset         forget stored server ids, tokens and stamps\n"
+    "  -h, --help          this text;  -V, --version  the version\n"
+    "\nSee beacon-report(8) for the exit status and the configuration.\n";
+
+enum mode { MODE_RUN, MODE_SHOW, MODE_SHOW_CONFIG, MODE_RESET, MODE_HELP, MODE_VERSION };
+
+struct options {
+	enum mode mode;
+	const char *config;
+	bool config_given;
+	const char **only;	/* -s NAMEs; argv's strings */
+	size_t nonly;
+	bool force, dry_run, quiet, verbose, json;
+	unsigned splay;
+};
+
+/* One selected server during a run. */
+struct target {
+	const struct server_conf *conf;	/* borrowed from the config */
+	char *family;			/* owned: AstDB family */
+	bool has_last;
+	time_t last;
+	bool due;
+	time_t next;
+	struct send_job job;		/* the exchange; job.error owned */
+};
+
+struct run {
+	struct options opt;
+	struct config cfg;
+	time_t now;
+	int dirfd;
+	int lockfd;
+	struct target *targets;		/* owned */
+	size_t ntargets;
+	struct report report;
+	bool have_report;
+	bool state_failed;
+};
+
+/* A usage error: the message, then the synopsis, on stderr. */
+static void PRINTF_LIKE(1, 2)
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("beacon-report: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	fputs(usage_text, stderr);
+}
+
+/* Parse argv into opt.  EXIT_OK or EXIT_USAGE (message printed). */
+static enum exit_code
+parse_options(int argc, char **argv, struct options *opt)
+{
+	enum { OPT_JSON = 256, OPT_SHOW, OPT_SHOW_CONFIG, OPT_RESET, OPT_SPLAY };
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"server", required_argument, NULL, 's'},
+		{"force", no_argument, NULL, 'f'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"show", no_argument, NULL, OPT_SHOW},
+		{"show-config", no_argument, NULL, OPT_SHOW_CONFIG},
+		{"reset", no_argument, NULL, OPT_RESET},
+		{"splay", required_argument, NULL, OPT_SPLAY},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c, modes = 0;
+	char *end;
+	long n;
+
+	memset(opt, 0, sizeof *opt);
+	opt->config = DEFAULT_CONFIG;
+	opt->only = calloc((size_t)argc + 1, sizeof *opt->only);
+	if (opt->only == NULL)
+		return EXIT_USAGE;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:s:fnqvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			opt->config = optarg;
+			opt->config_given = true;
+			break;
+		case 's':
+			opt->only[opt->nonly++] = optarg;
+			break;
+		case 'f': opt->force = true; break;
+		case 'n': opt->dry_run = true; break;
+		case 'q': opt->quiet = true; break;
+		case 'v': opt->verbose = true; break;
+		case OPT_JSON: opt->json = true; break;
+		case OPT_SHOW: opt->mode = MODE_SHOW, modes++; break;
+		case OPT_SHOW_CONFIG: opt->mode = MODE_SHOW_CONFIG, modes++; break;
+		case OPT_RESET: opt->mode = MODE_RESET, modes++; break;
+		case 'h': opt->mode = MODE_HELP, modes++; break;
+		case 'V': opt->mode = MODE_VERSION, modes++; break;
+		case OPT_SPLAY:
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 0 || n > MAX_SPLAY) {
+				usage_error("--splay: \"%s\" is not a number of seconds from 0 to 3600", optarg);
+				return EXIT_USAGE;
+			}
+			opt->splay = (unsigned)n;
+			break;
+		case ':':
+			usage_error("option %s needs an argument", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			usage_error("unknown option %s", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (modes > 1) {
+		usage_error("%s", "--show, --show-config, --reset, --help and --version exclude each other");
+		return EXIT_USAGE;
+	}
+	if (opt->quiet && opt->verbose) {
+		usage_error("%s", "-q and -v exclude each other");
+		return EXIT_USAGE;
+	}
+	if (opt->mode != MODE_RUN && (opt->force || opt->dry_run || opt->splay)) {
+		usage_error("%s", "-f, -n and --splay go with a report run only");
+		return EXIT_USAGE;
+	}
+	if (opt->mode == MODE_SHOW_CONFIG && opt->nonly > 0) {
+		usage_error("%s", "-s does not go with --show-config");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static time_t
+clock_now(void)
+{
+#if TEST_CLOCK
+	/* Test builds only: the schedule tests set the clock. */
+	const char *s = getenv("BEACON_REPORT_NOW");
+	time_t t;
+
+	if (s != NULL && time_parse_utc(s, &t) == 0)
+		return t;
+#endif
+	return time(NULL);
+}
+
+/* Pick the servers of -s (all when none); EXIT_USAGE on an unknown name. */
+static enum exit_code
+select_targets(struct run *run)
+{
+	struct config *cfg = &run->cfg;
+	size_t n = run->opt.nonly ? run->opt.nonly : cfg->nservers;
+
+	run->targets = calloc(n ? n : 1, sizeof *run->targets);
+	if (run->targets == NULL)
+		return EXIT_STATE;
+	for (size_t i = 0; i < n; i++) {
+		const struct server_conf *s = run->opt.nonly ?
+		    config_find_server(cfg, run->opt.only[i]) : &cfg->servers[i];
+		if (s == NULL) {
+			char *names = config_server_names(cfg);
+			fprintf(stderr, "beacon-report: unknown server \"%s\" (known: %s)\n",
+			    run->opt.only[i], names && *names ? names : "none");
+			free(names);
+			return EXIT_USAGE;
+		}
+		for (size_t j = 0; j < run->ntargets; j++)
+			if (run->targets[j].conf == s)
+				s = NULL;	/* -s NAME given twice */
+		if (s == NULL)
+			continue;
+		run->targets[run->ntargets].conf = s;
+		run->targets[run->ntargets].family = astdb_family(s->name, s->builtin);
+		run->targets[run->ntargets].job.server = s;
+		if (run->targets[run->ntargets].family == NULL)
+			return EXIT_STATE;
+		run->ntargets++;
+	}
+	return EXIT_OK;
+}
+
+/* Read each target's stamp and decide whether it is due (CONTRACT §5;
+ * -f: always, but the built-in server keeps its 60-minute floor). */
+static enum exit_code
+decide_due(struct run *run)
+{
+	for (size_t i = 0; i < run->ntargets; i++) {
+		struct target *t = &run->targets[i];
+		const struct server_conf *s = t->conf;
+		int rc = stamp_read(run->dirfd, s->name, run->now, &t->last);
+
+		if (rc < 0)
+			return EXIT_STATE;
+		t->has_last = rc == 1;
+		if (run->opt.force)
+			t->due = !t->has_last || !s->builtin ||
+			    run->now - t->last >= FORCE_FLOOR;
+		else
+			t->due = schedule_due(run->now, t->has_last, t->last,
+			    s->interval, s->start_time);
+		t->next = t->due ? run->now : schedule_next(run->now, t->has_last,
+		    t->last, s->interval, s->start_time);
+		if (run->opt.force && !t->due)
+			t->next = t->last + FORCE_FLOOR;
+		t->job.result = t->due ? RESULT_NONE : RESULT_NOT_DUE;
+	}
+	return EXIT_OK;
+}
+
+static bool
+any_due(const struct run *run)
+{
+	for (size_t i = 0; i < run->ntargets; i++)
+		if (run->targets[i].due)
+			return true;
+	return false;
+}
+
+/* --splay: spread a hundred thousand PBXs over the window. */
+static void
+splay_wait(unsigned splay)
+{
+	unsigned r = 0;
+	struct timespec ts;
+
+	if (splay == 0 || getrandom(&r, sizeof r, 0) != sizeof r)
+		return;
+	ts.tv_sec = (time_t)(r % (splay + 1));
+	ts.tv_nsec = 0;
+	log_verbose("splay: waiting %ld s", (long)ts.tv_sec);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Collect the report and every server's stored ids in one batch of
+ * Asterisk commands.  EXIT_OK or EXIT_ASTERISK (printed). */
+static enum exit_code
+collect(struct run *run)
+{
+	const char *extra[1] = {ASTDB_SHOW_ALL};
+	struct ast_reply db;
+
+	memset(&db, 0, sizeof db);
+	if (collect_report(run->cfg.asterisk, extra, 1, &db, &run->report) < 0) {
+		ast_reply_free(&db);
+		report_free(&run->report);
+		return EXIT_ASTERISK;
+	}
+	run->have_report = true;
+	for (size_t i = 0; i < run->ntargets; i++)
+		astdb_parse_ids(db.out, run->targets[i].family, &run->targets[i].job.ids);
+	ast_reply_free(&db);
+	return EXIT_OK;
+}
+
+struct body_ctx {
+	const struct report *report;
+	const char *private_name;
+};
+
+static char *
+build_body(void *ctx, const char *server_id)
+{
+	const struct body_ctx *b = ctx;
+
+	return report_body(b->report, server_id, b->private_name);
+}
+
+/* Send to every due server at once. */
+static enum exit_code
+send_reports(struct run *run)
+{
+	struct body_ctx ctx = {&run->report, run->cfg.private_name};
+	struct http_options hopt = {run->cfg.timeout, build_body, &ctx};
+	struct send_job *jobs;
+	size_t n = 0;
+	int rc;
+
+	jobs = calloc(run->ntargets, sizeof *jobs);
+	if (jobs == NULL || http_global_init() < 0) {
+		free(jobs);
+		log_error("cannot initialise libcurl");
+		return EXIT_UNREACHED;
+	}
+	for (size_t i = 0; i < run->ntargets; i++)
+		if (run->targets[i].due)
+			jobs[n++] = run->targets[i].job;	/* moved; copied back below */
+	rc = http_send_all(jobs, n, &hopt);
+	n = 0;
+	for (size_t i = 0; i < run->ntargets; i++)
+		if (run->targets[i].due)
+			run->targets[i].job = jobs[n++];
+	free(jobs);
+	http_global_cleanup();
+	if (rc < 0)
+		log_error("cannot set up HTTP transfers");
+	return EXIT_OK;
+}
+
+/* Keep what the run learnt: new ids in the AstDB, a stamp for every
+ * server that accepted the report.  A failure marks the run STATE. */
+static void
+store_results(struct run *run)
+{
+	for (size_t i = 0; i < run->ntargets; i++) {
+		struct target *t = &run->targets[i];
+
+		if (!t->due)
+			continue;
+		if (t->job.ids_changed &&
+		    astdb_store_ids(run->cfg.asterisk, t->family, &t->job.ids) < 0)
+			run->state_failed = true;
+		if (t->job.result != RESULT_SENT)
+			continue;
+		log_syslog_info("report sent to server %s (%s)", t->conf->name,
+		    t->conf->url);
+		if (stamp_write(run->dirfd, t->conf->name, run->now) < 0)
+			run->state_failed = true;
+		t->has_last = true;
+		t->last = run->now;
+		t->next = schedule_next(run->now + 1, true, run->now,
+		    t->conf->interval, t->conf->start_time);
+	}
+}
+
+static void
+json_set_time(json_t *obj, const char *key, bool have, time_t t)
+{
+	char buf[RFC3339_LEN + 1];
+
+	if (!have) {
+		json_object_set_new(obj, key, json_null());
+		return;
+	}
+	time_format_utc(t, buf);
+	json_object_set_new(obj, key, json_string(buf));
+}
+
+/* The dry run's request for a target: POST when there is no id yet. */
+static void
+dry_run_request(const struct run *run, const struct target *t,
+    const char **method, char **path, char **body)
+{
+	if (t->job.ids.server_id[0] == '\0') {
+		*method = "POST";
+		*path = strdup("/servers");
+		*body = strdup("");
+	} else {
+		*method = "PUT";
+		*path = proto_put_path(&t->job.ids);
+		*body = report_body(&run->report, t->job.ids.server_id,
+		    run->cfg.private_name);
+	}
+}
+
+static void
+print_results_json(const struct run *run, enum exit_code code)
+{
+	json_t *servers = json_array();
+	json_t *root;
+	char *text;
+
+	for (size_t i = 0; i < run->ntargets; i++) {
+		const struct target *t = &run->targets[i];
+		json_t *o = json_object();
+		enum server_result r = t->job.result;
+
+		json_object_set_new(o, "name", json_string(t->conf->name));
+		json_object_set_new(o, "url", json_string(t->conf->url));
+		json_object_set_new(o, "result", r == RESULT_NONE ? json_null() :
+		    json_string(server_result_name(r)));
+		json_object_set_new(o, "http_status", t->job.http_status ?
+		    json_integer(t->job.http_status) : json_null());
+		json_object_set_new(o, "server_id", t->job.ids.server_id[0] ?
+		    json_string(t->job.ids.server_id) : json_null());
+		json_set_time(o, "next_due", r == RESULT_SENT || r == RESULT_NOT_DUE ||
+		    r == RESULT_WOULD_SEND, t->next);
+		json_object_set_new(o, "error", t->job.error ?
+		    json_string(t->job.error) : json_null());
+		if (r == RESULT_WOULD_SEND) {
+			const char *method;
+			char *path, *body;
+			dry_run_request(run, t, &method, &path, &body);
+			json_object_set_new(o, "method", json_string(method));
+			json_object_set_new(o, "path", path ? json_string(path) : json_null());
+			json_object_set_new(o, "body", body ? json_string(body) : json_null());
+			free(path);
+			free(body);
+		}
+		json_array_append_new(servers, o);
+	}
+	root = json_pack("{s:i, s:s, s:o}", "exit_code", (int)code, "status",
+	    exit_code_name(code), "servers", servers);
+	text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_decref(root);
+}
+
+/* One line per server on stdout; -q: nothing (errors went to stderr). */
+static void
+print_results_text(const struct run *run)
+{
+	char when[RFC3339_LEN + 1];
+
+	for (size_t i = 0; i < run->ntargets && !run->opt.quiet; i++) {
+		const struct target *t = &run->targets[i];
+		const char *name = t->conf->name;
+
+		switch (t->job.result) {
+		case RESULT_NOT_DUE:
+			time_format_utc(t->next, when);
+			printf("%s: not due until %s\n", name, when);
+			break;
+		case RESULT_WOULD_SEND: {
+			const char *method;
+			char *path, *body;
+			dry_run_request(run, t, &method, &path, &body);
+			printf("%s: would send %s %s%s\n%s\n", name, method,
+			    t->conf->url, path ? path : "", body ? body : "");
+			free(path);
+			free(body);
+			break;
+		}
+		case RESULT_SENT:
+			printf("%s: sent\n", name);
+			break;
+		case RESULT_NONE:	/* the run stopped before this server */
+			break;
+		default:
+			printf("%s: %s%s%s\n", name, server_result_name(t->job.result),
+			    t->job.error ? ": " : "", t->job.error ? t->job.error : "");
+			break;
+		}
+	}
+	fflush(stdout);
+}
+
+static enum exit_code
+run_status(const struct run *run)
+{
+	enum server_result *results;
+	enum exit_code code;
+
+	if (run->state_failed)
+		return EXIT_STATE;
+	results = calloc(run->ntargets ? run->ntargets : 1, sizeof *results);
+	if (results == NULL)
+		return EXIT_STATE;
+	for (size_t i = 0; i < run->ntargets; i++)
+		results[i] = run->targets[i].job.result;
+	code = exit_code_combine(results, (int)run->ntargets);
+	free(results);
+	return code;
+}
+
+/* Open (and create) state_dir and take the lock. */
+static enum exit_code
+lock_state(struct run *run)
+{
+	run->dirfd = state_dir_open(run->cfg.state_dir, true);
+	if (run->dirfd < 0)
+		return EXIT_STATE;
+	run->lockfd = state_lock(run->dirfd);
+	if (run->lockfd == -2) {
+		log_error("another beacon-report holds the lock in %s", run->cfg.state_dir);
+		return EXIT_LOCKED;
+	}
+	return run->lockfd < 0 ? EXIT_STATE : EXIT_OK;
+}
+
+/* The report run: CONTRACT §1 steps 2-7. */
+static enum exit_code
+do_run(struct run *run)
+{
+	enum exit_code rc;
+
+	if (!run->cfg.enabled) {
+		if (!run->opt.quiet)
+			log_warn("reporting is disabled (enabled = no in %s)", run->cfg.path);
+		return EXIT_DISABLED;
+	}
+	if (run->ntargets == 0) {
+		if (!run->opt.quiet)
+			log_warn("no server to report to");
+		return EXIT_DISABLED;
+	}
+	if ((rc = lock_state(run)) != EXIT_OK)
+		return rc;
+	if ((rc = decide_due(run)) != EXIT_OK)
+		return rc;
+	if (!any_due(run))
+		return EXIT_NOT_DUE;	/* no asterisk, no socket, no libcurl */
+	if (!run->opt.dry_run && !run->opt.force)
+		splay_wait(run->opt.splay);
+	if ((rc = collect(run)) != EXIT_OK)
+		return rc;
+	if (run->opt.dry_run) {
+		for (size_t i = 0; i < run->ntargets; i++)
+			if (run->targets[i].due)
+				run->targets[i].job.result = RESULT_WOULD_SEND;
+		return EXIT_OK;
+	}
+	send_reports(run);
+	store_results(run);
+	return run_status(run);
+}
+
+/* --show: the report and each server's stored state; changes nothing. */
+static enum exit_code
+do_show(struct run *run)
+{
+	struct show_server *shown;
+	enum exit_code rc;
+
+	run->dirfd = state_dir_open(run->cfg.state_dir, false);
+	if (run->dirfd == -1)
+		return EXIT_STATE;
+	if ((rc = decide_due(run)) != EXIT_OK)
+		return rc;
+	if ((rc = collect(run)) != EXIT_OK)
+		return rc;
+	if (!run->cfg.enabled)
+		log_warn("reporting is disabled (enabled = no in %s): nothing is sent",
+		    run->cfg.path);
+	shown = calloc(run->ntargets ? run->ntargets : 1, sizeof *shown);
+	if (shown == NULL)
+		return EXIT_STATE;
+	for (size_t i = 0; i < run->ntargets; i++) {
+		const struct target *t = &run->targets[i];
+		shown[i] = (struct show_server){t->conf->name, t->conf->url,
+		    &t->job.ids, t->has_last, t->last, t->due, t->next};
+	}
+	if (run->opt.json) {
+		json_t *root = show_json(&run->report, shown, run->ntargets,
+		    run->cfg.private_name);
+		char *text = root ? json_dumps(root, JSON_INDENT(2) |
+		    JSON_PRESERVE_ORDER) : NULL;
+		if (text != NULL)
+			printf("%s\n", text);
+		free(text);
+		json_decref(root);
+	} else {
+		show_print(stdout, &run->report, shown, run->ntargets,
+		    isatty(STDOUT_FILENO));
+	}
+	free(shown);
+	return EXIT_OK;
+}
+
+/* --reset: forget ids, tokens and stamps, so the next run registers. */
+static enum exit_code
+do_reset(struct run *run)
+{
+	enum exit_code rc = lock_state(run);
+
+	if (rc != EXIT_OK)
+		return rc;
+	for (size_t i = 0; i < run->ntargets; i++) {
+		struct target *t = &run->targets[i];
+		if (astdb_forget_ids(run->cfg.asterisk, t->family) < 0 ||
+		    stamp_remove(run->dirfd, t->conf->name) < 0) {
+			rc = EXIT_STATE;
+			continue;
+		}
+		if (!run->opt.quiet && !run->opt.json)
+			printf("%s: reset\n", t->conf->name);
+	}
+	return rc;
+}
+
+/* fds 0-2 open, so that no file we open becomes someone's stdout. */
+static void
+sanitise_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			_exit(EXIT_STATE);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct run run;
+	enum exit_code code;
+
+	sanitise_stdio();
+	signal(SIGPIPE, SIG_IGN);
+	memset(&run, 0, sizeof run);
+	run.dirfd = run.lockfd = -1;
+
+	code = parse_options(argc, argv, &run.opt);
+	if (code != EXIT_OK)
+		goto out;
+	if (run.opt.mode == MODE_HELP) {
+		printf("%s%s", usage_text, options_text);
+		goto out;
+	}
+	if (run.opt.mode == MODE_VERSION) {
+		printf("beacon-report %s\n", VERSION);
+		goto out;
+	}
+	log_init(run.opt.verbose, run.opt.mode == MODE_RUN && !run.opt.dry_run);
+	if (config_load(run.opt.config, run.opt.config_given, &run.cfg) < 0) {
+		code = EXIT_CONFIG;
+		goto out;
+	}
+	if (run.opt.mode == MODE_SHOW_CONFIG) {
+		config_print(&run.cfg, run.opt.json);
+		goto out;
+	}
+	if ((code = select_targets(&run)) != EXIT_OK)
+		goto out;
+	run.now = clock_now();
+
+	switch (run.opt.mode) {
+	case MODE_SHOW:
+		code = do_show(&run);
+		break;
+	case MODE_RESET:
+		code = do_reset(&run);
+		break;
+	default:
+		code = do_run(&run);
+		if (run.opt.json)
+			print_results_json(&run, code);
+		else
+			print_results_text(&run);
+		break;
+	}
+out:
+	for (size_t i = 0; i < run.ntargets; i++) {
+		free(run.targets[i].family);
+		send_job_free(&run.targets[i].job);
+	}
+	free(run.targets);
+	if (run.have_report)
+		report_free(&run.report);
+	config_free(&run.cfg);
+	free(run.opt.only);
+	if (run.lockfd >= 0)
+		close(run.lockfd);
+	if (run.dirfd >= 0)
+		close(run.dirfd);
+	log_close();
+	fflush(stdout);
+	exit(code);
+}

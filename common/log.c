@@ -1,0 +1,90 @@
+/* Messages: stderr for people, syslog for the admin's log files. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static bool verbose_on;
+static bool syslog_on;
+
+void
+log_init(bool verbose, bool use_syslog)
+{
+	verbose_on = verbose;
+	syslog_on = use_syslog;
+	if (syslog_on)
+		openlog("beacon-report", LOG_PID, LOG_DAEMON);
+}
+
+void
+log_close(void)
+{
+	if (syslog_on)
+		closelog();
+	syslog_on = false;
+}
+
+static void
+vlog_line(int priority, const char *fmt, va_list ap)
+{
+	va_list copy;
+
+	va_copy(copy, ap);
+	fputs("beacon-report: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (syslog_on && priority <= LOG_ERR)
+		vsyslog(priority, fmt, copy);
+	va_end(copy);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_line(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_line(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+bool
+log_is_verbose(void)
+{
+	return verbose_on;
+}
+
+void
+log_verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose_on)
+		return;
+	va_start(ap, fmt);
+	vlog_line(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_syslog_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!syslog_on)
+		return;
+	va_start(ap, fmt);
+	vsyslog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}

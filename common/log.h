@@ -1,0 +1,31 @@
+/* Messages to the user: errors and warnings on stderr, one line each,
+ * prefixed "beacon-report: "; progress with -v; syslog for reports sent
+ * and failures.  No function here exits. */
+#ifndef BEACON_LOG_H
+#define BEACON_LOG_H
+
+#include <stdbool.h>
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+/* Set once by main: verbose enables log_verbose(); use_syslog opens the
+ * syslog connection (ident "beacon-report", facility daemon). */
+void log_init(bool verbose, bool use_syslog);
+void log_close(void);
+
+/* "beacon-report: <message>" on stderr.  Errors also go to syslog. */
+void log_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+void log_warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* Progress on stderr, only with -v. */
+void log_verbose(const char *fmt, ...) PRINTF_LIKE(1, 2);
+bool log_is_verbose(void);
+
+/* One line to syslog only (a report sent), at LOG_INFO. */
+void log_syslog_info(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+#endif

@@ -1,0 +1,140 @@
+/* Text helpers: UUID check, sanitising, RFC 3339, growing buffer. */
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+bool
+uuid_is_valid(const char *s)
+{
+	if (s == NULL || strlen(s) != UUID_LEN)
+		return false;
+	for (int i = 0; i < UUID_LEN; i++) {
+		bool dash = (i == 8 || i == 13 || i == 18 || i == 23);
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+char *
+text_sanitize(const char *s, size_t len, size_t max)
+{
+	char *out;
+	size_t o = 0;
+	bool space = false, cut = false;
+
+	if (max < 4)
+		max = 4;
+	out = malloc(max + 1);
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; s != NULL && i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			space = o > 0;
+			continue;
+		}
+		if (o + (space ? 2 : 1) > max - 3) {
+			cut = true;
+			break;
+		}
+		if (space)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (cut) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void
+time_format_utc(time_t t, char buf[RFC3339_LEN + 1])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, RFC3339_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, RFC3339_LEN + 1, "1970-01-01T00:00:00Z");
+}
+
+int
+time_parse_utc(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	if (s == NULL)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL)
+		return -1;
+	if (*end == '.') {
+		end++;
+		if (!isdigit((unsigned char)*end))
+			return -1;
+		while (isdigit((unsigned char)*end))
+			end++;
+	}
+	if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+int
+buf_append(struct buf *b, const void *data, size_t len)
+{
+	if (len >= SIZE_MAX - b->len - 1)
+		return -1;
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *p;
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (p == NULL)
+			return -1;
+		b->data = p;
+		b->cap = cap;
+	}
+	if (len > 0)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char *p = b->data;
+
+	if (p == NULL)
+		p = strdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+char *
+xstrdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}

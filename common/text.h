@@ -1,0 +1,49 @@
+/* Small text helpers shared by every module: validation of what comes
+ * from outside, time formats, and a growing buffer. */
+#ifndef BEACON_TEXT_H
+#define BEACON_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define UUID_LEN 36		/* 8-4-4-4-12 hex digits, no braces */
+#define RFC3339_LEN 20		/* "2026-11-22T18:00:00Z" */
+
+/* True when s is exactly a UUID in 8-4-4-4-12 hex form (any case). */
+bool uuid_is_valid(const char *s);
+
+/*
+ * A printable copy of untrusted text for a terminal or a log line:
+ * control characters and non-ASCII bytes become '?', runs of white space
+ * one space, and the result is cut to at most max bytes (with "..." when
+ * cut).  Returns a new string the caller frees, or NULL when out of memory.
+ */
+char *text_sanitize(const char *s, size_t len, size_t max);
+
+/* Format t as RFC 3339 UTC ("2026-11-22T18:00:00Z") into buf. */
+void time_format_utc(time_t t, char buf[RFC3339_LEN + 1]);
+
+/* Parse an RFC 3339 UTC time written by time_format_utc (a 'Z' or a
+ * "+00:00" suffix, optional fraction); 0 on success, -1 otherwise. */
+int time_parse_utc(const char *s, time_t *out);
+
+/* A growing byte buffer, always NUL-terminated; owned by its holder. */
+struct buf {
+	char *data;		/* NULL until the first append */
+	size_t len;
+	size_t cap;
+};
+
+/* Append len bytes; -1 when out of memory (the buffer is unchanged). */
+int buf_append(struct buf *b, const void *data, size_t len);
+/* Free the buffer's memory and reset it to empty. */
+void buf_free(struct buf *b);
+/* Hand the data to the caller (who frees it) and reset the buffer;
+ * never NULL unless out of memory: an empty buffer gives "". */
+char *buf_steal(struct buf *b);
+
+/* strdup that returns NULL for NULL. */
+char *xstrdup_or_null(const char *s);
+
+#endif

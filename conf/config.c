@@ -1,0 +1,580 @@
+/* The configuration file (CONTRACT §3): read strictly with libinih, every
+ * mistake reported as "FILE:LINE: message". */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "../common/log.h"
+#include "config.h"
+
+#ifndef DEFAULT_STATE_DIR
+#define DEFAULT_STATE_DIR "/var/lib/beacon-report"
+#endif
+#ifndef BEACON_URL
+#define BEACON_URL "https://beacon.asterisk.org"
+#endif
+#ifndef DEV_MODE
+#define DEV_MODE 0
+#endif
+
+#define MAX_SERVERS 64
+#define MAX_LINE 1024		/* longer lines are an error, not a silent cut */
+#define MAX_INTERVAL 525600	/* a year of minutes */
+
+/* Where each [section] of the file starts, and what it set. */
+struct section {
+	char name[72];
+	int line;
+	bool seen_type;
+	struct server_conf *server;	/* NULL for [general] */
+};
+
+/* The parser's state while inih walks the file. */
+struct parse {
+	const char *path;
+	FILE *file;
+	int line;		/* number of the line inih is handling */
+	int completed;		/* lines read to their end */
+	bool error;		/* a message was printed */
+	struct config *cfg;
+	struct section sections[MAX_SERVERS + 2];
+	size_t nsections;
+	char seen[MAX_SERVERS + 2][16][24];	/* option names per section */
+};
+
+/* Print "beacon-report: FILE:LINE: message" for the first mistake only:
+ * it is the one to fix, and later ones may be its echoes. */
+static void PRINTF_LIKE(3, 4)
+parse_error(struct parse *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->error)
+		return;
+	fprintf(stderr, "beacon-report: %s:%d: ", p->path, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	p->error = true;
+}
+
+bool
+config_has_builtin(void)
+{
+	return !DEV_MODE;
+}
+
+static bool
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+/* yes/no, true/false, on/off, 1/0 in any case; 0 or -1. */
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+/* A positive decimal integer no larger than max; 0 or -1. */
+static int
+parse_uint(const char *v, unsigned max, unsigned *out)
+{
+	unsigned long n = 0;
+
+	if (*v == '\0')
+		return -1;
+	for (const char *c = v; *c; c++) {
+		if (!isdigit((unsigned char)*c))
+			return -1;
+		n = n * 10 + (unsigned long)(*c - '0');
+		if (n > max)
+			return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* "HH:MM" (hour may have one digit) into minutes after midnight. */
+static int
+parse_hhmm(const char *v, unsigned *out)
+{
+	unsigned h = 0, m;
+	const char *c = v;
+
+	if (!isdigit((unsigned char)*c))
+		return -1;
+	while (isdigit((unsigned char)*c) && c - v < 2)
+		h = h * 10 + (unsigned)(*c++ - '0');
+	if (*c++ != ':' || !isdigit((unsigned char)c[0]) ||
+	    !isdigit((unsigned char)c[1]) || c[2] != '\0')
+		return -1;
+	m = (unsigned)(c[0] - '0') * 10 + (unsigned)(c[1] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	*out = h * 60 + m;
+	return 0;
+}
+
+/* An https URL with a host and nothing that would change the request:
+ * no white space, control characters, query or fragment. */
+static bool
+valid_https_url(const char *v)
+{
+	const char *host;
+
+	if (strncasecmp(v, "https://", 8) != 0)
+		return false;
+	host = v + 8;
+	if (*host == '\0' || *host == '/' || *host == ':')
+		return false;
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f ||
+		    *c == '?' || *c == '#' || *c == '"' || *c == '\\')
+			return false;
+	return true;
+}
+
+static bool
+printable(const char *v)
+{
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			return false;
+	return true;
+}
+
+static int
+set_string(char **field, const char *v)
+{
+	char *copy = strdup(v);
+
+	if (copy == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static struct server_conf *
+add_server(struct config *cfg, const char *name, bool builtin)
+{
+	struct server_conf *s;
+
+	if (cfg->nservers >= MAX_SERVERS)
+		return NULL;
+	s = &cfg->servers[cfg->nservers];
+	memset(s, 0, sizeof *s);
+	s->name = strdup(name);
+	s->url = strdup(builtin ? BEACON_URL : "");
+	if (s->name == NULL || s->url == NULL)
+		return NULL;
+	s->interval = 360;
+	s->start_time = 0;
+	s->verify_cert = true;
+	s->builtin = builtin;
+	cfg->nservers++;
+	return s;
+}
+
+/* The section record for name, created on first sight.  The reader has
+ * already noted its header line. */
+static struct section *
+find_section(struct parse *p, const char *name)
+{
+	for (size_t i = 0; i < p->nsections; i++)
+		if (strcmp(p->sections[i].name, name) == 0)
+			return &p->sections[i];
+	return NULL;
+}
+
+/* Record a "[name]" header seen by the reader; checks its name. */
+static void
+note_section(struct parse *p, const char *name, int line)
+{
+	struct section *sec;
+	bool general = strcmp(name, "general") == 0;
+	bool builtin = strcmp(name, BUILTIN_SERVER) == 0;
+
+	if (find_section(p, name) != NULL) {
+		parse_error(p, line, "section [%s] appears twice", name);
+		return;
+	}
+	if (!general && !valid_name(name)) {
+		parse_error(p, line, "bad section name [%s]: use letters, digits, '_', '.' and '-'", name);
+		return;
+	}
+	if (p->nsections >= MAX_SERVERS + 1) {
+		parse_error(p, line, "too many sections (at most %d)", MAX_SERVERS);
+		return;
+	}
+	sec = &p->sections[p->nsections++];
+	memset(sec, 0, sizeof *sec);
+	snprintf(sec->name, sizeof sec->name, "%s", name);
+	sec->line = line;
+	if (general)
+		return;
+	if (builtin && !config_has_builtin()) {
+		log_warn("%s:%d: [beacon] ignored: this build has no built-in server (DEV_MODE)",
+		    p->path, line);
+		return;
+	}
+	if (builtin) {
+		sec->server = &p->cfg->servers[0];	/* added by config_load */
+		return;
+	}
+	sec->server = add_server(p->cfg, name, false);
+	if (sec->server == NULL)
+		parse_error(p, line, "cannot add server [%s]", name);
+}
+
+/* fgets for inih that counts lines and spots section headers, so that
+ * every message can name its line, even for an empty section. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *got, *s, *end;
+	size_t len;
+
+	if (num > MAX_LINE)
+		num = MAX_LINE;
+	got = fgets(str, num, p->file);
+	if (got == NULL)
+		return NULL;
+	p->line = p->completed + 1;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] == '\n')
+		p->completed++;
+	else if (!feof(p->file)) {
+		parse_error(p, p->line, "line too long");
+		str[0] = '\0';
+		return str;
+	}
+	for (s = str; *s == ' ' || *s == '\t'; s++)
+		;
+	if (s == str && *s == '[' && (end = strchr(s, ']')) != NULL) {
+		char name[128];
+		size_t n = (size_t)(end - s - 1);
+
+		if (n >= sizeof name)
+			n = sizeof name - 1;
+		memcpy(name, s + 1, n);
+		name[n] = '\0';
+		/* inih trims; so do we */
+		while (n > 0 && isspace((unsigned char)name[n - 1]))
+			name[--n] = '\0';
+		note_section(p, name + strspn(name, " \t"), p->line);
+	}
+	return got;
+}
+
+/* Has this option been set already in this section?  Marks it. */
+static bool
+seen_before(struct parse *p, struct section *sec, const char *name)
+{
+	size_t idx = (size_t)(sec - p->sections);
+
+	for (size_t i = 0; i < 16; i++) {
+		if (p->seen[idx][i][0] == '\0') {
+			snprintf(p->seen[idx][i], sizeof p->seen[idx][i], "%s", name);
+			return false;
+		}
+		if (strcmp(p->seen[idx][i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+handle_general(struct parse *p, const char *name, const char *v)
+{
+	struct config *cfg = p->cfg;
+	int line = p->line;
+
+	if (strcmp(name, "enabled") == 0) {
+		if (parse_bool(v, &cfg->enabled) < 0)
+			parse_error(p, line, "enabled: \"%s\" is not a boolean (yes/no, true/false, on/off, 1/0)", v);
+	} else if (strcmp(name, "private_name") == 0) {
+		if (!printable(v) || strlen(v) > 255)
+			parse_error(p, line, "private_name: must be printable text of at most 255 bytes");
+		else if (set_string(&cfg->private_name, v) < 0)
+			return -1;
+	} else if (strcmp(name, "asterisk") == 0) {
+		if (*v == '\0' || !printable(v))
+			parse_error(p, line, "asterisk: needs the name or path of the Asterisk binary");
+		else if (set_string(&cfg->asterisk, v) < 0)
+			return -1;
+	} else if (strcmp(name, "state_dir") == 0) {
+		if (v[0] != '/' || !printable(v))
+			parse_error(p, line, "state_dir: \"%s\" is not an absolute path", v);
+		else if (set_string(&cfg->state_dir, v) < 0)
+			return -1;
+	} else if (strcmp(name, "timeout") == 0) {
+		if (parse_uint(v, 300, &cfg->timeout) < 0 || cfg->timeout < 1)
+			parse_error(p, line, "timeout: \"%s\" is not a number of seconds from 1 to 300", v);
+	} else {
+		return 1;	/* not a [general] option */
+	}
+	return 0;
+}
+
+static int
+handle_server(struct parse *p, struct section *sec, const char *name,
+    const char *v)
+{
+	struct server_conf *s = sec->server;
+	int line = p->line;
+	bool builtin = s->builtin;
+
+	if (strcmp(name, "proxy") == 0) {
+		if (!printable(v) || strchr(v, ' '))
+			parse_error(p, line, "proxy: not a [scheme://][user:pass@]host[:port]");
+		else if (*v != '\0' && set_string(&s->proxy, v) < 0)
+			return -1;
+	} else if (strcmp(name, "interval") == 0) {
+		if (parse_uint(v, MAX_INTERVAL, &s->interval) < 0 || s->interval == 0)
+			parse_error(p, line, "interval: \"%s\" is not a positive number of minutes", v);
+		else if (s->interval < MIN_INTERVAL) {
+			log_warn("%s:%d: interval %u is below %d minutes; using %d",
+			    p->path, line, s->interval, MIN_INTERVAL, MIN_INTERVAL);
+			s->interval = MIN_INTERVAL;
+		}
+	} else if (strcmp(name, "start_time") == 0) {
+		if (parse_hhmm(v, &s->start_time) < 0)
+			parse_error(p, line, "start_time: \"%s\" is not a valid HH:MM", v);
+	} else if (strcmp(name, "ca_path") == 0) {
+		if (!printable(v))
+			parse_error(p, line, "ca_path: not a path");
+		else if (*v != '\0' && set_string(&s->ca_path, v) < 0)
+			return -1;
+	} else if (builtin && (strcmp(name, "url") == 0 || strcmp(name, "type") == 0 ||
+	    strcmp(name, "verify_cert") == 0)) {
+		parse_error(p, line, "[beacon] does not accept '%s': the built-in server's URL and certificate check are fixed", name);
+	} else if (strcmp(name, "type") == 0) {
+		sec->seen_type = true;
+		if (strcmp(v, "server") != 0)
+			parse_error(p, line, "type: must be \"server\", not \"%s\"", v);
+	} else if (strcmp(name, "url") == 0) {
+		size_t n;
+		if (!valid_https_url(v))
+			parse_error(p, line, "url: \"%s\" is not an https URL (http is never used)", v);
+		else if (set_string(&s->url, v) < 0)
+			return -1;
+		n = strlen(s->url);
+		while (n > 8 && s->url[n - 1] == '/')
+			s->url[--n] = '\0';
+	} else if (strcmp(name, "verify_cert") == 0) {
+		if (parse_bool(v, &s->verify_cert) < 0)
+			parse_error(p, line, "verify_cert: \"%s\" is not a boolean (yes/no, true/false, on/off, 1/0)", v);
+	} else {
+		return 1;
+	}
+	return 0;
+}
+
+static bool
+is_general_option(const char *name)
+{
+	static const char *const names[] = {"enabled", "private_name", "asterisk",
+	    "state_dir", "timeout"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* inih's callback: 1 to go on, 0 on a mistake (already printed). */
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	struct section *sec;
+	int rc;
+
+	if (p->error)
+		return 0;
+	if (*section == '\0') {
+		parse_error(p, p->line, "'%s' is outside any section", name);
+		return 0;
+	}
+	sec = find_section(p, section);
+	if (sec == NULL)	/* a header the reader refused */
+		return 0;
+	if (seen_before(p, sec, name)) {
+		parse_error(p, p->line, "'%s' is set twice in [%s]", name, section);
+		return 0;
+	}
+	if (strcmp(section, "general") == 0) {
+		rc = handle_general(p, name, value);
+		if (rc > 0)
+			parse_error(p, p->line, "unknown option '%s' in [general]", name);
+	} else if (sec->server == NULL) {
+		return 1;	/* [beacon] in a DEV_MODE build: ignored, warned */
+	} else if (is_general_option(name)) {
+		parse_error(p, p->line, "'%s' belongs in [general], not in [%s]", name, section);
+		rc = 0;
+	} else {
+		rc = handle_server(p, sec, name, value);
+		if (rc > 0)
+			parse_error(p, p->line, "unknown option '%s' in [%s]", name, section);
+	}
+	if (rc < 0)
+		parse_error(p, p->line, "out of memory");
+	return p->error ? 0 : 1;
+}
+
+/* After the file: every collector section must be complete. */
+static void
+check_sections(struct parse *p)
+{
+	for (size_t i = 0; i < p->nsections && !p->error; i++) {
+		struct section *sec = &p->sections[i];
+		if (sec->server == NULL || sec->server->builtin)
+			continue;
+		if (!sec->seen_type)
+			parse_error(p, sec->line, "[%s] needs 'type = server'", sec->name);
+		else if (sec->server->url[0] == '\0')
+			parse_error(p, sec->line, "[%s] needs a 'url = https://...'", sec->name);
+	}
+}
+
+static int
+set_defaults(struct config *cfg, const char *path)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->enabled = true;
+	cfg->timeout = 30;
+	cfg->path = strdup(path);
+	cfg->asterisk = strdup("asterisk");
+	cfg->state_dir = strdup(DEFAULT_STATE_DIR);
+	cfg->servers = calloc(MAX_SERVERS, sizeof *cfg->servers);
+	if (cfg->path == NULL || cfg->asterisk == NULL || cfg->state_dir == NULL ||
+	    cfg->servers == NULL)
+		return -1;
+	if (config_has_builtin() && add_server(cfg, BUILTIN_SERVER, true) == NULL)
+		return -1;
+	return 0;
+}
+
+int
+config_load(const char *path, bool must_exist, struct config *cfg)
+{
+	struct parse *p;
+	int rc;
+
+	if (set_defaults(cfg, path) < 0) {
+		log_error("%s: out of memory", path);
+		config_free(cfg);
+		return -1;
+	}
+	p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		log_error("%s: out of memory", path);
+		config_free(cfg);
+		return -1;
+	}
+	p->path = path;
+	p->cfg = cfg;
+	p->file = fopen(path, "r");
+	if (p->file == NULL) {
+		if (errno == ENOENT && !must_exist) {
+			free(p);
+			return 0;	/* the default file may be absent */
+		}
+		log_error("%s: %s", path, strerror(errno));
+		free(p);
+		config_free(cfg);
+		return -1;
+	}
+	cfg->file_found = true;
+	rc = ini_parse_stream(reader, p, handler, p);
+	if (ferror(p->file) && !p->error)
+		parse_error(p, p->line, "read error");
+	fclose(p->file);
+	if (rc > 0 && !p->error)
+		parse_error(p, rc, "malformed line (expected [section], name = value or a ; comment)");
+	else if (rc < 0 && !p->error)
+		parse_error(p, 0, "cannot read the file");
+	check_sections(p);
+	if (p->error) {
+		free(p);
+		config_free(cfg);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; cfg->servers != NULL && i < cfg->nservers; i++) {
+		free(cfg->servers[i].name);
+		free(cfg->servers[i].url);
+		free(cfg->servers[i].proxy);
+		free(cfg->servers[i].ca_path);
+	}
+	free(cfg->servers);
+	free(cfg->path);
+	free(cfg->private_name);
+	free(cfg->asterisk);
+	free(cfg->state_dir);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+const struct server_conf *
+config_find_server(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nservers; i++)
+		if (strcmp(cfg->servers[i].name, name) == 0)
+			return &cfg->servers[i];
+	return NULL;
+}
+
+char *
+config_server_names(const struct config *cfg)
+{
+	size_t len = 1;
+	char *out;
+
+	for (size_t i = 0; i < cfg->nservers; i++)
+		len += strlen(cfg->servers[i].name) + 2;
+	out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		if (i > 0)
+			strcat(out, ", ");
+		strcat(out, cfg->servers[i].name);
+	}
+	return out;
+}

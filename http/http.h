@@ -1,0 +1,118 @@
+/* The Beacon protocol over HTTPS (CONTRACT §6), with libcurl's multi
+ * interface so that every due server is served at the same time.  JSON
+ * from a server becomes typed structs here and nowhere else. */
+#ifndef BEACON_HTTP_H
+#define BEACON_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/exit_code.h"
+#include "../conf/config.h"
+#include "../store/store.h"
+
+#define HTTP_BODY_CAP (64u << 10)	/* bytes of a response we accept */
+#define HTTP_CONNECT_TIMEOUT 10		/* seconds, at most `timeout` */
+
+/*
+ * Builds the PUT body for a server id: the Server JSON.  Returns a string
+ * the caller frees, or NULL when out of memory.
+ */
+typedef char *(*body_builder)(void *ctx, const char *server_id);
+
+/* One due server's exchange. */
+struct send_job {
+	/* in */
+	const struct server_conf *server;	/* borrowed */
+	/* in/out: the stored ids; replaced only by valid ones from the server */
+	struct server_ids ids;
+	/* out */
+	bool ids_changed;	/* ids must be written back to the AstDB */
+	enum server_result result;	/* SENT, REJECTED or UNREACHED */
+	long http_status;	/* last HTTP status, 0 when none */
+	char *error;		/* owned: a sanitised one-line reason, or NULL */
+};
+
+struct http_options {
+	unsigned timeout;	/* seconds per request */
+	body_builder body;
+	void *body_ctx;
+};
+
+/* Call once before http_send_all, and http_global_cleanup at the end;
+ * a run that sends nothing calls neither.  0 or -1. */
+int http_global_init(void);
+void http_global_cleanup(void);
+
+/*
+ * Run the protocol for jobs[0..n-1] at the same time: register when
+ * there is no id, PUT the body, on 401/404 register anew and PUT once
+ * more.  Every job gets a result; errors are also printed and logged.
+ * Returns 0, or -1 when libcurl itself could not be set up.
+ */
+int http_send_all(struct send_job *jobs, size_t n,
+    const struct http_options *opt);
+
+void send_job_free(struct send_job *job);
+
+/* ---- the server's answers, as typed structs (pure; fuzzed) ----------- */
+
+/* A ServerToken body {"token":{"id","issued"|"issue"},"server":{"id"}}
+ * into ids (server_id, token_id, token_issued: now when the server's
+ * date cannot be read).  0, or -1 with *why set to a static reason. */
+int proto_parse_server_token(const char *body, size_t len,
+    struct server_ids *ids, const char **why);
+
+/* A Token body {"id","issued"} into ids->token_id/token_issued. */
+int proto_parse_token(const char *body, size_t len, struct server_ids *ids,
+    const char **why);
+
+/* The path and query of the PUT for ids: "/servers/ID?tokenId=T", or
+ * without the query when there is no token; caller frees.  NULL when
+ * out of memory or when ids->server_id is not a UUID (nothing unchecked
+ * reaches a URL); a token_id that is not a UUID is left out. */
+char *proto_put_path(const struct server_ids *ids);
+
+/* ---- inside http/ only: requests on the wire (transport.c) ----------- */
+
+/* Requests in flight together, over one libcurl multi handle. */
+struct http_multi;
+
+/* How one finished request went. */
+struct http_reply {
+	long status;		/* HTTP status, 0 when no answer came */
+	bool failed;		/* no usable answer: DNS, connect, TLS, time-out */
+	bool too_big;		/* the body went over HTTP_BODY_CAP */
+	char *body;		/* owned: the body, NUL-terminated; NULL only
+				 * when failed (out of memory) */
+	size_t len;
+	char *error;		/* owned: curl's one-line error text, or NULL */
+};
+
+/* NULL when libcurl cannot be set up (printed).  Free with
+ * http_multi_free, which also drops requests still in flight. */
+struct http_multi *http_multi_new(void);
+void http_multi_free(struct http_multi *m);
+
+/*
+ * Start one request to url for server (its proxy, CA and verification
+ * settings), with a copy of body (NULL: an empty body).  shown_url is the
+ * URL as it may be printed (no token).  owner comes back from
+ * http_multi_next.  0, or -1 with *why set to a static reason (out of
+ * memory, an option this libcurl lacks); nothing is printed.
+ */
+int http_multi_start(struct http_multi *m, const struct server_conf *server,
+    unsigned timeout, const char *method, const char *url,
+    const char *shown_url, const char *body, void *owner, const char **why);
+
+/*
+ * Wait for the next request to finish, without holding up the others.
+ * 1 with *owner and *reply set (free with http_reply_free), 0 when no
+ * request is left, -1 when libcurl's multi interface failed (printed).
+ */
+int http_multi_next(struct http_multi *m, void **owner,
+    struct http_reply *reply);
+
+void http_reply_free(struct http_reply *reply);
+
+#endif

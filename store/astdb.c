@@ -1,0 +1,259 @@
+/* Server ids and tokens in Asterisk's AstDB (CONTRACT §4), through
+ * `asterisk -rx "database ..."`.  Asterisk answers 0 whatever happens, so
+ * every write is judged by its answer and then by a read-back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../collect/collect.h"
+#include "../common/log.h"
+#include "store.h"
+
+#define PUT_OK "Updated database successfully"
+
+/* The keys of a family, in the order they are written. */
+enum id_key { KEY_SERVER_ID, KEY_TOKEN_ID, KEY_TOKEN_ISSUED, KEY__MAX };
+static const char *const key_names[KEY__MAX] = {
+	[KEY_SERVER_ID] = "server_id",
+	[KEY_TOKEN_ID] = "token_id",
+	[KEY_TOKEN_ISSUED] = "token_issued",
+};
+
+static char *
+id_field(struct server_ids *ids, enum id_key k)
+{
+	switch (k) {
+	case KEY_SERVER_ID:
+		return ids->server_id;
+	case KEY_TOKEN_ID:
+		return ids->token_id;
+	case KEY_TOKEN_ISSUED:
+	case KEY__MAX:
+		break;
+	}
+	return ids->token_issued;
+}
+
+char *
+astdb_family(const char *server_name, bool builtin)
+{
+	size_t n = strlen(server_name) + sizeof "beacon/";
+	char *f = malloc(n);
+
+	if (f != NULL)
+		snprintf(f, n, builtin ? "beacon" : "beacon/%s", server_name);
+	return f;
+}
+
+/* Is value acceptable for key?  UUIDs for ids, RFC 3339 for the date. */
+static bool
+valid_value(enum id_key k, const char *value)
+{
+	time_t t;
+
+	if (k == KEY_TOKEN_ISSUED)
+		return strlen(value) <= RFC3339_LEN && time_parse_utc(value, &t) == 0;
+	return uuid_is_valid(value);
+}
+
+/*
+ * Find "/family/key" in `database show` text (lines "KEY : VALUE", the
+ * key padded to 50 columns, the value to 25) and copy its value, trimmed,
+ * into out (size bytes).  Returns true when the key was there.
+ */
+static bool
+show_lookup(const char *text, const char *family, const char *key,
+    char *out, size_t size)
+{
+	char want[160];
+	size_t wlen;
+	const char *line = text;
+
+	wlen = (size_t)snprintf(want, sizeof want, "/%s/%s", family, key);
+	if (wlen >= sizeof want)
+		return false;
+	for (; line != NULL && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *p = line, *end, *v;
+		size_t vlen;
+
+		if (strncmp(p, want, wlen) != 0)
+			continue;
+		p += wlen;
+		while (*p == ' ')
+			p++;
+		if (*p != ':')
+			continue;	/* a longer key with the same start */
+		v = p + 1;
+		while (*v == ' ')
+			v++;
+		end = v + strcspn(v, "\r\n");
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		vlen = (size_t)(end - v);
+		if (vlen >= size)
+			vlen = size - 1;	/* too long to be valid anyway */
+		memcpy(out, v, vlen);
+		out[vlen] = '\0';
+		return true;
+	}
+	return false;
+}
+
+void
+astdb_parse_ids(const char *show_text, const char *family,
+    struct server_ids *ids)
+{
+	memset(ids, 0, sizeof *ids);
+	for (enum id_key k = 0; k < KEY__MAX; k++) {
+		char value[64];
+
+		if (show_text == NULL ||
+		    !show_lookup(show_text, family, key_names[k], value, sizeof value))
+			continue;
+		if (!valid_value(k, value)) {
+			log_warn("AstDB /%s/%s: not a valid %s; treated as absent",
+			    family, key_names[k],
+			    k == KEY_TOKEN_ISSUED ? "RFC 3339 time" : "UUID");
+			continue;
+		}
+		/* valid_value() checked the length against the field's size */
+		memcpy(id_field(ids, k), value, strlen(value) + 1);
+	}
+	if (ids->server_id[0] == '\0')	/* a token without its server is useless */
+		ids->token_id[0] = ids->token_issued[0] = '\0';
+}
+
+/* Run `database show family` and return its text (caller frees), or NULL
+ * with the error printed. */
+static char *
+read_family(const char *bin, const char *family)
+{
+	char cmd[200];
+	const char *cmds[1] = {cmd};
+	struct ast_reply reply;
+	char *text = NULL;
+
+	snprintf(cmd, sizeof cmd, "database show %s", family);
+	if (asterisk_run(bin, cmds, 1, &reply) == 0) {
+		text = reply.out;
+		reply.out = NULL;
+	} else {
+		log_error("asterisk -rx \"%s\": %s", cmd, reply.err ? reply.err : "failed");
+	}
+	ast_reply_free(&reply);
+	return text;
+}
+
+/* Run n commands at once; the replies are checked by the caller.  -1 when
+ * a command could not run at all (printed). */
+static int
+run_batch(const char *bin, const char *const *cmds, size_t n,
+    struct ast_reply *replies)
+{
+	if (asterisk_run(bin, cmds, n, replies) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (replies[i].status != AST_OK)
+			log_error("asterisk -rx \"%s\": %s", cmds[i],
+			    replies[i].err ? replies[i].err : "failed");
+	return -1;
+}
+
+int
+astdb_store_ids(const char *bin, const char *family,
+    const struct server_ids *ids_in)
+{
+	struct server_ids ids = *ids_in;
+	char cmd[KEY__MAX][256];
+	const char *cmds[KEY__MAX];
+	enum id_key keys[KEY__MAX];
+	struct ast_reply replies[KEY__MAX];
+	size_t n = 0;
+	int rc;
+	char *text;
+
+	for (enum id_key k = 0; k < KEY__MAX; k++) {
+		const char *v = id_field(&ids, k);
+		if (*v == '\0')
+			continue;
+		if (!valid_value(k, v)) {	/* never store a worse value */
+			log_error("AstDB /%s/%s: refusing to store an invalid value",
+			    family, key_names[k]);
+			return -1;
+		}
+		snprintf(cmd[n], sizeof cmd[n], "database put %s %s %s", family,
+		    key_names[k], v);
+		cmds[n] = cmd[n];
+		keys[n++] = k;
+	}
+	if (n == 0)
+		return 0;
+	rc = run_batch(bin, cmds, n, replies);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && (replies[i].out == NULL ||
+		    strncmp(replies[i].out, PUT_OK, strlen(PUT_OK)) != 0)) {
+			char *why = text_sanitize(replies[i].out, replies[i].out ?
+			    replies[i].out_len : 0, 120);
+			log_error("AstDB /%s/%s: database put failed: %s", family,
+			    key_names[keys[i]], why && *why ? why : "no answer");
+			free(why);
+			rc = -1;
+		}
+		ast_reply_free(&replies[i]);
+	}
+	if (rc < 0)
+		return -1;
+	/* "Updated database successfully" is not proof: read it back. */
+	text = read_family(bin, family);
+	if (text == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char got[64];
+		const char *want = id_field(&ids, keys[i]);
+		if (!show_lookup(text, family, key_names[keys[i]], got, sizeof got) ||
+		    strcmp(got, want) != 0) {
+			log_error("AstDB /%s/%s: the value written is not there on "
+			    "read-back (is the astdb read-only?)", family,
+			    key_names[keys[i]]);
+			rc = -1;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+int
+astdb_forget_ids(const char *bin, const char *family)
+{
+	char cmd[KEY__MAX][200];
+	const char *cmds[KEY__MAX];
+	struct ast_reply replies[KEY__MAX];
+	int rc;
+	char *text;
+
+	for (enum id_key k = 0; k < KEY__MAX; k++) {
+		snprintf(cmd[k], sizeof cmd[k], "database del %s %s", family,
+		    key_names[k]);
+		cmds[k] = cmd[k];
+	}
+	/* "could not be removed" also means "was not there": the read-back
+	 * below is the judge. */
+	rc = run_batch(bin, cmds, KEY__MAX, replies);
+	for (size_t i = 0; i < KEY__MAX; i++)
+		ast_reply_free(&replies[i]);
+	if (rc < 0)
+		return -1;
+	text = read_family(bin, family);
+	if (text == NULL)
+		return -1;
+	for (enum id_key k = 0; k < KEY__MAX; k++) {
+		char got[64];
+		if (show_lookup(text, family, key_names[k], got, sizeof got)) {
+			log_error("AstDB /%s/%s: could not be removed", family,
+			    key_names[k]);
+			rc = -1;
+		}
+	}
+	free(text);
+	return rc;
+}

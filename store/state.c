@@ -1,0 +1,155 @@
+/* state_dir: the lock and the last-report stamps.  Every file is opened
+ * relative to the directory's fd without following symlinks, and stamps
+ * are replaced atomically (temp file, fsync, rename). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "store.h"
+
+#define STAMP_MAX 64
+
+int
+state_dir_open(const char *path, bool create)
+{
+	struct stat st;
+	int fd;
+
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
+		log_error("state_dir %s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (!create && errno == ENOENT)
+			return -2;
+		log_error("state_dir %s: %s", path, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("state_dir %s: not a directory", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+state_lock(int dirfd)
+{
+	int fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+
+	if (fd < 0) {
+		log_error("state_dir lock file: %s", strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return -2;
+		log_error("state_dir lock file: %s", strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+static void
+stamp_name(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.stamp", name);
+}
+
+int
+stamp_read(int dirfd, const char *name, time_t now, time_t *last)
+{
+	char file[128], text[STAMP_MAX + 1];
+	ssize_t n;
+	int fd;
+
+	if (dirfd < 0)
+		return 0;	/* no state_dir yet: never reported */
+	stamp_name(name, file, sizeof file);
+	fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("stamp %s: %s", file, errno == ELOOP ?
+		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	n = read(fd, text, STAMP_MAX);
+	close(fd);
+	if (n < 0) {
+		log_error("stamp %s: %s", file, strerror(errno));
+		return -1;
+	}
+	text[n] = '\0';
+	text[strcspn(text, "\r\n")] = '\0';
+	if (time_parse_utc(text, last) < 0) {
+		log_warn("stamp %s: not an RFC 3339 UTC time; ignored", file);
+		return 0;
+	}
+	if (*last > now) {
+		log_warn("stamp %s: %s is in the future; ignored", file, text);
+		return 0;
+	}
+	return 1;
+}
+
+int
+stamp_write(int dirfd, const char *name, time_t when)
+{
+	char file[128], tmp[160], text[RFC3339_LEN + 2];
+	size_t len;
+	int fd;
+
+	stamp_name(name, file, sizeof file);
+	snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", file, (long)getpid());
+	time_format_utc(when, text);
+	strcat(text, "\n");
+	len = strlen(text);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);	/* a crashed run's leftover */
+	if (fd < 0) {
+		log_error("stamp %s: cannot write: %s", file, strerror(errno));
+		return -1;
+	}
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		log_error("stamp %s: cannot write: %s", file, strerror(errno));
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	if (close(fd) < 0 || renameat(dirfd, tmp, dirfd, file) < 0) {
+		log_error("stamp %s: cannot replace: %s", file, strerror(errno));
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	fsync(dirfd);		/* make the rename itself durable */
+	return 0;
+}
+
+int
+stamp_remove(int dirfd, const char *name)
+{
+	char file[128];
+
+	stamp_name(name, file, sizeof file);
+	if (unlinkat(dirfd, file, 0) < 0 && errno != ENOENT) {
+		log_error("stamp %s: cannot remove: %s", file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

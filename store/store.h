@@ -1,0 +1,87 @@
+/* What beacon-report keeps between runs: server ids and tokens in
+ * Asterisk's AstDB (CONTRACT §4), last-report stamps and the lock in
+ * state_dir (§5), and the schedule that reads them. */
+#ifndef BEACON_STORE_H
+#define BEACON_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "../common/text.h"
+
+/* A server's identity.  An empty string means absent; when present each
+ * field has been validated (UUIDs, RFC 3339). */
+struct server_ids {
+	char server_id[UUID_LEN + 1];
+	char token_id[UUID_LEN + 1];
+	char token_issued[RFC3339_LEN + 1];
+};
+
+/* ---- AstDB ----------------------------------------------------------- */
+
+/* The AstDB family of a server: "beacon" or "beacon/NAME"; caller frees. */
+char *astdb_family(const char *server_name, bool builtin);
+
+/* The command that reads every server's ids at once. */
+#define ASTDB_SHOW_ALL "database show beacon"
+
+/*
+ * From the text of `database show beacon`, the ids of family (exactly,
+ * not its sub-families).  Values that are not valid are treated as absent
+ * with a warning naming the key.  Pure apart from the warnings.
+ */
+void astdb_parse_ids(const char *show_text, const char *family,
+    struct server_ids *ids);
+
+/*
+ * Store ids under family: `database put` for each key, then one read-back;
+ * a key whose answer is not a success or whose read-back differs is an
+ * error printed here.  0 on success, -1 on failure (exit STATE).
+ */
+int astdb_store_ids(const char *asterisk_bin, const char *family,
+    const struct server_ids *ids);
+
+/* Forget the ids of family (`database del` of each key), checked by a
+ * read-back.  0 on success, -1 on failure. */
+int astdb_forget_ids(const char *asterisk_bin, const char *family);
+
+/* ---- state_dir: stamps and lock -------------------------------------- */
+
+/* Open state_dir (no symlink followed), first creating it 0700 when
+ * create is true.  Returns a directory fd; -2 when it does not exist and
+ * create is false; -1 on any other error (printed). */
+int state_dir_open(const char *path, bool create);
+
+/* Take the run's lock: a non-blocking flock on "lock" in dirfd.
+ * Returns the lock fd (keep it open for the run), -2 when another
+ * process holds it, -1 on another error (printed). */
+int state_lock(int dirfd);
+
+/*
+ * Read the last-report stamp of server name (dirfd < 0: no state_dir,
+ * so no stamp).  1 and *last set when there
+ * is one, 0 when there is none (or it was unusable: a warning is
+ * printed), -1 on a read error (printed).  A stamp in the future is
+ * ignored with a warning.
+ */
+int stamp_read(int dirfd, const char *name, time_t now, time_t *last);
+
+/* Replace the stamp atomically (temp file, fsync, rename). 0 or -1. */
+int stamp_write(int dirfd, const char *name, time_t when);
+
+/* Remove the stamp; no stamp is not an error.  0 or -1. */
+int stamp_remove(int dirfd, const char *name);
+
+/* ---- schedule (CONTRACT §5) ------------------------------------------ */
+
+/* Is a server with this interval and start time (minutes) due at now,
+ * given its last report (has_last false: never reported)? */
+bool schedule_due(time_t now, bool has_last, time_t last,
+    unsigned interval, unsigned start_time);
+
+/* The earliest time at or after now at which the server will be due. */
+time_t schedule_next(time_t now, bool has_last, time_t last,
+    unsigned interval, unsigned start_time);
+
+#endif
