@@ -48,6 +48,10 @@ void http_global_cleanup(void);
  * Run the protocol for jobs[0..n-1] at the same time: register when
  * there is no id, PUT the body, on 401/404 register anew and PUT once
  * more.  Every job gets a result; errors are also printed and logged.
+ * ids_changed may be true on a job that was not SENT: ids the server
+ * issued before the update failed are kept, and should be stored, or
+ * the next run would register yet another server.  Ids that are not
+ * complete and valid are never handed back: the job's ids in are kept.
  * Returns 0, or -1 when libcurl itself could not be set up.
  */
 int http_send_all(struct send_job *jobs, size_t n,
