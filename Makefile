@@ -46,7 +46,7 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	-DDEFAULT_CONFIG='"$(SYSCONFDIR)/asterisk/beacon.ini"' \
 	-DDEFAULT_STATE_DIR='"$(STATEDIR)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS_$(SANITIZE))
+ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SANFLAGS_$(SANITIZE))
 ALL_LDFLAGS = $(SANFLAGS_$(SANITIZE)) $(LDFLAGS)
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
@@ -100,10 +100,13 @@ demo: deps
 
 # Install the Debian packages the build and tests need, once.
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
-	libinih-dev libssl-dev openssl ca-certificates bats python3
+	libinih-dev libssl-dev openssl ca-certificates bats python3 \
+	mandoc man-db groff-base systemd
 deps:
 	@if $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v bats >/dev/null \
-	   && command -v openssl >/dev/null && test -x /usr/bin/python3; then :; else \
+	   && command -v openssl >/dev/null && test -x /usr/bin/python3 \
+	   && command -v mandoc >/dev/null && command -v man >/dev/null \
+	   && command -v systemd-analyze >/dev/null; then :; else \
 	  echo "make deps: installing $(DEB_PKGS)"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update && \

@@ -322,8 +322,8 @@ handle_general(struct parse *p, const char *name, const char *v)
 	} else if (strcmp(name, "private_name") == 0) {
 		if (!printable(v) || strlen(v) > 255)
 			parse_error(p, line, "private_name: must be printable text of at most 255 bytes");
-		else if (set_string(&cfg->private_name, v) < 0)
-			return -1;
+		else if (*v != '\0' && set_string(&cfg->private_name, v) < 0)
+			return -1;	/* empty: unset, and never sent */
 	} else if (strcmp(name, "asterisk") == 0) {
 		if (*v == '\0' || !printable(v))
 			parse_error(p, line, "asterisk: needs the name or path of the Asterisk binary");
@@ -382,7 +382,7 @@ handle_server(struct parse *p, struct section *sec, const char *name,
 	} else if (strcmp(name, "url") == 0) {
 		size_t n;
 		if (!valid_https_url(v))
-			parse_error(p, line, "url: \"%s\" is not an https URL (http is never used)", v);
+			parse_error(p, line, "url: \"%s\" is not an https URL without query or fragment (http is never used)", v);
 		else if (set_string(&s->url, v) < 0)
 			return -1;
 		n = strlen(s->url);
