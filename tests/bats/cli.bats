@@ -1,0 +1,36 @@
+#!/usr/bin/env bats
+# The walking skeleton: the command line's outermost promises (CONTRACT §2,
+# §7).  None of these may run asterisk or open a connection.
+
+load helpers
+
+# The version the Makefile builds with.
+make_version() {
+	sed -n 's/^VERSION *= *//p' "$REPO/Makefile"
+}
+
+@test "--help prints a usage starting with 'usage: beacon-report' and exits 0" {
+	run --separate-stderr beacon --help
+	assert_success
+	[[ $output == "usage: beacon-report"* ]] ||
+		flunk "expected stdout to start with 'usage: beacon-report'" "stdout: $output"
+	assert_no_asterisk_calls
+}
+
+@test "--version prints 'beacon-report VERSION' and exits 0" {
+	local v
+	v=$(make_version)
+	[ -n "$v" ]
+	run --separate-stderr beacon --version
+	assert_success
+	assert_output "beacon-report $v"
+	assert_no_asterisk_calls
+}
+
+@test "an unknown option exits 2 with an error on stderr naming the option" {
+	run --separate-stderr beacon --no-such-option
+	assert_status 2
+	assert_stderr_contains "no-such-option"
+	assert_stderr_contains "beacon-report: "
+	assert_no_asterisk_calls
+}
