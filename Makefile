@@ -95,8 +95,14 @@ FIXTURES = $(CURDIR)/tests/fixtures
 
 # The main job end to end: a local HTTPS collector, a stand-in Asterisk.
 demo: deps
-	$(MAKE) BUILD=build-test BEACON_URL=https://127.0.0.1:$(TEST_BEACON_PORT) build-test/beacon-report
+	$(MAKE) BUILD=build-test BEACON_URL=https://127.0.0.1:$(TEST_BEACON_PORT) \
+	  TEST_CLOCK=1 build-test/beacon-report
 	BEACON_BIN=$(CURDIR)/build-test/beacon-report TEST_BEACON_PORT=$(TEST_BEACON_PORT) tests/demo.sh
+
+# libFuzzer targets (clang), each for FUZZ_SECONDS; see fuzz/README.md.
+FUZZ_SECONDS = 10
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 # Install the Debian packages the build and tests need, once.
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
@@ -140,4 +146,4 @@ uninstall:
 clean:
 	rm -rf build build-test build-test-dev build-san build-san-dev beacon-report
 
-.PHONY: all check units test-binaries sanitize demo deps install uninstall clean
+.PHONY: all check units test-binaries fuzz sanitize demo deps install uninstall clean

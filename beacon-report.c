@@ -486,8 +486,17 @@ print_results_text(const struct run *run)
 			const char *method;
 			char *path, *body;
 			dry_run_request(run, t, &method, &path, &body);
-			printf("%s: would send %s %s%s\n%s\n", name, method,
-			    t->conf->url, path ? path : "", body ? body : "");
+			if (t->job.ids.server_id[0] == '\0') {
+				free(body);	/* show the report, with no id yet */
+				body = report_body(&run->report, NULL,
+				    run->cfg.private_name);
+				printf("%s: would register (POST %s/servers), then send "
+				    "the report with the new id:\n%s\n", name,
+				    t->conf->url, body ? body : "");
+			} else {
+				printf("%s: would send %s %s%s\n%s\n", name, method,
+				    t->conf->url, path ? path : "", body ? body : "");
+			}
 			free(path);
 			free(body);
 			break;

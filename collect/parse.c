@@ -472,9 +472,10 @@ read_duration(const char *s, const char *end)
 		s += wlen;
 		if (s < end && *s == 's')
 			s++;
-		total += n * units[k].secs;
-		if (total > (1LL << 40))
+		/* check before multiplying: n can have 15 digits */
+		if (n > ((1LL << 40) - total) / units[k].secs)
 			return -1;
+		total += n * units[k].secs;
 		if (s < end && *s == ',')
 			s++;
 		while (s < end && *s == ' ')

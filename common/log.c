@@ -25,7 +25,7 @@ log_close(void)
 	syslog_on = false;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog_line(int priority, const char *fmt, va_list ap)
 {
 	va_list copy;

@@ -1,0 +1,84 @@
+/* libFuzzer target: a server's answer bodies (http/response.c):
+ * proto_parse_server_token and proto_parse_token on the same bytes, not
+ * NUL-terminated (the length is the contract), then proto_put_path on
+ * what they accepted. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../http/http.h"
+#include "fuzz.h"
+
+/* Stored ids a run starts with: the parsers must either replace them
+ * with valid ones or leave them as they were. */
+static const struct server_ids start = {
+	"3f1c2a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6",
+	"0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d",
+	"2026-11-22T18:00:00Z",
+};
+
+static void
+check_date(const char *s)
+{
+	time_t t;
+
+	FUZZ_CHECK(strlen(s) == RFC3339_LEN);
+	FUZZ_CHECK(time_parse_utc(s, &t) == 0);
+}
+
+/* The PUT path of accepted ids: a fixed shape, nothing else in it. */
+static void
+check_path(const struct server_ids *ids)
+{
+	char *path = proto_put_path(ids);
+
+	if (path == NULL)	/* only out of memory, ids are valid here */
+		return;
+	FUZZ_CHECK(strncmp(path, "/servers/", 9) == 0);
+	FUZZ_CHECK(strncmp(path + 9, ids->server_id, UUID_LEN) == 0);
+	FUZZ_CHECK(strcmp(path + 9 + UUID_LEN, "") == 0 ||
+	    (strncmp(path + 9 + UUID_LEN, "?tokenId=", 9) == 0 &&
+	    strcmp(path + 18 + UUID_LEN, ids->token_id) == 0));
+	free(path);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* An exact-size copy, so that reading past len is caught. */
+	char *body = malloc(size ? size : 1);
+	struct server_ids ids;
+	const char *why;
+
+	if (body == NULL)
+		return 0;
+	if (size > 0)
+		memcpy(body, data, size);
+
+	ids = start;
+	why = NULL;
+	if (proto_parse_server_token(body, size, &ids, &why) == 0) {
+		FUZZ_CHECK(uuid_is_valid(ids.server_id));
+		FUZZ_CHECK(uuid_is_valid(ids.token_id));
+		check_date(ids.token_issued);
+		check_path(&ids);
+	} else {
+		FUZZ_CHECK(why != NULL && why[0] != '\0');
+		FUZZ_CHECK(memcmp(&ids, &start, sizeof ids) == 0);
+	}
+
+	ids = start;
+	why = NULL;
+	if (proto_parse_token(body, size, &ids, &why) == 0) {
+		FUZZ_CHECK(memcmp(ids.server_id, start.server_id,
+		    sizeof ids.server_id) == 0);
+		FUZZ_CHECK(uuid_is_valid(ids.token_id));
+		check_date(ids.token_issued);
+		check_path(&ids);
+	} else {
+		FUZZ_CHECK(why != NULL && why[0] != '\0');
+		FUZZ_CHECK(memcmp(&ids, &start, sizeof ids) == 0);
+	}
+	free(body);
+	return 0;
+}
