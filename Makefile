@@ -99,6 +99,19 @@ demo: deps
 	  TEST_CLOCK=1 build-test/beacon-report
 	BEACON_BIN=$(CURDIR)/build-test/beacon-report TEST_BEACON_PORT=$(TEST_BEACON_PORT) tests/demo.sh
 
+# A full report, --show and a not-due run under valgrind: no leak, no error.
+valgrind:
+	$(MAKE) test-binaries
+	BEACON_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-report tests/valgrind.sh
+
+# Speed and memory against the shell way (needs hyperfine time jq curl);
+# figures in bench/README.md.
+BENCH_PKGS = hyperfine time jq curl
+bench:
+	@command -v hyperfine >/dev/null && command -v jq >/dev/null || \
+	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y $(BENCH_PKGS); }
+	bench/run.sh
+
 # libFuzzer targets (clang), each for FUZZ_SECONDS; see fuzz/README.md.
 FUZZ_SECONDS = 10
 fuzz:
@@ -146,4 +159,4 @@ uninstall:
 clean:
 	rm -rf build build-test build-test-dev build-san build-san-dev beacon-report
 
-.PHONY: all check units test-binaries fuzz sanitize demo deps install uninstall clean
+.PHONY: all check units test-binaries fuzz valgrind bench sanitize demo deps install uninstall clean
