@@ -310,7 +310,8 @@ collect(struct run *run)
 	struct ast_reply db;
 
 	memset(&db, 0, sizeof db);
-	if (collect_report(run->cfg.asterisk, extra, 1, &db, &run->report) < 0) {
+	if (collect_report(run->cfg.asterisk, extra, 1, &db, run->now,
+	    &run->report) < 0) {
 		ast_reply_free(&db);
 		report_free(&run->report);
 		return EXIT_ASTERISK;
@@ -621,7 +622,7 @@ do_show(struct run *run)
 		json_decref(root);
 	} else {
 		show_print(stdout, &run->report, shown, run->ntargets,
-		    isatty(STDOUT_FILENO));
+		    isatty(STDOUT_FILENO), run->now);
 	}
 	free(shown);
 	return EXIT_OK;

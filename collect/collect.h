@@ -141,9 +141,11 @@ int collect_system(struct report *r);
  * Unparseable optional fields are left out with a warning.  Returns 0, or
  * -1 when Asterisk could not be asked or its version not parsed: the
  * error has been printed.  The caller frees r (and extra_replies).
+ * now is the run's clock: Asterisk's relative uptimes become times from it.
  */
 int collect_report(const char *asterisk_bin, const char *const *extra,
-    size_t nextra, struct ast_reply *extra_replies, struct report *r);
+    size_t nextra, struct ast_reply *extra_replies, time_t now,
+    struct report *r);
 
 /* The Server object for r (new reference), keys in the protocol's order;
  * server_id and private_name may be NULL (left out).  NULL on ENOMEM. */
@@ -174,13 +176,9 @@ struct show_server {
 };
 
 /* Print r and the servers like `beacon show server` (CONTRACT §8), in 80
- * columns; bold headings only when color.  Uses the current time for
+ * columns; bold headings only when color; now (the run's clock) gives
  * "Running for". */
 void show_print(FILE *out, const struct report *r,
-    const struct show_server *servers, size_t n, bool color);
-
-/* show_print with the current time given, for tests. */
-void show_print_at(FILE *out, const struct report *r,
     const struct show_server *servers, size_t n, bool color, time_t now);
 
 /* {"report":{...},"servers":[{"name","url","server_id","token_id",

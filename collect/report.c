@@ -109,7 +109,8 @@ read_replies(const struct ast_reply *rep, time_t now, struct report *r)
 
 int
 collect_report(const char *asterisk_bin, const char *const *extra,
-    size_t nextra, struct ast_reply *extra_replies, struct report *r)
+    size_t nextra, struct ast_reply *extra_replies, time_t now,
+    struct report *r)
 {
 	size_t n = CMD__MAX + nextra;
 	const char **commands = calloc(n, sizeof *commands);
@@ -132,7 +133,7 @@ collect_report(const char *asterisk_bin, const char *const *extra,
 	/* One batch, every command at once: each costs a round trip. */
 	if (asterisk_run(asterisk_bin, commands, n, replies) < 0)
 		log_failures(commands, replies, n);
-	else if (read_replies(replies, time(NULL), r) == 0 &&
+	else if (read_replies(replies, now, r) == 0 &&
 	    collect_system(r) == 0)
 		ret = 0;
 	for (size_t i = 0; i < nextra; i++) {

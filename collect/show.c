@@ -203,7 +203,7 @@ print_os(FILE *out, const struct report *r, bool color)
 }
 
 void
-show_print_at(FILE *out, const struct report *r,
+show_print(FILE *out, const struct report *r,
     const struct show_server *servers, size_t n, bool color, time_t now)
 {
 	heading(out, color, "", "ANONYMOUS USAGE STATISTICS ENABLED");
@@ -212,13 +212,6 @@ show_print_at(FILE *out, const struct report *r,
 		print_server(out, &servers[i], color);
 	print_asterisk(out, r, color, now);
 	print_os(out, r, color);
-}
-
-void
-show_print(FILE *out, const struct report *r,
-    const struct show_server *servers, size_t n, bool color)
-{
-	show_print_at(out, r, servers, n, color, time(NULL));
 }
 
 /* A string or null: absent (NULL or "") gives null.  -1 on ENOMEM. */

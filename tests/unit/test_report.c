@@ -219,7 +219,7 @@ test_collect(void)
 	char *log, *want;
 
 	before = time(NULL);
-	CHECK_INT(collect_report(bin, extra, 1, xr, &r), 0);
+	CHECK_INT(collect_report(bin, extra, 1, xr, time(NULL), &r), 0);
 	after = time(NULL);
 	CHECK_STR(r.version_name, "Asterisk 22.10.1");
 	CHECK_STR(r.version_number, "221001");
@@ -276,7 +276,7 @@ test_collect_failures(void)
 	/* Asterisk not running: -1, the extra reply says why too. */
 	bin = fake_asterisk("down", "22.10.1/core_show_version.txt",
 	    "22.10.1/core_show_uptime_seconds.txt", 1);
-	CHECK_INT(collect_report(bin, extra, 1, xr, &r), -1);
+	CHECK_INT(collect_report(bin, extra, 1, xr, time(NULL), &r), -1);
 	CHECK_INT(xr[0].status, AST_FAILED);
 	CHECK_STR(xr[0].err, "Unable to connect to remote asterisk (does "
 	    "/var/run/asterisk/asterisk.ctl exist?)");
@@ -286,14 +286,14 @@ test_collect_failures(void)
 	/* A version that is no version: -1. */
 	bin = fake_asterisk("nover", "22.10.1/core_show_calls_seconds.txt",
 	    "22.10.1/core_show_uptime_seconds.txt", 0);
-	CHECK_INT(collect_report(bin, NULL, 0, NULL, &r), -1);
+	CHECK_INT(collect_report(bin, NULL, 0, NULL, time(NULL), &r), -1);
 	report_free(&r);
 
 	/* The binary missing. */
 	{
 		char path[PATH_MAX];
 		snprintf(path, sizeof path, "%s/missing", dir);
-		CHECK_INT(collect_report(path, extra, 1, xr, &r), -1);
+		CHECK_INT(collect_report(path, extra, 1, xr, time(NULL), &r), -1);
 		CHECK_INT(xr[0].status, AST_NOT_FOUND);
 		ast_reply_free(&xr[0]);
 		report_free(&r);
@@ -302,7 +302,7 @@ test_collect_failures(void)
 	/* An unreadable uptime is left out; the rest stays. */
 	bin = fake_asterisk("noup", "variants/core_show_version_git.txt",
 	    "22.10.1/core_show_uptime_bogus.txt", 0);
-	CHECK_INT(collect_report(bin, NULL, 0, NULL, &r), 0);
+	CHECK_INT(collect_report(bin, NULL, 0, NULL, time(NULL), &r), 0);
 	CHECK_STR(r.version_name, "Asterisk GIT-master-abc123f");
 	CHECK(!r.have_startup_time && !r.have_last_reload_time);
 	CHECK(r.have_calls_active && r.have_modules);
@@ -311,7 +311,7 @@ test_collect_failures(void)
 
 /* ---- --show ---------------------------------------------------------- */
 
-/* The output of show_print_at in a new string. */
+/* The output of show_print in a new string. */
 static char *
 show_text(const struct report *r, const struct show_server *s, size_t n,
     bool color, time_t now)
@@ -320,7 +320,7 @@ show_text(const struct report *r, const struct show_server *s, size_t n,
 	size_t len = 0;
 	FILE *f = open_memstream(&data, &len);
 
-	show_print_at(f, r, s, n, color, now);
+	show_print(f, r, s, n, color, now);
 	fclose(f);
 	return data;
 }
