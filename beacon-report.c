@@ -600,9 +600,6 @@ do_show(struct run *run)
 		return rc;
 	if ((rc = collect(run)) != EXIT_OK)
 		return rc;
-	if (!run->cfg.enabled)
-		log_warn("reporting is disabled (enabled = no in %s): nothing is sent",
-		    run->cfg.path);
 	shown = calloc(run->ntargets ? run->ntargets : 1, sizeof *shown);
 	if (shown == NULL)
 		return EXIT_STATE;
@@ -622,7 +619,7 @@ do_show(struct run *run)
 		json_decref(root);
 	} else {
 		show_print(stdout, &run->report, shown, run->ntargets,
-		    isatty(STDOUT_FILENO), run->now);
+		    run->cfg.enabled, isatty(STDOUT_FILENO), run->now);
 	}
 	free(shown);
 	return EXIT_OK;
@@ -638,8 +635,11 @@ do_reset(struct run *run)
 		return rc;
 	for (size_t i = 0; i < run->ntargets; i++) {
 		struct target *t = &run->targets[i];
-		if (astdb_forget_ids(run->cfg.asterisk, t->family) < 0 ||
-		    stamp_remove(run->dirfd, t->conf->name) < 0) {
+		int forgot = astdb_forget_ids(run->cfg.asterisk, t->family);
+
+		if (forgot == ASTDB_NO_ASTERISK)
+			return EXIT_ASTERISK;
+		if (forgot < 0 || stamp_remove(run->dirfd, t->conf->name) < 0) {
 			rc = EXIT_STATE;
 			continue;
 		}

@@ -176,10 +176,11 @@ struct show_server {
 };
 
 /* Print r and the servers like `beacon show server` (CONTRACT §8), in 80
- * columns; bold headings only when color; now (the run's clock) gives
- * "Running for". */
+ * columns, headed by whether reporting is enabled; bold headings only when
+ * color; now (the run's clock) gives "Running for". */
 void show_print(FILE *out, const struct report *r,
-    const struct show_server *servers, size_t n, bool color, time_t now);
+    const struct show_server *servers, size_t n, bool enabled, bool color,
+    time_t now);
 
 /* {"report":{...},"servers":[{"name","url","server_id","token_id",
  * "token_issued","last_report","next_due","due"}]} (new reference),

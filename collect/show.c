@@ -204,9 +204,11 @@ print_os(FILE *out, const struct report *r, bool color)
 
 void
 show_print(FILE *out, const struct report *r,
-    const struct show_server *servers, size_t n, bool color, time_t now)
+    const struct show_server *servers, size_t n, bool enabled, bool color,
+    time_t now)
 {
-	heading(out, color, "", "ANONYMOUS USAGE STATISTICS ENABLED");
+	heading(out, color, "", enabled ? "ANONYMOUS USAGE STATISTICS ENABLED" :
+	    "ANONYMOUS USAGE STATISTICS DISABLED (enabled = no: nothing is sent)");
 	fputc('\n', out);
 	for (size_t i = 0; i < n; i++)
 		print_server(out, &servers[i], color);

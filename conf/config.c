@@ -252,6 +252,23 @@ note_section(struct parse *p, const char *name, int line)
 		parse_error(p, line, "cannot add server [%s]", name);
 }
 
+/* A line inih will refuse: not blank, not a comment, and neither a
+ * "[section]" nor a "name = value" (inih also splits on ':').  inih goes
+ * on after such a line and would hand the lines below it to the wrong
+ * section, so the mistake must be caught here, at its own line. */
+static bool
+malformed_line(const char *s, bool first)
+{
+	if (first && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;		/* a UTF-8 byte order mark */
+	s += strspn(s, " \t\r\n\v\f");
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return false;
+	if (*s == '[')
+		return strchr(s, ']') == NULL;
+	return strpbrk(s, "=:") == NULL;
+}
+
 /* fgets for inih that counts lines and spots section headers, so that
  * every message can name its line, even for an empty section. */
 static char *
@@ -272,6 +289,11 @@ reader(char *str, int num, void *stream)
 		p->completed++;
 	else if (!feof(p->file)) {
 		parse_error(p, p->line, "line too long");
+		str[0] = '\0';
+		return str;
+	}
+	if (malformed_line(str, p->line == 1)) {
+		parse_error(p, p->line, "malformed line (expected [section], name = value or a ; comment)");
 		str[0] = '\0';
 		return str;
 	}

@@ -123,40 +123,42 @@ astdb_parse_ids(const char *show_text, const char *family,
 		ids->token_id[0] = ids->token_issued[0] = '\0';
 }
 
-/* Run `database show family` and return its text (caller frees), or NULL
- * with the error printed. */
-static char *
-read_family(const char *bin, const char *family)
-{
-	char cmd[200];
-	const char *cmds[1] = {cmd};
-	struct ast_reply reply;
-	char *text = NULL;
-
-	snprintf(cmd, sizeof cmd, "database show %s", family);
-	if (asterisk_run(bin, cmds, 1, &reply) == 0) {
-		text = reply.out;
-		reply.out = NULL;
-	} else {
-		log_error("asterisk -rx \"%s\": %s", cmd, reply.err ? reply.err : "failed");
-	}
-	ast_reply_free(&reply);
-	return text;
-}
-
-/* Run n commands at once; the replies are checked by the caller.  -1 when
- * a command could not run at all (printed). */
+/* Run n commands at once; the replies are checked by the caller.
+ * ASTDB_NO_ASTERISK when a command could not run at all: the first such
+ * error is printed (the others share its cause). */
 static int
 run_batch(const char *bin, const char *const *cmds, size_t n,
     struct ast_reply *replies)
 {
 	if (asterisk_run(bin, cmds, n, replies) == 0)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (replies[i].status != AST_OK)
+	for (size_t i = 0; i < n; i++) {
+		if (replies[i].status != AST_OK) {
 			log_error("asterisk -rx \"%s\": %s", cmds[i],
 			    replies[i].err ? replies[i].err : "failed");
-	return -1;
+			break;
+		}
+	}
+	return ASTDB_NO_ASTERISK;
+}
+
+/* Run `database show family` into *text (caller frees).  0, or
+ * ASTDB_NO_ASTERISK (printed). */
+static int
+read_family(const char *bin, const char *family, char **text)
+{
+	char cmd[200];
+	const char *cmds[1] = {cmd};
+	struct ast_reply reply;
+	int rc;
+
+	snprintf(cmd, sizeof cmd, "database show %s", family);
+	rc = run_batch(bin, cmds, 1, &reply);
+	*text = rc == 0 ? reply.out : NULL;
+	if (rc == 0)
+		reply.out = NULL;
+	ast_reply_free(&reply);
+	return rc;
 }
 
 int
@@ -202,11 +204,10 @@ astdb_store_ids(const char *bin, const char *family,
 		ast_reply_free(&replies[i]);
 	}
 	if (rc < 0)
-		return -1;
+		return rc;
 	/* "Updated database successfully" is not proof: read it back. */
-	text = read_family(bin, family);
-	if (text == NULL)
-		return -1;
+	if ((rc = read_family(bin, family, &text)) < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		char got[64];
 		const char *want = id_field(&ids, keys[i]);
@@ -241,11 +242,8 @@ astdb_forget_ids(const char *bin, const char *family)
 	rc = run_batch(bin, cmds, KEY__MAX, replies);
 	for (size_t i = 0; i < KEY__MAX; i++)
 		ast_reply_free(&replies[i]);
-	if (rc < 0)
-		return -1;
-	text = read_family(bin, family);
-	if (text == NULL)
-		return -1;
+	if (rc < 0 || (rc = read_family(bin, family, &text)) < 0)
+		return rc;
 	for (enum id_key k = 0; k < KEY__MAX; k++) {
 		char got[64];
 		if (show_lookup(text, family, key_names[k], got, sizeof got)) {

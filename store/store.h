@@ -34,16 +34,22 @@ char *astdb_family(const char *server_name, bool builtin);
 void astdb_parse_ids(const char *show_text, const char *family,
     struct server_ids *ids);
 
+/* What the AstDB writers return when Asterisk could not be asked at all
+ * (exit ASTERISK), as opposed to -1: asked, but the write did not hold
+ * (exit STATE). */
+#define ASTDB_NO_ASTERISK (-2)
+
 /*
  * Store ids under family: `database put` for each key, then one read-back;
  * a key whose answer is not a success or whose read-back differs is an
- * error printed here.  0 on success, -1 on failure (exit STATE).
+ * error printed here.  0 on success, -1 when a write did not hold,
+ * ASTDB_NO_ASTERISK when Asterisk could not be asked.
  */
 int astdb_store_ids(const char *asterisk_bin, const char *family,
     const struct server_ids *ids);
 
 /* Forget the ids of family (`database del` of each key), checked by a
- * read-back.  0 on success, -1 on failure. */
+ * read-back.  0, -1 or ASTDB_NO_ASTERISK as for astdb_store_ids. */
 int astdb_forget_ids(const char *asterisk_bin, const char *family);
 
 /* ---- state_dir: stamps and lock -------------------------------------- */

@@ -320,7 +320,7 @@ show_text(const struct report *r, const struct show_server *s, size_t n,
 	size_t len = 0;
 	FILE *f = open_memstream(&data, &len);
 
-	show_print(f, r, s, n, color, now);
+	show_print(f, r, s, n, true, color, now);
 	fclose(f);
 	return data;
 }
