@@ -534,11 +534,16 @@ run_status(const struct run *run)
 	return code;
 }
 
-/* Open (and create) state_dir and take the lock. */
+/* Open state_dir and take the lock.  A dry run changes no state: it
+ * neither creates state_dir nor takes a lock where there is none. */
 static enum exit_code
 lock_state(struct run *run)
 {
-	run->dirfd = state_dir_open(run->cfg.state_dir, true);
+	bool dry = run->opt.dry_run;
+
+	run->dirfd = state_dir_open(run->cfg.state_dir, !dry);
+	if (dry && run->dirfd == -2)
+		return EXIT_OK;		/* never reported: every server is due */
 	if (run->dirfd < 0)
 		return EXIT_STATE;
 	run->lockfd = state_lock(run->dirfd);

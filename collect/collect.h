@@ -132,6 +132,15 @@ long proc_parse_cpuinfo(const char *text);
  * Returns -1 only when out of memory (printed). */
 int collect_system(struct report *r);
 
+/* The words of Asterisk's durations ("1 minute, 16 seconds"), largest
+ * first; a year is 365 days there.  Read by the parser, written by --show. */
+#define DURATION_UNITS 6
+struct duration_unit {
+	const char *word;
+	long long secs;
+};
+extern const struct duration_unit duration_units[DURATION_UNITS];
+
 /* ---- collection and the JSON body ------------------------------------ */
 
 /*

@@ -439,17 +439,15 @@ nomem:
  * without "seconds" ("1 year, 2 weeks, 3 days, 4 hours, 1 minute, 15
  * seconds"; a year is 365 days there).  -1 when it is neither.
  */
+const struct duration_unit duration_units[DURATION_UNITS] = {
+	{ "year", 365LL * 86400 }, { "week", 7 * 86400 },
+	{ "day", 86400 }, { "hour", 3600 }, { "minute", 60 },
+	{ "second", 1 },
+};
+
 static long long
 read_duration(const char *s, const char *end)
 {
-	static const struct {
-		const char *word;
-		long long secs;
-	} units[] = {
-		{ "year", 365LL * 86400 }, { "week", 7 * 86400 },
-		{ "day", 86400 }, { "hour", 3600 }, { "minute", 60 },
-		{ "second", 1 },
-	};
 	long long total = 0, v;
 
 	if (read_number(s, (size_t)(end - s), &v) == 0)
@@ -461,21 +459,21 @@ read_duration(const char *s, const char *end)
 		if (n < 0 || s >= end || *s != ' ')
 			return -1;
 		s++;
-		for (k = 0; k < sizeof units / sizeof units[0]; k++) {
-			wlen = strlen(units[k].word);
+		for (k = 0; k < DURATION_UNITS; k++) {
+			wlen = strlen(duration_units[k].word);
 			if ((size_t)(end - s) >= wlen &&
-			    memcmp(s, units[k].word, wlen) == 0)
+			    memcmp(s, duration_units[k].word, wlen) == 0)
 				break;
 		}
-		if (k == sizeof units / sizeof units[0])
+		if (k == DURATION_UNITS)
 			return -1;
 		s += wlen;
 		if (s < end && *s == 's')
 			s++;
 		/* check before multiplying: n can have 15 digits */
-		if (n > ((1LL << 40) - total) / units[k].secs)
+		if (n > ((1LL << 40) - total) / duration_units[k].secs)
 			return -1;
-		total += n * units[k].secs;
+		total += n * duration_units[k].secs;
 		if (s < end && *s == ',')
 			s++;
 		while (s < end && *s == ' ')

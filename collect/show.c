@@ -20,28 +20,20 @@ heading(FILE *out, bool color, const char *indent, const char *text)
 static void
 human_duration(long long secs, char *buf, size_t size)
 {
-	static const struct {
-		const char *word;
-		long long secs;
-	} units[] = {
-		{ "year", 365LL * 86400 }, { "week", 7 * 86400 },
-		{ "day", 86400 }, { "hour", 3600 }, { "minute", 60 },
-		{ "second", 1 },
-	};
 	size_t len = 0;
 
 	buf[0] = '\0';
 	if (secs < 0)
 		secs = 0;
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		long long x = secs / units[i].secs;
+	for (size_t i = 0; i < DURATION_UNITS; i++) {
+		long long x = secs / duration_units[i].secs;
 		int w;
 
-		if (x == 0 && !(units[i].secs == 1 && len == 0))
+		if (x == 0 && !(duration_units[i].secs == 1 && len == 0))
 			continue;
-		secs -= x * units[i].secs;
+		secs -= x * duration_units[i].secs;
 		w = snprintf(buf + len, size - len, "%s%lld %s%s",
-		    len ? ", " : "", x, units[i].word, x == 1 ? "" : "s");
+		    len ? ", " : "", x, duration_units[i].word, x == 1 ? "" : "s");
 		if (w < 0 || (size_t)w >= size - len)
 			return;
 		len += (size_t)w;

@@ -807,6 +807,7 @@ PY
 	assert_eq "connections" "" "$(cat "$mylab_STATE/connections.log" 2>/dev/null)"
 	assert_astdb_empty_for beacon
 	assert_no_stamp mylab
+	[ ! -e "$STATE_DIR" ] || flunk "the dry run created state_dir $STATE_DIR"
 }
 
 @test "--dry-run --json: POST /servers with an empty body when there is no id" {
