@@ -41,25 +41,9 @@ make -s -C "$REPO" BUILD="$BENCH_BUILD" BEACON_URL=https://127.0.0.1:47443 \
 BIN=$BENCH_BUILD/beacon-report
 SH=$REPO/bench/shell-beacon.sh
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/beacon-bench.XXXXXX") || fail mktemp
-BATS_TEST_DIRNAME="$REPO/tests/bats"
-BATS_TEST_TMPDIR="$WORK"
-# shellcheck source=tests/bats/helpers.bash
-. "$REPO/tests/bats/helpers.bash"
-HARNESS_PIDS="$WORK/.pids"
-: >"$HARNESS_PIDS"
-cleanup() {
-	stop_collectors
-	rm -rf -- "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy \
-	NO_PROXY no_proxy CURL_CA_BUNDLE CURL_HOME SSL_CERT_FILE SSL_CERT_DIR \
-	ASTERISK_STUB_MODE
-export HOME="$WORK/home" LC_ALL=C
-export PATH="$REPO/tests/libexec:/usr/bin:/bin"
+# shellcheck source=tests/standalone.bash
+. "$REPO/tests/standalone.bash"
+standalone_harness bench
 export ASTERISK_STUB_DIR="$WORK/asterisk"
 export ASTERISK_STUB_FIXTURES="$REPO/tests/fixtures/22.10.1"
 mkdir -p "$HOME" "$ASTERISK_STUB_DIR/answers"

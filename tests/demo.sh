@@ -26,30 +26,9 @@ fail() {
 
 [ -x "$BEACON_BIN" ] || fail "$BEACON_BIN is not an executable (run: make demo)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/beacon-demo.XXXXXX") || fail "mktemp"
-
-# The bats helpers hold make_test_ca and start_collector; they want a test
-# dir, which here is the demo's temp dir.
-BATS_TEST_DIRNAME="$REPO/tests/bats"
-BATS_TEST_TMPDIR="$WORK"
-# shellcheck source=tests/bats/helpers.bash
-. "$REPO/tests/bats/helpers.bash"
-HARNESS_PIDS="$WORK/.pids"
-: >"$HARNESS_PIDS"
-
-cleanup() {
-	stop_collectors
-	rm -rf -- "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# Nothing of the host: no proxy, no other CA, the stand-in asterisk first.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy \
-	NO_PROXY no_proxy CURL_CA_BUNDLE CURL_HOME SSL_CERT_FILE SSL_CERT_DIR \
-	ASTERISK_STUB_MODE
-export HOME="$WORK/home"
-export PATH="$REPO/tests/libexec:/usr/bin:/bin"
+# shellcheck source=tests/standalone.bash
+. "$REPO/tests/standalone.bash"
+standalone_harness demo
 export ASTERISK_STUB_DIR="$WORK/asterisk"
 export ASTERISK_STUB_FIXTURES="$REPO/tests/fixtures/22.10.1"
 mkdir -p "$HOME" "$ASTERISK_STUB_DIR"

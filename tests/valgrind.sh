@@ -29,30 +29,10 @@ fail() {
 command -v valgrind >/dev/null || fail "valgrind is missing (apt-get install valgrind)"
 [ -x "$BEACON_BIN" ] || fail "$BEACON_BIN is not an executable (make test-binaries)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/beacon-valgrind.XXXXXX") || fail mktemp
-BATS_TEST_DIRNAME="$REPO/tests/bats"
-BATS_TEST_TMPDIR="$WORK"
-# shellcheck source=tests/bats/helpers.bash
-. "$REPO/tests/bats/helpers.bash"
-HARNESS_PIDS="$WORK/.pids"
-: >"$HARNESS_PIDS"
-KEEP=0
-cleanup() {
-	stop_collectors
-	if [ "$KEEP" = 1 ]; then
-		echo "valgrind.sh: logs kept in $WORK" >&2
-	else
-		rm -rf -- "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy \
-	NO_PROXY no_proxy CURL_CA_BUNDLE CURL_HOME SSL_CERT_FILE SSL_CERT_DIR \
-	ASTERISK_STUB_MODE BEACON_REPORT_NOW
-export HOME="$WORK/home" TZ=UTC LC_ALL=C
-export PATH="$REPO/tests/libexec:/usr/bin:/bin"
+# shellcheck source=tests/standalone.bash
+. "$REPO/tests/standalone.bash"
+standalone_harness valgrind
+export TZ=UTC
 export ASTERISK_STUB_DIR="$WORK/asterisk"
 export ASTERISK_STUB_FIXTURES="$REPO/tests/fixtures/22.10.1"
 mkdir -p "$HOME" "$ASTERISK_STUB_DIR"

@@ -4,11 +4,6 @@
 
 load helpers
 
-# The version the Makefile builds with.
-make_version() {
-	sed -n 's/^VERSION *= *//p' "$REPO/Makefile"
-}
-
 @test "--help prints a usage starting with 'usage: beacon-report' and exits 0" {
 	run --separate-stderr beacon --help
 	assert_success

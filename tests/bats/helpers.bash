@@ -596,3 +596,67 @@ except (KeyError, IndexError, ValueError, TypeError):
 print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
 ' "$1"
 }
+
+# ---- shared asserts of the protocol and transport tests ---------------------
+
+UUID_RE='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[ "$2" = "$3" ] && return 0
+	flunk "$1: expected '$2', got '$3'"
+}
+
+assert_ne() {
+	[ "$2" != "$3" ] && return 0
+	flunk "$1: expected anything but '$2'"
+}
+
+assert_uuid() {
+	[[ $2 =~ $UUID_RE ]] && return 0
+	flunk "$1: expected a UUID, got '$2'"
+}
+
+# requests_summary [NAME]: the collector's requests, one a line:
+# "METHOD PATH[?QUERY] STATUS" (STATUS "none" when it gave no answer).
+requests_summary() {
+	collector_requests "${1:-mylab}" | "$PY" -c '
+import json, sys
+for l in sys.stdin:
+    if l.strip():
+        r = json.loads(l)
+        q = "?" + r["query"] if r["query"] else ""
+        st = "none" if r["status"] is None else r["status"]
+        print("%s %s%s %s" % (r["method"], r["path"], q, st))'
+}
+
+# assert_requests [--at NAME] LINE...: the collector (mylab) got exactly
+# these requests, in this order (see requests_summary); none when no LINE.
+assert_requests() {
+	local name=mylab got want=""
+	if [ "${1-}" = --at ]; then
+		name=$2
+		shift 2
+	fi
+	got=$(requests_summary "$name")
+	[ "$#" -gt 0 ] && want=$(printf '%s\n' "$@")
+	[ "$got" = "$want" ] && return 0
+	flunk "expected the requests:" "${want:-(none)}" "the collector got:" "${got:-(none)}"
+}
+
+# assert_no_stamp NAME: the server has no last-report stamp.
+assert_no_stamp() {
+	[ ! -e "$STATE_DIR/$1.stamp" ] && return 0
+	flunk "expected no stamp for $1, found: $(cat "$STATE_DIR/$1.stamp")"
+}
+
+
+# run_mylab ARGS...: run the binary on the test config, server mylab only.
+run_mylab() {
+	run --separate-stderr beacon -c "$CONFIG" -s mylab "$@"
+}
+
+# The VERSION the Makefile builds.
+make_version() {
+	sed -n 's/^VERSION *= *//p' "$REPO/Makefile"
+}

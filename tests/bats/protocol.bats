@@ -8,51 +8,7 @@
 # shellcheck disable=SC2154  # NAME_PORT, NAME_STATE: start_collector; stderr: run
 load helpers
 
-UUID_RE='^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
 TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
-
-# assert_eq WHAT EXPECTED ACTUAL
-assert_eq() {
-	[ "$2" = "$3" ] && return 0
-	flunk "$1: expected '$2', got '$3'"
-}
-
-assert_ne() {
-	[ "$2" != "$3" ] && return 0
-	flunk "$1: expected anything but '$2'"
-}
-
-assert_uuid() {
-	[[ $2 =~ $UUID_RE ]] && return 0
-	flunk "$1: expected a UUID, got '$2'"
-}
-
-# requests_summary [NAME]: the collector's requests, one a line:
-# "METHOD PATH[?QUERY] STATUS" (STATUS "none" when it gave no answer).
-requests_summary() {
-	collector_requests "${1:-mylab}" | "$PY" -c '
-import json, sys
-for l in sys.stdin:
-    if l.strip():
-        r = json.loads(l)
-        q = "?" + r["query"] if r["query"] else ""
-        st = "none" if r["status"] is None else r["status"]
-        print("%s %s%s %s" % (r["method"], r["path"], q, st))'
-}
-
-# assert_requests [--at NAME] LINE...: the collector (mylab) got exactly
-# these requests, in this order (see requests_summary); none when no LINE.
-assert_requests() {
-	local name=mylab got want=""
-	if [ "${1-}" = --at ]; then
-		name=$2
-		shift 2
-	fi
-	got=$(requests_summary "$name")
-	[ "$#" -gt 0 ] && want=$(printf '%s\n' "$@")
-	[ "$got" = "$want" ] && return 0
-	flunk "expected the requests:" "${want:-(none)}" "the collector got:" "${got:-(none)}"
-}
 
 # The ids the collector's registry holds for server id SID.
 registry_token() {
@@ -65,11 +21,6 @@ import datetime, json, sys
 t = json.load(sys.stdin)[sys.argv[1]]["issued"]
 print(datetime.datetime.fromtimestamp(int(t), datetime.timezone.utc)
       .strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"
-}
-
-# run_mylab ARGS...: a report run to the mylab collector only.
-run_mylab() {
-	run --separate-stderr beacon -c "$CONFIG" -s mylab "$@"
 }
 
 # registered_mylab: a mylab collector, and a first run that registered
@@ -92,11 +43,6 @@ registered_mylab() {
 
 OLD_STAMP=2020-01-01T00:00:00Z
 
-assert_no_stamp() {
-	[ ! -e "$STATE_DIR/$1.stamp" ] && return 0
-	flunk "expected no stamp for $1, found: $(cat "$STATE_DIR/$1.stamp")"
-}
-
 # assert_astdb_empty_for FAMILY: no key of the family (or below it).
 assert_astdb_empty_for() {
 	local rows
@@ -116,10 +62,6 @@ want = {"Content-Type": "application/json", "Accept": "application/json",
 bad = ["%s: %r (want %r)" % (k, h.get(k), v) for k, v in want.items() if h.get(k) != v]
 sys.exit("request %s: %s" % (sys.argv[1], "; ".join(bad)) if bad else 0)
 ' "$1" "$(make_version)"
-}
-
-make_version() {
-	sed -n 's/^VERSION *= *//p' "$REPO/Makefile"
 }
 
 # ---- registration and update ------------------------------------------------

@@ -5,7 +5,6 @@
 
 load helpers
 
-UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
 # A collector mylab (started) and a configuration with it and the built-in
 # server.

@@ -8,38 +8,6 @@
 # shellcheck disable=SC2154  # NAME_PORT, NAME_STATE: start_collector; stderr: run
 load helpers
 
-# assert_eq WHAT EXPECTED ACTUAL
-assert_eq() {
-	[ "$2" = "$3" ] && return 0
-	flunk "$1: expected '$2', got '$3'"
-}
-
-# requests_summary [NAME]: "METHOD PATH[?QUERY] STATUS" a line (STATUS
-# "none" when the collector gave no answer).
-requests_summary() {
-	collector_requests "${1:-mylab}" | "$PY" -c '
-import json, sys
-for l in sys.stdin:
-    if l.strip():
-        r = json.loads(l)
-        q = "?" + r["query"] if r["query"] else ""
-        st = "none" if r["status"] is None else r["status"]
-        print("%s %s%s %s" % (r["method"], r["path"], q, st))'
-}
-
-# assert_requests [--at NAME] LINE...: exactly these requests, in order.
-assert_requests() {
-	local name=mylab got want=""
-	if [ "${1-}" = --at ]; then
-		name=$2
-		shift 2
-	fi
-	got=$(requests_summary "$name")
-	[ "$#" -gt 0 ] && want=$(printf '%s\n' "$@")
-	[ "$got" = "$want" ] && return 0
-	flunk "expected the requests at $name:" "${want:-(none)}" "it got:" "${got:-(none)}"
-}
-
 # assert_sent_to NAME: the collector NAME registered and got the report
 # with the ids the AstDB now holds for it.
 assert_sent_to() {
@@ -47,11 +15,6 @@ assert_sent_to() {
 	sid=$(astdb_get "beacon/$1" server_id)
 	tok=$(astdb_get "beacon/$1" token_id)
 	assert_requests --at "$1" "POST /servers 200" "PUT /servers/$sid?tokenId=$tok 200"
-}
-
-assert_no_stamp() {
-	[ ! -e "$STATE_DIR/$1.stamp" ] && return 0
-	flunk "expected no stamp for $1, found: $(cat "$STATE_DIR/$1.stamp")"
 }
 
 assert_stamp() {
@@ -75,10 +38,6 @@ add_collector() {
 	local port="${1}_PORT"
 	printf '%s\n' "" "[$1]" "type = server" "url = https://127.0.0.1:${!port}" \
 		"ca_path = $TEST_CA/ca.pem" >>"$CONFIG"
-}
-
-run_mylab() {
-	run --separate-stderr beacon -c "$CONFIG" -s mylab "$@"
 }
 
 # Milliseconds since the epoch.

@@ -244,24 +244,6 @@ test_mixed_batch(void)
 	CHECK_INT(asterisk_run_timed(bin, cmds, 0, r, 400), 0);
 }
 
-static void
-remove_dir(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-}
-
 int
 main(void)
 {
@@ -276,6 +258,6 @@ main(void)
 	test_timeout_and_parallel();
 	test_stdin_and_fds();
 	test_mixed_batch();
-	remove_dir();
+	unit_remove_dir(dir);
 	UNIT_END("collect_run");
 }

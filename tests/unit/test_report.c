@@ -440,24 +440,6 @@ test_show_json(void)
 	json_decref(j);
 }
 
-static void
-remove_dir(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[PATH_MAX];
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	if (d != NULL)
-		closedir(d);
-	rmdir(dir);
-}
-
 int
 main(void)
 {
@@ -475,6 +457,6 @@ main(void)
 	test_collect_failures();
 	test_show();
 	test_show_json();
-	remove_dir();
+	unit_remove_dir(dir);
 	UNIT_END("report");
 }

@@ -3,9 +3,11 @@
 #ifndef BEACON_UNIT_H
 #define BEACON_UNIT_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int unit_passed, unit_failed;
 
@@ -58,6 +60,25 @@ unit_fixture(const char *name)
 
 	snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/fixtures", name);
 	return unit_read_file(path);
+}
+
+/* Remove a test's temporary directory and the files in it. */
+static inline void
+unit_remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
 }
 
 #define UNIT_END(name) do { \
