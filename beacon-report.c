@@ -34,7 +34,6 @@
 #endif
 
 #define MAX_SPLAY 3600
-#define FORCE_FLOOR (60 * 60)	/* the built-in server's floor under -f */
 
 static const char usage_text[] =
     "usage: beacon-report [-c FILE] [-s NAME]... [-f] [-n] [-q | -v] [--json] [--splay SECONDS]\n"
@@ -169,10 +168,16 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->splay = (unsigned)n;
 			break;
 		case ':':
-			usage_error("option %s needs an argument", argv[optind - 1]);
+			if (optopt)
+				usage_error("option -%c needs an argument", optopt);
+			else
+				usage_error("option %s needs an argument", argv[optind - 1]);
 			return EXIT_USAGE;
-		default:
-			usage_error("unknown option %s", argv[optind - 1]);
+		default:	/* optopt is 0 for an unknown long option */
+			if (optopt)
+				usage_error("unknown option -%c", optopt);
+			else
+				usage_error("unknown option %s", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -190,6 +195,11 @@ parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (opt->mode != MODE_RUN && (opt->force || opt->dry_run || opt->splay)) {
 		usage_error("%s", "-f, -n and --splay go with a report run only");
+		return EXIT_USAGE;
+	}
+	if (opt->json && opt->mode != MODE_RUN && opt->mode != MODE_SHOW &&
+	    opt->mode != MODE_SHOW_CONFIG) {
+		usage_error("%s", "--json goes with a report run, --show or --show-config");
 		return EXIT_USAGE;
 	}
 	if (opt->mode == MODE_SHOW_CONFIG && opt->nonly > 0) {
@@ -261,16 +271,16 @@ decide_due(struct run *run)
 		if (rc < 0)
 			return EXIT_STATE;
 		t->has_last = rc == 1;
-		if (run->opt.force)
-			t->due = !t->has_last || !s->builtin ||
-			    run->now - t->last >= FORCE_FLOOR;
-		else
+		if (run->opt.force) {
+			t->due = schedule_due_forced(run->now, t->has_last, t->last,
+			    s->builtin);
+			t->next = t->due ? run->now : schedule_next_forced(t->last);
+		} else {
 			t->due = schedule_due(run->now, t->has_last, t->last,
 			    s->interval, s->start_time);
-		t->next = t->due ? run->now : schedule_next(run->now, t->has_last,
-		    t->last, s->interval, s->start_time);
-		if (run->opt.force && !t->due)
-			t->next = t->last + FORCE_FLOOR;
+			t->next = t->due ? run->now : schedule_next(run->now,
+			    t->has_last, t->last, s->interval, s->start_time);
+		}
 		t->job.result = t->due ? RESULT_NONE : RESULT_NOT_DUE;
 	}
 	return EXIT_OK;
@@ -336,35 +346,37 @@ build_body(void *ctx, const char *server_id)
 	return report_body(b->report, server_id, b->private_name);
 }
 
-/* Send to every due server at once. */
-static enum exit_code
+/* Send to every due server at once; each due target gets a result (all
+ * unreached when libcurl cannot even start, said once). */
+static void
 send_reports(struct run *run)
 {
 	struct body_ctx ctx = {&run->report, run->cfg.private_name};
 	struct http_options hopt = {run->cfg.timeout, build_body, &ctx};
-	struct send_job *jobs;
+	struct send_job *jobs = calloc(run->ntargets, sizeof *jobs);
 	size_t n = 0;
-	int rc;
 
-	jobs = calloc(run->ntargets, sizeof *jobs);
 	if (jobs == NULL || http_global_init() < 0) {
-		free(jobs);
 		log_error("cannot initialise libcurl");
-		return EXIT_UNREACHED;
+		for (size_t i = 0; i < run->ntargets; i++) {
+			if (run->targets[i].due) {
+				run->targets[i].job.result = RESULT_UNREACHED;
+				run->targets[i].job.error = strdup("cannot initialise libcurl");
+			}
+		}
+		free(jobs);
+		return;
 	}
 	for (size_t i = 0; i < run->ntargets; i++)
 		if (run->targets[i].due)
-			jobs[n++] = run->targets[i].job;	/* moved; copied back below */
-	rc = http_send_all(jobs, n, &hopt);
+			jobs[n++] = run->targets[i].job;	/* moved; back below */
+	http_send_all(jobs, n, &hopt);	/* failures are in each job */
 	n = 0;
 	for (size_t i = 0; i < run->ntargets; i++)
 		if (run->targets[i].due)
 			run->targets[i].job = jobs[n++];
 	free(jobs);
 	http_global_cleanup();
-	if (rc < 0)
-		log_error("cannot set up HTTP transfers");
-	return EXIT_OK;
 }
 
 /* Keep what the run learnt: new ids in the AstDB, a stamp for every
@@ -432,13 +444,15 @@ print_results_json(const struct run *run, enum exit_code code)
 
 	for (size_t i = 0; i < run->ntargets; i++) {
 		const struct target *t = &run->targets[i];
-		json_t *o = json_object();
 		enum server_result r = t->job.result;
+		json_t *o;
 
+		if (r == RESULT_NONE)
+			continue;	/* the run stopped before this server */
+		o = json_object();
 		json_object_set_new(o, "name", json_string(t->conf->name));
 		json_object_set_new(o, "url", json_string(t->conf->url));
-		json_object_set_new(o, "result", r == RESULT_NONE ? json_null() :
-		    json_string(server_result_name(r)));
+		json_object_set_new(o, "result", json_string(server_result_name(r)));
 		json_object_set_new(o, "http_status", t->job.http_status ?
 		    json_integer(t->job.http_status) : json_null());
 		json_object_set_new(o, "server_id", t->job.ids.server_id[0] ?
@@ -535,7 +549,7 @@ run_status(const struct run *run)
 }
 
 /* Open state_dir and take the lock.  A dry run changes no state: it
- * neither creates state_dir nor takes a lock where there is none. */
+ * neither creates state_dir nor its lock file, and takes no lock. */
 static enum exit_code
 lock_state(struct run *run)
 {
@@ -546,6 +560,8 @@ lock_state(struct run *run)
 		return EXIT_OK;		/* never reported: every server is due */
 	if (run->dirfd < 0)
 		return EXIT_STATE;
+	if (dry)
+		return EXIT_OK;
 	run->lockfd = state_lock(run->dirfd);
 	if (run->lockfd == -2) {
 		log_error("another beacon-report holds the lock in %s", run->cfg.state_dir);
@@ -576,8 +592,10 @@ do_run(struct run *run)
 		return rc;
 	if (!any_due(run))
 		return EXIT_NOT_DUE;	/* no asterisk, no socket, no libcurl */
-	if (!run->opt.dry_run && !run->opt.force)
+	if (!run->opt.dry_run && !run->opt.force && run->opt.splay > 0) {
 		splay_wait(run->opt.splay);
+		run->now = clock_now();	/* the report and stamp tell when it was sent */
+	}
 	if ((rc = collect(run)) != EXIT_OK)
 		return rc;
 	if (run->opt.dry_run) {
@@ -685,9 +703,12 @@ main(int argc, char **argv)
 		printf("beacon-report %s\n", VERSION);
 		goto out;
 	}
-	log_init(run.opt.verbose, run.opt.mode == MODE_RUN && !run.opt.dry_run);
+	log_init(run.opt.verbose, run.opt.quiet,
+	    run.opt.mode == MODE_RUN && !run.opt.dry_run);
 	if (config_load(run.opt.config, run.opt.config_given, &run.cfg) < 0) {
 		code = EXIT_CONFIG;
+		if (run.opt.json && run.opt.mode == MODE_RUN)
+			print_results_json(&run, code);
 		goto out;
 	}
 	if (run.opt.mode == MODE_SHOW_CONFIG) {
@@ -713,6 +734,8 @@ main(int argc, char **argv)
 			print_results_text(&run);
 		break;
 	}
+	log_verbose("exit %d (%s): %s", (int)code, exit_code_name(code),
+	    exit_code_meaning(code));
 out:
 	for (size_t i = 0; i < run.ntargets; i++) {
 		free(run.targets[i].family);

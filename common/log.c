@@ -6,12 +6,14 @@
 #include "log.h"
 
 static bool verbose_on;
+static bool quiet_on;
 static bool syslog_on;
 
 void
-log_init(bool verbose, bool use_syslog)
+log_init(bool verbose, bool quiet, bool use_syslog)
 {
 	verbose_on = verbose;
+	quiet_on = quiet;
 	syslog_on = use_syslog;
 	if (syslog_on)
 		openlog("beacon-report", LOG_PID, LOG_DAEMON);
@@ -56,6 +58,18 @@ log_warn(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog_line(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet_on)
+		return;
+	va_start(ap, fmt);
+	vlog_line(LOG_NOTICE, fmt, ap);
 	va_end(ap);
 }
 

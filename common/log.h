@@ -12,14 +12,20 @@
 #define PRINTF_LIKE(f, a)
 #endif
 
-/* Set once by main: verbose enables log_verbose(); use_syslog opens the
- * syslog connection (ident "beacon-report", facility daemon). */
-void log_init(bool verbose, bool use_syslog);
+/* Set once by main: verbose enables log_verbose(); quiet (-q) silences
+ * log_notice(); use_syslog opens the syslog connection (ident
+ * "beacon-report", facility daemon). */
+void log_init(bool verbose, bool quiet, bool use_syslog);
 void log_close(void);
 
 /* "beacon-report: <message>" on stderr.  Errors also go to syslog. */
 void log_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void log_warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* A warning about something the admin chose and --show-config shows
+ * (e.g. an interval raised to 60): stderr, but not under -q, so that
+ * cron does not mail it every hour. */
+void log_notice(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* Progress on stderr, only with -v. */
 void log_verbose(const char *fmt, ...) PRINTF_LIKE(1, 2);

@@ -70,23 +70,22 @@ time_parse_utc(const char *s, time_t *out)
 {
 	struct tm tm;
 	const char *end;
+	char again[RFC3339_LEN + 1];
+	time_t t;
 
-	if (s == NULL)
+	if (s == NULL || strlen(s) != RFC3339_LEN)
 		return -1;
 	memset(&tm, 0, sizeof tm);
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL)
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
 		return -1;
-	if (*end == '.') {
-		end++;
-		if (!isdigit((unsigned char)*end))
-			return -1;
-		while (isdigit((unsigned char)*end))
-			end++;
-	}
-	if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
+	t = timegm(&tm);
+	/* strptime skips blanks and accepts "2026-02-31": only a time that
+	 * formats back to the very same text is one we wrote */
+	time_format_utc(t, again);
+	if (strcmp(again, s) != 0)
 		return -1;
-	*out = timegm(&tm);
+	*out = t;
 	return 0;
 }
 
@@ -131,10 +130,4 @@ buf_steal(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;
-}
-
-char *
-xstrdup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
 }

@@ -24,8 +24,9 @@ char *text_sanitize(const char *s, size_t len, size_t max);
 /* Format t as RFC 3339 UTC ("2026-11-22T18:00:00Z") into buf. */
 void time_format_utc(time_t t, char buf[RFC3339_LEN + 1]);
 
-/* Parse an RFC 3339 UTC time written by time_format_utc (a 'Z' or a
- * "+00:00" suffix, optional fraction); 0 on success, -1 otherwise. */
+/* Parse an RFC 3339 UTC time exactly as time_format_utc writes it
+ * ("2026-11-22T18:00:00Z": no blanks, no fraction, a real date); 0 on
+ * success, -1 otherwise. */
 int time_parse_utc(const char *s, time_t *out);
 
 /* A growing byte buffer, always NUL-terminated; owned by its holder. */
@@ -42,8 +43,5 @@ void buf_free(struct buf *b);
 /* Hand the data to the caller (who frees it) and reset the buffer;
  * never NULL unless out of memory: an empty buffer gives "". */
 char *buf_steal(struct buf *b);
-
-/* strdup that returns NULL for NULL. */
-char *xstrdup_or_null(const char *s);
 
 #endif

@@ -23,13 +23,15 @@
 #define DEV_MODE 0
 #endif
 
-#define MAX_SERVERS 64
-#define MAX_LINE 1024		/* longer lines are an error, not a silent cut */
+#define MAX_COLLECTORS 64
+#define MAX_SERVERS (MAX_COLLECTORS + 1)	/* and the built-in one */
+#define MAX_SECTIONS (MAX_SERVERS + 1)		/* and [general] */
+#define MAX_NAME 49	/* inih keeps section names of at most 49 bytes */
 #define MAX_INTERVAL 525600	/* a year of minutes */
 
 /* Where each [section] of the file starts, and what it set. */
 struct section {
-	char name[72];
+	char name[128];	/* as the reader saw it */
 	int line;
 	bool seen_type;
 	struct server_conf *server;	/* NULL for [general] */
@@ -43,9 +45,10 @@ struct parse {
 	int completed;		/* lines read to their end */
 	bool error;		/* a message was printed */
 	struct config *cfg;
-	struct section sections[MAX_SERVERS + 2];
+	struct section sections[MAX_SECTIONS];
 	size_t nsections;
-	char seen[MAX_SERVERS + 2][16][24];	/* option names per section */
+	char seen[MAX_SECTIONS][16][24];	/* option names per section */
+	struct server_conf dev_beacon;	/* DEV_MODE: [beacon], checked then dropped */
 };
 
 /* Print "beacon-report: FILE:LINE: message" for the first mistake only:
@@ -53,15 +56,15 @@ struct parse {
 static void PRINTF_LIKE(3, 4)
 parse_error(struct parse *p, int line, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
 	if (p->error)
 		return;
-	fprintf(stderr, "beacon-report: %s:%d: ", p->path, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	log_error("%s:%d: %s", p->path, line, msg);
 	p->error = true;
 }
 
@@ -76,7 +79,7 @@ valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-')
+	if (n == 0 || n > MAX_NAME || s[0] == '.' || s[0] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
@@ -150,8 +153,9 @@ valid_https_url(const char *v)
 	if (strncasecmp(v, "https://", 8) != 0)
 		return false;
 	host = v + 8;
-	if (*host == '\0' || *host == '/' || *host == ':')
-		return false;
+	if (*host == '\0' || *host == '/' || *host == ':' ||
+	    memchr(host, '@', strcspn(host, "/")) != NULL)
+		return false;	/* no user:password@: it would be printed */
 	for (const char *c = v; *c; c++)
 		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f ||
 		    *c == '?' || *c == '#' || *c == '"' || *c == '\\')
@@ -228,8 +232,9 @@ note_section(struct parse *p, const char *name, int line)
 		parse_error(p, line, "bad section name [%s]: use letters, digits, '_', '.' and '-'", name);
 		return;
 	}
-	if (p->nsections >= MAX_SERVERS + 1) {
-		parse_error(p, line, "too many sections (at most %d)", MAX_SERVERS);
+	if (p->nsections >= MAX_SECTIONS ||
+	    (!general && !builtin && p->cfg->nservers >= MAX_SERVERS)) {
+		parse_error(p, line, "too many collectors (at most %d)", MAX_COLLECTORS);
 		return;
 	}
 	sec = &p->sections[p->nsections++];
@@ -239,8 +244,12 @@ note_section(struct parse *p, const char *name, int line)
 	if (general)
 		return;
 	if (builtin && !config_has_builtin()) {
+		/* checked like the real one, so that --show-config stays a
+		 * config check, then dropped */
 		log_warn("%s:%d: [beacon] ignored: this build has no built-in server (DEV_MODE)",
 		    p->path, line);
+		p->dev_beacon.builtin = true;
+		sec->server = &p->dev_beacon;
 		return;
 	}
 	if (builtin) {
@@ -278,8 +287,6 @@ reader(char *str, int num, void *stream)
 	char *got, *s, *end;
 	size_t len;
 
-	if (num > MAX_LINE)
-		num = MAX_LINE;
 	got = fgets(str, num, p->file);
 	if (got == NULL)
 		return NULL;
@@ -288,7 +295,7 @@ reader(char *str, int num, void *stream)
 	if (len > 0 && str[len - 1] == '\n')
 		p->completed++;
 	else if (!feof(p->file)) {
-		parse_error(p, p->line, "line too long");
+		parse_error(p, p->line, "line too long (at most %d bytes)", num - 2);
 		str[0] = '\0';
 		return str;
 	}
@@ -297,20 +304,22 @@ reader(char *str, int num, void *stream)
 		str[0] = '\0';
 		return str;
 	}
-	for (s = str; *s == ' ' || *s == '\t'; s++)
-		;
-	if (s == str && *s == '[' && (end = strchr(s, ']')) != NULL) {
+	/* No indentation (nor byte order mark): Debian's inih would take an
+	 * indented line as the continuation of the previous value. */
+	s = str;
+	if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	s += strspn(s, " \t");
+	memmove(str, s, strlen(s) + 1);
+	if (*str == '[' && (end = strchr(str, ']')) != NULL) {
 		char name[128];
-		size_t n = (size_t)(end - s - 1);
+		size_t n = (size_t)(end - str - 1);
 
 		if (n >= sizeof name)
 			n = sizeof name - 1;
-		memcpy(name, s + 1, n);
-		name[n] = '\0';
-		/* inih trims; so do we */
-		while (n > 0 && isspace((unsigned char)name[n - 1]))
-			name[--n] = '\0';
-		note_section(p, name + strspn(name, " \t"), p->line);
+		memcpy(name, str + 1, n);
+		name[n] = '\0';	/* as inih takes it: not trimmed */
+		note_section(p, name, p->line);
 	}
 	return got;
 }
@@ -382,7 +391,7 @@ handle_server(struct parse *p, struct section *sec, const char *name,
 		if (parse_uint(v, MAX_INTERVAL, &s->interval) < 0 || s->interval == 0)
 			parse_error(p, line, "interval: \"%s\" is not a positive number of minutes", v);
 		else if (s->interval < MIN_INTERVAL) {
-			log_warn("%s:%d: interval %u is below %d minutes; using %d",
+			log_notice("%s:%d: interval %u is below %d minutes; using %d",
 			    p->path, line, s->interval, MIN_INTERVAL, MIN_INTERVAL);
 			s->interval = MIN_INTERVAL;
 		}
@@ -446,8 +455,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 0;
 	}
 	sec = find_section(p, section);
-	if (sec == NULL)	/* a header the reader refused */
+	if (sec == NULL) {	/* a header the reader refused or misread */
+		parse_error(p, p->line, "'%s' is in a section that is not valid", name);
 		return 0;
+	}
 	if (seen_before(p, sec, name)) {
 		parse_error(p, p->line, "'%s' is set twice in [%s]", name, section);
 		return 0;
@@ -456,8 +467,6 @@ handler(void *user, const char *section, const char *name, const char *value)
 		rc = handle_general(p, name, value);
 		if (rc > 0)
 			parse_error(p, p->line, "unknown option '%s' in [general]", name);
-	} else if (sec->server == NULL) {
-		return 1;	/* [beacon] in a DEV_MODE build: ignored, warned */
 	} else if (is_general_option(name)) {
 		parse_error(p, p->line, "'%s' belongs in [general], not in [%s]", name, section);
 		rc = 0;
@@ -484,6 +493,17 @@ check_sections(struct parse *p)
 		else if (sec->server->url[0] == '\0')
 			parse_error(p, sec->line, "[%s] needs a 'url = https://...'", sec->name);
 	}
+}
+
+/* Free the strings of one server (the struct itself is not owned). */
+static void
+server_conf_free(struct server_conf *s)
+{
+	free(s->name);
+	free(s->url);
+	free(s->proxy);
+	free(s->ca_path);
+	s->name = s->url = s->proxy = s->ca_path = NULL;
 }
 
 static int
@@ -544,6 +564,7 @@ config_load(const char *path, bool must_exist, struct config *cfg)
 	else if (rc < 0 && !p->error)
 		parse_error(p, 0, "cannot read the file");
 	check_sections(p);
+	server_conf_free(&p->dev_beacon);
 	if (p->error) {
 		free(p);
 		config_free(cfg);
@@ -558,12 +579,8 @@ config_free(struct config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; cfg->servers != NULL && i < cfg->nservers; i++) {
-		free(cfg->servers[i].name);
-		free(cfg->servers[i].url);
-		free(cfg->servers[i].proxy);
-		free(cfg->servers[i].ca_path);
-	}
+	for (size_t i = 0; cfg->servers != NULL && i < cfg->nservers; i++)
+		server_conf_free(&cfg->servers[i]);
 	free(cfg->servers);
 	free(cfg->path);
 	free(cfg->private_name);

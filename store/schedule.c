@@ -42,6 +42,18 @@ schedule_due(time_t now, bool has_last, time_t last, unsigned interval,
 	    now - last >= MIN_GAP;
 }
 
+bool
+schedule_due_forced(time_t now, bool has_last, time_t last, bool builtin)
+{
+	return !has_last || !builtin || now - last >= MIN_GAP;
+}
+
+time_t
+schedule_next_forced(time_t last)
+{
+	return last + MIN_GAP;
+}
+
 /* The first whole minute t at which local_minutes(t) >= target, searched
  * near a guess; handles UTC offsets and DST jumps. */
 static time_t

@@ -72,18 +72,25 @@ int
 stamp_read(int dirfd, const char *name, time_t now, time_t *last)
 {
 	char file[128], text[STAMP_MAX + 1];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	if (dirfd < 0)
 		return 0;	/* no state_dir yet: never reported */
 	stamp_name(name, file, sizeof file);
-	fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted as a stamp must not hang the run */
+	fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		log_error("stamp %s: %s", file, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_error("stamp %s: not a regular file", file);
+		close(fd);
 		return -1;
 	}
 	n = read(fd, text, STAMP_MAX);

@@ -86,6 +86,14 @@ int stamp_remove(int dirfd, const char *name);
 bool schedule_due(time_t now, bool has_last, time_t last,
     unsigned interval, unsigned start_time);
 
+/* -f: due regardless of the schedule, but the built-in server keeps its
+ * 60-minute floor after its last report. */
+bool schedule_due_forced(time_t now, bool has_last, time_t last,
+    bool builtin);
+
+/* When a forced run of the built-in server will be allowed again. */
+time_t schedule_next_forced(time_t last);
+
 /* The earliest time at or after now at which the server will be due. */
 time_t schedule_next(time_t now, bool has_last, time_t last,
     unsigned interval, unsigned start_time);

@@ -29,3 +29,19 @@ load helpers
 	assert_stderr_contains "beacon-report: "
 	assert_no_asterisk_calls
 }
+
+@test "an unknown short option inside a group is named, not argv[0]" {
+	run --separate-stderr beacon -xf
+	assert_status 2
+	assert_stderr_contains "unknown option -x"
+	refute_stderr_contains "$BEACON_BIN"
+}
+
+@test "--json where it means nothing (--reset, --version) is a usage error" {
+	run --separate-stderr beacon --reset --json
+	assert_status 2
+	assert_stderr_contains "--json goes with"
+	run --separate-stderr beacon --version --json
+	assert_status 2
+	assert_no_asterisk_calls
+}

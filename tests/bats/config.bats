@@ -383,7 +383,7 @@ EOF
 @test "config: DEV_MODE ignores a [beacon] section with a warning naming its line" {
 	{
 		prelude
-		printf '%s\n' "[beacon]" "interval = 720" "colour = blue" "" \
+		printf '%s\n' "[beacon]" "interval = 720" "" \
 			"[mylab]" "type = server" "url = https://127.0.0.1:9"
 	} | write_config
 	run --separate-stderr beacon_dev -c "$CONFIG" --show-config
@@ -393,6 +393,21 @@ EOF
 	refute_output_contains "[beacon]"
 	refute_output_contains "interval = 720"
 	assert_output_contains "[mylab]"
+}
+
+@test "config: DEV_MODE still checks the ignored [beacon] section: a mistake there is exit 3" {
+	{
+		prelude
+		printf '%s\n' "[beacon]" "interval = banana" "" \
+			"[mylab]" "type = server" "url = https://127.0.0.1:9"
+	} | write_config
+	run --separate-stderr beacon_dev -c "$CONFIG" --show-config
+	assert_status 3
+	assert_stderr_contains "beacon-report: $CONFIG:6: interval: \"banana\""
+	{ prelude; printf '%s\n' "[beacon]" "url = https://127.0.0.1:9"; } | write_config
+	run --separate-stderr beacon_dev -c "$CONFIG" --show-config
+	assert_status 3
+	assert_stderr_contains "beacon-report: $CONFIG:6: [beacon] does not accept 'url'"
 }
 
 @test "config: DEV_MODE with no collector: a run exits 10 and asks nothing" {
@@ -424,4 +439,69 @@ EOF
 	assert_status 10
 	[ "$(json_get exit_code <<<"$output")" = 10 ]
 	assert_no_asterisk_calls
+}
+
+# ---- what the file looks like in the wild -------------------------------------
+
+@test "config: indented lines are options of their section, not continuations" {
+	{ prelude; printf '%s\n' "    timeout = 5" "  [mylab]" "	type = server" \
+		"	url = https://127.0.0.1:9"; } | write_config
+	run --separate-stderr beacon -c "$CONFIG" --show-config --json
+	assert_success
+	[ "$(json_get general.timeout <<<"$output")" = 5 ] || flunk "timeout:" "$output"
+	[ "$(json_get servers.1.name <<<"$output")" = mylab ] || flunk "servers:" "$output"
+}
+
+@test "config: a section name with blanks is exit 3 at its header" {
+	{ prelude; printf '%s\n' "[ mylab ]" "type = server" "url = https://127.0.0.1:9"; } | write_config
+	config_error 5 "bad section name"
+}
+
+@test "config: a section name longer than 49 bytes is exit 3 at its header" {
+	local long
+	long=$(printf 'c%.0s' $(seq 50))
+	{ prelude; printf '%s\n' "[$long]" "type = server" "url = https://127.0.0.1:9"; } | write_config
+	config_error 5 "bad section name"
+}
+
+@test "config: a url with user:password@ is refused (it would be printed)" {
+	{ prelude; printf '%s\n' "[mylab]" "type = server" "url = https://u:secret@127.0.0.1:9"; } | write_config
+	config_error 7 "url:"
+}
+
+@test "config: 64 collectors are fine beside the built-in server; a 65th is exit 3" {
+	local i
+	{
+		prelude
+		for i in $(seq 1 64); do
+			printf '%s\n' "[c$i]" "type = server" "url = https://127.0.0.1:9"
+		done
+	} | write_config
+	run --separate-stderr beacon -c "$CONFIG" --show-config --json
+	assert_success
+	[ "$(json_get servers.64.name <<<"$output")" = c64 ] || flunk "the 64th collector is missing"
+	printf '%s\n' "[c65]" "type = server" "url = https://127.0.0.1:9" >>"$CONFIG"
+	run --separate-stderr beacon -c "$CONFIG" --show-config
+	assert_status 3
+	assert_stderr_contains "$CONFIG:197: too many collectors (at most 64)"
+}
+
+@test "config: -q silences the interval rounding notice (cron would mail it hourly)" {
+	{ prelude; printf '%s\n' "[mylab]" "type = server" "url = https://127.0.0.1:9" \
+		"interval = 30"; } | write_config
+	stamp_set mylab "$(rfc3339_ago 60)"
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -q
+	assert_status 9
+	[ -z "$stderr" ] || flunk "expected a silent -q run, stderr:" "$stderr"
+	run --separate-stderr beacon -c "$CONFIG" -s mylab
+	assert_status 9
+	assert_stderr_contains "interval 30 is below 60 minutes"
+}
+
+@test "config: --json reports a bad configuration as exit 3 too" {
+	{ prelude; printf '%s\n' "colour = blue"; } | write_config
+	run --separate-stderr beacon -c "$CONFIG" --json
+	assert_status 3
+	[ "$(json_get status <<<"$output")" = config ] || flunk "--json:" "$output"
+	[ "$(json_get servers <<<"$output")" = "[]" ] || flunk "--json servers:" "$output"
 }

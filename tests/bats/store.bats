@@ -465,3 +465,38 @@ assert_untouched() {
 	[[ $(astdb_get beacon/mylab server_id) =~ $UUID_RE ]]
 	[ "$(registry_ids)" = "$(astdb_get beacon/mylab server_id)" ]
 }
+
+@test "store: a dry run takes no lock: it runs while another holds it, and creates no lock file" {
+	mylab_config
+	mkdir -m 700 "$STATE_DIR"
+	local fd
+	exec {fd}>>"$STATE_DIR/lock"
+	flock -n "$fd"
+	run --separate-stderr timeout 20 "$BEACON_BIN" -c "$CONFIG" -s mylab -n {fd}>&-
+	exec {fd}>&-
+	assert_success
+	rm -f "$STATE_DIR/lock"
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -n
+	assert_success
+	[ ! -e "$STATE_DIR/lock" ] || flunk "the dry run created $STATE_DIR/lock"
+}
+
+@test "store: a stamp that is a FIFO does not hang the run: exit 7" {
+	mylab_config
+	mkdir -m 700 "$STATE_DIR"
+	mkfifo "$STATE_DIR/mylab.stamp"
+	run --separate-stderr timeout 20 "$BEACON_BIN" -c "$CONFIG" -s mylab
+	assert_status 7
+	assert_stderr_contains "mylab.stamp: not a regular file"
+	assert_no_asterisk_calls
+}
+
+@test "store: a token_issued with blanks or an impossible date in the AstDB is absent, with a warning" {
+	mylab_config
+	astdb_put beacon/mylab server_id 3f1c2a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6
+	astdb_put beacon/mylab token_id 0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d
+	astdb_put beacon/mylab token_issued "2026-02-31T00:00:00Z"
+	run --separate-stderr beacon -c "$CONFIG" -s mylab --show
+	assert_success
+	assert_stderr_contains "AstDB /beacon/mylab/token_issued: not a valid RFC 3339 time"
+}

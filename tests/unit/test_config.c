@@ -149,6 +149,16 @@ test_text(void)
 	s = text_sanitize("bad\x1b[31m red\n\n text", 19, 100);
 	CHECK_STR(s, "bad?[31m red text");
 	free(s);
+	{
+		time_t t;
+		CHECK_INT(time_parse_utc("2026-11-22T18:00:00Z", &t), 0);
+		CHECK_INT(t, 1795370400);
+		CHECK_INT(time_parse_utc("2026-11-22T 1:00:00Z", &t), -1);
+		CHECK_INT(time_parse_utc("2026-02-31T00:00:00Z", &t), -1);
+		CHECK_INT(time_parse_utc("2026-11-22T18:00:00.5Z", &t), -1);
+		CHECK_INT(time_parse_utc("2026-11-22T18:00:00Z ", &t), -1);
+		CHECK_INT(time_parse_utc("", &t), -1);
+	}
 	s = text_sanitize("0123456789abcdef", 16, 10);
 	CHECK_STR(s, "0123456...");
 	free(s);
