@@ -42,13 +42,7 @@ assert_json_exit() {
 @test "exit 1 PARTIAL: one server accepted, another did not" {
 	setup_mylab
 	start_collector other
-	cat >>"$CONFIG" <<EOF
-
-[other]
-type = server
-url = https://127.0.0.1:$other_PORT
-ca_path = $TEST_CA/ca.pem
-EOF
+	add_collector other
 	collector_control other '{"responses": [{"status": 503}, {"status": 503}]}'
 	run --separate-stderr beacon -c "$CONFIG" -s mylab -s other
 	assert_status 1
@@ -123,13 +117,7 @@ EOF
 @test "exit 6 REJECTED: no server accepted it and one rejected it" {
 	setup_mylab
 	start_collector other
-	cat >>"$CONFIG" <<EOF
-
-[other]
-type = server
-url = https://127.0.0.1:$other_PORT
-ca_path = $TEST_CA/ca.pem
-EOF
+	add_collector other
 	collector_control mylab '{"responses": [{"status": 409}]}'
 	collector_control other '{"responses": [{"status": 503}]}'
 	run --separate-stderr beacon -c "$CONFIG" -s mylab -s other

@@ -660,3 +660,10 @@ run_mylab() {
 make_version() {
 	sed -n 's/^VERSION *= *//p' "$REPO/Makefile"
 }
+
+# add_collector NAME: a [NAME] section for the collector NAME (test CA).
+add_collector() {
+	local port="${1}_PORT"
+	printf '%s\n' "" "[$1]" "type = server" "url = https://127.0.0.1:${!port}" \
+		"ca_path = $TEST_CA/ca.pem" >>"$CONFIG"
+}

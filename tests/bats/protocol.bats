@@ -665,13 +665,7 @@ PY
 	start_collector other
 	start_collector
 	default_config
-	cat >>"$CONFIG" <<EOF
-
-[other]
-type = server
-url = https://127.0.0.1:$other_PORT
-ca_path = $TEST_CA/ca.pem
-EOF
+	add_collector other
 	collector_control other '{"responses": [{"match": "POST", "status": 409, "body": "exists"}]}'
 	run --separate-stderr beacon -c "$CONFIG" -s mylab -s other --json
 	assert_status 1

@@ -282,13 +282,7 @@ use_zone() {
 @test "schedule: each server has its own stamp" {
 	sched_config 360 00:00
 	start_collector other
-	cat >>"$CONFIG" <<EOF
-
-[other]
-type = server
-url = https://127.0.0.1:$other_PORT
-ca_path = $TEST_CA/ca.pem
-EOF
+	add_collector other
 	stamp_set mylab 2026-11-22T07:00:00Z
 	stamp_set other 2026-11-22T05:00:00Z
 	run_at 2026-11-22T08:30:00Z -s mylab -s other

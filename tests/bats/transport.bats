@@ -33,13 +33,6 @@ mylab_config() {
 	} | write_config
 }
 
-# add_collector NAME: a [NAME] section for the collector NAME (test CA).
-add_collector() {
-	local port="${1}_PORT"
-	printf '%s\n' "" "[$1]" "type = server" "url = https://127.0.0.1:${!port}" \
-		"ca_path = $TEST_CA/ca.pem" >>"$CONFIG"
-}
-
 # Milliseconds since the epoch.
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
