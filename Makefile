@@ -160,4 +160,6 @@ uninstall:
 clean:
 	rm -rf build build-test build-test-dev build-san build-san-dev beacon-report
 
+include collector.mk
+
 .PHONY: all check units test-binaries fuzz valgrind bench sanitize demo deps install uninstall clean

@@ -1,0 +1,34 @@
+# beacon-collector: included by the Makefile, which holds the shared
+# settings (CC, warnings, SANITIZE, BUILD).  The server links common/ and
+# collector/; it never links the reporter's folders.
+
+COLLECTOR_PKGS = libmicrohttpd gnutls jansson inih sqlite3 libpq libsystemd libcrypt
+COLLECTOR_SYSCONFDIR = /etc
+COLLECTOR_DEFAULT_CONFIG = $(COLLECTOR_SYSCONFDIR)/beacon-collector/beacon-collector.ini
+
+COLLECTOR_CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DTEST_CLOCK=$(TEST_CLOCK) \
+	-DDEFAULT_COLLECTOR_CONFIG='"$(COLLECTOR_DEFAULT_CONFIG)"' \
+	$(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS)) $(CPPFLAGS)
+COLLECTOR_LDLIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS)) -lpthread
+
+COLLECTOR_SRC = $(wildcard collector/*.c)
+COMMON_SRC = $(wildcard common/*.c)
+COLLECTOR_OBJ = $(COLLECTOR_SRC:%.c=$(BUILD)/c/%.o) $(COMMON_SRC:%.c=$(BUILD)/c/%.o)
+COLLECTOR_HDRS = $(wildcard collector/*.h common/*.h)
+
+beacon-collector: $(BUILD)/beacon-collector
+	cp $(BUILD)/beacon-collector $@
+
+$(BUILD)/beacon-collector: $(BUILD)/c/beacon-collector.o $(COLLECTOR_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/c/beacon-collector.o $(COLLECTOR_OBJ) $(COLLECTOR_LDLIBS)
+
+# The collector's objects live in $(BUILD)/c/, built with its own flags.
+$(BUILD)/c/%.o: %.c $(COLLECTOR_HDRS) Makefile collector.mk
+	@mkdir -p $(@D)
+	$(CC) $(COLLECTOR_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# Unit tests of the collector: tests/unit/test_collector_*.c (the shorter
+# stem wins over the reporter's pattern rule).
+$(BUILD)/tests/unit/test_collector_%: tests/unit/test_collector_%.c tests/unit/unit.h $(COLLECTOR_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(COLLECTOR_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(COLLECTOR_OBJ) $(COLLECTOR_LDLIBS)

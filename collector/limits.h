@@ -1,0 +1,27 @@
+/* Per-address request counters of COLLECTOR.md §4, in memory only (never
+ * written anywhere), bounded in size whatever the number of addresses.
+ * Thread-safe: every MHD thread counts into the same table. */
+#ifndef COLLECTOR_LIMITS_H
+#define COLLECTOR_LIMITS_H
+
+#include <time.h>
+
+struct rate_limits;
+
+/* A table for the two limits (0 = no limit).  NULL when out of memory.
+ * Freed with rate_limits_free. */
+struct rate_limits *rate_limits_new(long registrations_per_hour,
+    long requests_per_minute);
+void rate_limits_free(struct rate_limits *rl);
+
+/*
+ * Count one request (any method) from addr, a numeric address as text.
+ * Returns 0 when it is allowed, otherwise the seconds (>= 1) until the
+ * next would be: the Retry-After of the 429.
+ */
+long rate_limits_request(struct rate_limits *rl, const char *addr, time_t now);
+
+/* The same for one registration (POST /servers). */
+long rate_limits_register(struct rate_limits *rl, const char *addr, time_t now);
+
+#endif

@@ -1,0 +1,87 @@
+/* The one place that decides which backend serves a database URI, and the
+ * update decision both backends share. */
+#include <stdio.h>
+#include <string.h>
+
+#include "store_backend.h"
+
+int
+store_open(const char *uri, struct store **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (strncmp(uri, "sqlite:", 7) == 0)
+		return store_sqlite_open(uri + 7, out, err, errlen);
+	if (strncmp(uri, "postgresql://", 13) == 0 ||
+	    strncmp(uri, "postgres://", 11) == 0)
+		return store_pg_open(uri, out, err, errlen);
+	snprintf(err, errlen, "database: not sqlite:PATH or postgresql://...");
+	return -1;
+}
+
+static const struct store_ops *
+ops_of(const struct store *st)
+{
+	return ((const struct store_head *)(const void *)st)->ops;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st != NULL)
+		ops_of(st)->close(st);
+}
+
+int
+store_submit(struct store *st, struct store_job *job)
+{
+	return ops_of(st)->submit(st, job);
+}
+
+enum store_status
+store_lookup(struct store *st, const char *server_id, struct server_state *out)
+{
+	return ops_of(st)->lookup(st, server_id, out);
+}
+
+bool
+store_ping(struct store *st)
+{
+	return ops_of(st)->ping(st);
+}
+
+int
+store_retention(struct store *st, time_t cutoff, long *deleted, char *err,
+    size_t errlen)
+{
+	return ops_of(st)->retention(st, cutoff, deleted, err, errlen);
+}
+
+const char *
+store_backend_name(const struct store *st)
+{
+	return ops_of(st)->name;
+}
+
+enum store_status
+store_decide_update(struct store_job *job, bool found, struct server_state *st)
+{
+	long since;
+
+	if (!found)
+		return STORE_NOT_FOUND;
+	if (token_check(&st->tokens, job->presented, job->now) == TOKEN_REJECT)
+		return STORE_BAD_TOKEN;
+	since = (long)(job->now - st->last_update);
+	if (job->min_update_interval_s > 0 && st->last_update != 0 &&
+	    since >= 0 && since < job->min_update_interval_s) {
+		job->retry_after = job->min_update_interval_s - since;
+		return STORE_TOO_SOON;
+	}
+	if (token_renew(&st->tokens, job->now) < 0)
+		return STORE_UNAVAILABLE;
+	st->last_seen = job->now;
+	st->last_update = job->now;
+	st->reports++;
+	job->token = st->tokens.current;
+	return STORE_OK;
+}

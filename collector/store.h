@@ -1,0 +1,110 @@
+/*
+ * Storage of COLLECTOR.md §5 behind one interface: SQLite (store_sqlite.c,
+ * the embedded default) and PostgreSQL (store_pg.c).  store_open() is the
+ * one place that decides which, from the URI's scheme.
+ *
+ * Reads (store_lookup, store_ping) are synchronous and may be called from
+ * any thread.  Writes are jobs: store_submit() queues one, a store thread
+ * runs it in a transaction (SQLite batches several into one COMMIT: group
+ * commit) and calls job->done only after COMMIT has returned, so that an
+ * answer sent from done() means committed.  The token rules (token.h) are
+ * applied inside that transaction, which is what serialises two racing
+ * updates of one server.
+ */
+#ifndef COLLECTOR_STORE_H
+#define COLLECTOR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "../common/text.h"
+#include "token.h"
+
+/* The schema version this binary writes; a newer database is refused. */
+#define STORE_SCHEMA_VERSION 1
+
+enum store_status {
+	STORE_OK = 0,
+	STORE_NOT_FOUND,	/* no such server: 404 */
+	STORE_BAD_TOKEN,	/* a valid token exists and was not presented: 401 */
+	STORE_TOO_SOON,		/* sooner than min_update_interval: 429, retry_after */
+	STORE_UNAVAILABLE,	/* the database failed or is down: 503 */
+};
+
+enum store_job_kind {
+	STORE_JOB_REGISTER,	/* POST /servers */
+	STORE_JOB_UPDATE,	/* PUT /servers/{id} */
+};
+
+/*
+ * One write.  The submitter owns the job and everything it points to until
+ * done() has been called; done() is called exactly once, from a store
+ * thread, and must not block.
+ */
+struct store_job {
+	enum store_job_kind kind;
+
+	/* In. */
+	char server_id[UUID_LEN + 1];	/* REGISTER: the new id (caller made it) */
+	struct token new_token;		/* REGISTER: its first token */
+	char presented[UUID_LEN + 1];	/* UPDATE: the tokenId, "" for none */
+	const char *report;		/* UPDATE: the body as received */
+	size_t report_len;
+	time_t now;
+	long min_update_interval_s;	/* UPDATE: 0 = no minimum */
+
+	/* Out, valid in done(). */
+	enum store_status status;
+	struct token token;		/* OK: the token to answer with */
+	long retry_after;		/* TOO_SOON: seconds */
+
+	void (*done)(struct store_job *job);
+	void *cookie;			/* the submitter's */
+
+	struct store_job *next;		/* the store's queue link */
+};
+
+/* What a synchronous lookup tells about one server. */
+struct server_state {
+	struct server_tokens tokens;
+	time_t first_seen;
+	time_t last_seen;
+	time_t last_update;		/* last accepted update, 0 = none */
+	long reports;
+};
+
+struct store;
+
+/*
+ * Open (creating when needed) the database named by uri ("sqlite:PATH" or
+ * "postgresql://..." / "postgres://..."), migrate its schema forward and
+ * start the store's threads.  Returns 0, or -1 with a one-line message in
+ * err (libsqlite3's or libpq's own words; "newer than this binary" for a
+ * schema version above STORE_SCHEMA_VERSION).  Freed with store_close.
+ */
+int store_open(const char *uri, struct store **out, char *err, size_t errlen);
+
+/* Finish the queued jobs (each gets its done()), stop the threads, close;
+ * NULL-safe. */
+void store_close(struct store *st);
+
+/* Queue a job; 0, or -1 when the store is closing (done() not called). */
+int store_submit(struct store *st, struct store_job *job);
+
+/* STORE_OK and *out filled, STORE_NOT_FOUND, or STORE_UNAVAILABLE. */
+enum store_status store_lookup(struct store *st, const char *server_id,
+    struct server_state *out);
+
+/* True when the database answers a trivial query now (GET /healthz). */
+bool store_ping(struct store *st);
+
+/* Delete the servers (and their reports) last seen before cutoff; the
+ * number deleted in *deleted.  0, or -1 with a message in err. */
+int store_retention(struct store *st, time_t cutoff, long *deleted,
+    char *err, size_t errlen);
+
+/* "sqlite" or "postgresql": for log lines. */
+const char *store_backend_name(const struct store *st);
+
+#endif

@@ -1,0 +1,43 @@
+/* For store.c and the backends only: the table of a backend's functions.
+ * Each backend's `struct store` begins with `const struct store_ops *ops`,
+ * so that store.c can dispatch without knowing the rest. */
+#ifndef COLLECTOR_STORE_BACKEND_H
+#define COLLECTOR_STORE_BACKEND_H
+
+#include "store.h"
+
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *st);
+	int (*submit)(struct store *st, struct store_job *job);
+	enum store_status (*lookup)(struct store *st, const char *server_id,
+	    struct server_state *out);
+	bool (*ping)(struct store *st);
+	int (*retention)(struct store *st, time_t cutoff, long *deleted,
+	    char *err, size_t errlen);
+};
+
+/* The common head of every backend's struct store. */
+struct store_head {
+	const struct store_ops *ops;
+};
+
+/* Each backend's opener: what follows the scheme (a path for SQLite, the
+ * whole URI for libpq). */
+int store_sqlite_open(const char *path, struct store **out, char *err,
+    size_t errlen);
+int store_pg_open(const char *uri, struct store **out, char *err,
+    size_t errlen);
+
+/*
+ * The decision every backend makes for an UPDATE once it holds the server's
+ * row under its transaction's lock: NOT_FOUND when found is false, the
+ * token verdict, the minimum interval, then the renewal.  On STORE_OK the
+ * caller writes the report and st (tokens maybe renewed) and sets
+ * job->token; otherwise it writes nothing.  Shared so that both backends
+ * decide the same way.
+ */
+enum store_status store_decide_update(struct store_job *job, bool found,
+    struct server_state *st);
+
+#endif
