@@ -1,0 +1,255 @@
+/*
+ * beacon-collector: the Asterisk Beacon server (COLLECTOR.md).  This file
+ * is the command line and the service's order of steps, and the only
+ * place that exits:
+ *   config → database → listen → ready → serve → drain → exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "collector/api.h"
+#include "collector/clock.h"
+#include "collector/config.h"
+#include "collector/http.h"
+#include "collector/limits.h"
+#include "collector/store.h"
+
+#ifndef DEFAULT_COLLECTOR_CONFIG
+#define DEFAULT_COLLECTOR_CONFIG "/etc/beacon-collector/beacon-collector.ini"
+#endif
+
+/* COLLECTOR.md §1. */
+enum collector_exit {
+	CEXIT_OK = 0,
+	CEXIT_USAGE = 2,
+	CEXIT_CONFIG = 3,
+	CEXIT_LISTEN = 4,	/* cannot listen or read the TLS files */
+	CEXIT_DATABASE = 5,
+};
+
+#define DRAIN_SECONDS 10
+#define RETENTION_EVERY_S 3600	/* "at least daily"; cheap with its index */
+
+static const char usage_text[] =
+	"usage: beacon-collector [-c FILE]\n"
+	"       beacon-collector --check-config [-c FILE]\n"
+	"       beacon-collector --stats [--json] [-c FILE]\n"
+	"       beacon-collector --help | --version\n";
+
+static void __attribute__((format(printf, 1, 2)))
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("beacon-collector: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+enum mode { MODE_SERVE, MODE_CHECK, MODE_STATS, MODE_HELP, MODE_VERSION };
+
+struct options {
+	enum mode mode;
+	const char *config;
+	bool json;
+};
+
+static int
+parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_CHECK = 256, OPT_STATS, OPT_JSON, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->mode = MODE_SERVE;
+	o->config = DEFAULT_COLLECTOR_CONFIG;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case OPT_CHECK: o->mode = MODE_CHECK; break;
+		case OPT_STATS: o->mode = MODE_STATS; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_HELP: o->mode = MODE_HELP; break;
+		case OPT_VERSION: o->mode = MODE_VERSION; break;
+		case ':':
+			say("option -c needs a FILE");
+			return -1;
+		default:
+			say("unknown option %s", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		say("unexpected argument");
+		return -1;
+	}
+	if (o->json && o->mode != MODE_STATS) {
+		say("--json goes with --stats");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_retention(struct store *st, const struct collector_config *cfg)
+{
+	char err[256];
+	long deleted = 0;
+	time_t cutoff = collector_now() - (time_t)cfg->retention_days * 86400;
+
+	if (store_retention(st, cutoff, &deleted, err, sizeof err) < 0)
+		say("retention: %s", err);
+	else if (deleted > 0)
+		say("retention: deleted %ld server(s) silent for more than %ld days",
+		    deleted, cfg->retention_days);
+}
+
+/* Serve until SIGTERM or SIGINT; SIGHUP reloads the TLS pair.  The signals
+ * are blocked in every thread and taken here synchronously. */
+static void
+serve(struct http_server *srv, struct store *st,
+    const struct collector_config *cfg, const sigset_t *sigs)
+{
+	time_t last_retention = time(NULL);
+
+	for (;;) {
+		struct timespec tick = { .tv_sec = 60 };
+		int sig = sigtimedwait(sigs, NULL, &tick);
+		char err[512];
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			say("%s: draining (at most %d s)", strsignal(sig),
+			    DRAIN_SECONDS);
+			sd_notify(0, "STOPPING=1");
+			http_server_drain(srv, DRAIN_SECONDS);
+			return;
+		}
+		if (sig == SIGHUP) {
+			sd_notify(0, "RELOADING=1");
+			if (http_server_reload_tls(srv, err, sizeof err) < 0)
+				say("SIGHUP: kept the TLS pair in use: %s", err);
+			else if (cfg->tls)
+				say("SIGHUP: TLS certificate and key loaded again");
+			sd_notify(0, "READY=1");
+		}
+		if (time(NULL) - last_retention >= RETENTION_EVERY_S) {
+			run_retention(st, cfg);
+			last_retention = time(NULL);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	struct collector_config cfg;
+	struct store *st = NULL;
+	struct rate_limits *limits = NULL;
+	struct http_server *srv = NULL;
+	struct app app;
+	sigset_t sigs;
+	char err[1024];
+	int ret = CEXIT_USAGE;
+
+	memset(&cfg, 0, sizeof cfg);
+	if (parse_args(argc, argv, &opt) < 0) {
+		fputs(usage_text, stderr);
+		goto out;
+	}
+	if (opt.mode == MODE_HELP) {
+		fputs(usage_text, stdout);
+		ret = CEXIT_OK;
+		goto out;
+	}
+	if (opt.mode == MODE_VERSION) {
+		printf("beacon-collector %s\n", VERSION);
+		ret = CEXIT_OK;
+		goto out;
+	}
+
+	ret = CEXIT_CONFIG;
+	if (collector_config_load(opt.config, &cfg, err, sizeof err) < 0) {
+		say("%s", err);
+		goto out;
+	}
+	if (opt.mode == MODE_STATS) {
+		say("--stats: the statistics are not built yet");
+		goto out;
+	}
+	if (opt.mode == MODE_CHECK) {
+		ret = CEXIT_LISTEN;
+		if (http_check_tls(&cfg, err, sizeof err) < 0) {
+			say("%s", err);
+			goto out;
+		}
+	}
+
+	/* Signals: blocked before any thread starts, so that every thread
+	 * inherits the mask and only serve() takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = CEXIT_DATABASE;
+	if (store_open(cfg.database, &st, err, sizeof err) < 0) {
+		say("%s", err);
+		goto out;
+	}
+	if (opt.mode == MODE_CHECK) {
+		printf("%s: ok\n", cfg.path);
+		ret = CEXIT_OK;
+		goto out;
+	}
+	run_retention(st, &cfg);
+
+	ret = CEXIT_LISTEN;
+	limits = rate_limits_new(cfg.registrations_per_address_per_hour,
+	    cfg.requests_per_address_per_minute);
+	if (limits == NULL) {
+		say("out of memory");
+		goto out;
+	}
+	app = (struct app){ .cfg = &cfg, .store = st, .limits = limits };
+	srv = http_server_start(&app, err, sizeof err);
+	if (srv == NULL) {
+		say("%s", err);
+		goto out;
+	}
+	say("listening (%s, database %s)", cfg.tls ? "https" : "http",
+	    store_backend_name(st));
+	sd_notify(0, "READY=1");
+	serve(srv, st, &cfg, &sigs);
+	ret = CEXIT_OK;
+out:
+	http_server_free(srv);
+	store_close(st);
+	rate_limits_free(limits);
+	collector_config_free(&cfg);
+	if (ret == CEXIT_OK && opt.mode == MODE_SERVE)
+		say("stopped");
+	return ret;
+}

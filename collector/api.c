@@ -1,0 +1,301 @@
+/* The Beacon protocol: routes, the order of checks of COLLECTOR.md §3, and
+ * the answers.  No libmicrohttpd here (http.c), no SQL (store_*.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "validate.h"
+
+static const char JSON[] = "application/json";
+
+static void
+set_body(struct api_response *resp, int status, json_t *obj)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->content_type = JSON;
+	resp->body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	if (resp->body == NULL) {
+		/* Out of memory: a fixed answer rather than none. */
+		resp->status = 503;
+		resp->body = strdup("{\"error\":\"out of memory\"}");
+	}
+}
+
+void
+api_error(struct api_response *resp, int status, const char *msg)
+{
+	set_body(resp, status, json_pack("{s:s}", "error", msg));
+}
+
+static enum api_next
+refuse(struct api_request *req, int status, const char *msg)
+{
+	api_error(&req->resp, status, msg);
+	return API_RESPOND;
+}
+
+static enum api_next
+too_many(struct api_request *req, long retry_after, const char *msg)
+{
+	req->resp.retry_after = retry_after > 0 ? retry_after : 1;
+	return refuse(req, 429, msg);
+}
+
+static enum api_next
+not_allowed(struct api_request *req, const char *allow)
+{
+	req->resp.allow = allow;
+	return refuse(req, 405, "method not allowed");
+}
+
+/* application/json, any case, parameters (charset) allowed. */
+static bool
+is_json_type(const char *ct)
+{
+	size_t n = strlen(JSON);
+
+	if (ct == NULL || strncasecmp(ct, JSON, n) != 0)
+		return false;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static bool
+body_fits(const struct api_request *req)
+{
+	return req->content_length < 0 ||
+	    (unsigned long long)req->content_length <= req->body_max;
+}
+
+static enum api_next
+refuse_too_large(struct api_request *req)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof msg, "body larger than max_body_kb (%ld KiB)",
+	    req->app->cfg->max_body_kb);
+	return refuse(req, 413, msg);
+}
+
+static enum api_next
+begin_healthz(struct api_request *req)
+{
+	bool up = store_ping(req->app->store);
+
+	free(req->resp.body);
+	req->resp.status = up ? 200 : 503;
+	req->resp.content_type = "text/plain; charset=utf-8";
+	req->resp.body = strdup(up ? "ok\n" : "database unavailable\n");
+	return API_RESPOND;
+}
+
+static enum api_next
+begin_register(struct api_request *req, long request_wait)
+{
+	long wait;
+
+	if (request_wait > 0)
+		return too_many(req, request_wait, "too many requests from this address");
+	wait = rate_limits_register(req->app->limits, req->client, req->now);
+	if (wait > 0)
+		return too_many(req, wait, "too many registrations from this address");
+	if (!body_fits(req))
+		return refuse_too_large(req);
+	return API_READ_BODY;
+}
+
+static enum api_next
+begin_update(struct api_request *req, long request_wait)
+{
+	struct server_state state;
+	enum store_status found;
+	const char *id = req->path + strlen("/servers/");
+
+	if (!uuid_is_v4(id))
+		return refuse(req, 400, "server id: not a v4 UUID");
+	memcpy(req->server_id, id, UUID_LEN + 1);
+	found = store_lookup(req->app->store, req->server_id, &state);
+	if (found == STORE_NOT_FOUND)
+		return refuse(req, 404, "No such server");
+	if (found != STORE_OK)
+		return refuse(req, 503, "database unavailable");
+	if (request_wait > 0)
+		return too_many(req, request_wait, "too many requests from this address");
+	/* Checked again under the store's lock; here so that a wrong token
+	 * is refused before the body is read. */
+	if (token_check(&state.tokens, req->token_id, req->now) == TOKEN_REJECT)
+		return refuse(req, 401, "Invalid token provided");
+	if (!is_json_type(req->content_type))
+		return refuse(req, 415, "Content-Type must be application/json");
+	if (!body_fits(req))
+		return refuse_too_large(req);
+	return API_READ_BODY;
+}
+
+enum api_next
+api_begin(struct api_request *req)
+{
+	const char *p = req->path;
+	const char *m = req->method;
+	long wait = rate_limits_request(req->app->limits, req->client, req->now);
+
+	if (strcmp(p, "/servers") == 0 || strcmp(p, "/servers/") == 0) {
+		req->route = ROUTE_REGISTER;
+		if (strcmp(m, "POST") != 0)
+			return not_allowed(req, "POST");
+		return begin_register(req, wait);
+	}
+	if (strncmp(p, "/servers/", 9) == 0 && strchr(p + 9, '/') == NULL) {
+		req->route = ROUTE_UPDATE;
+		if (strcmp(m, "PUT") != 0)
+			return not_allowed(req, "PUT");
+		return begin_update(req, wait);
+	}
+	if (strcmp(p, "/healthz") == 0) {
+		req->route = ROUTE_HEALTHZ;
+		if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
+			return not_allowed(req, "GET, HEAD");
+		return begin_healthz(req);
+	}
+	if (wait > 0)
+		return too_many(req, wait, "too many requests from this address");
+	return refuse(req, 404, "not found");
+}
+
+static enum api_next
+submit(struct api_request *req)
+{
+	req->job.now = req->now;
+	return API_SUBMIT;
+}
+
+/* POST: an empty body, or an object that may name an existing id (409). */
+static enum api_next
+finish_register(struct api_request *req)
+{
+	struct store_job *job = &req->job;
+
+	if (req->body.len > 0) {
+		json_error_t jerr;
+		json_t *obj, *id;
+		struct server_state state;
+
+		if (!is_json_type(req->content_type))
+			return refuse(req, 415, "Content-Type must be application/json");
+		obj = json_loadb(req->body.data, req->body.len, 0, &jerr);
+		if (!json_is_object(obj)) {
+			json_decref(obj);
+			return refuse(req, 400, "body: not a JSON object");
+		}
+		id = json_object_get(obj, "id");
+		if (json_is_string(id) && uuid_is_valid(json_string_value(id)) &&
+		    store_lookup(req->app->store, json_string_value(id),
+		    &state) == STORE_OK) {
+			json_decref(obj);
+			return refuse(req, 409, "Server already exists");
+		}
+		json_decref(obj);
+	}
+	job->kind = STORE_JOB_REGISTER;
+	if (uuid_v4_new(job->server_id) < 0 || uuid_v4_new(job->new_token.id) < 0)
+		return refuse(req, 503, "no random bytes");
+	job->new_token.issued = req->now;
+	return submit(req);
+}
+
+static enum api_next
+finish_update(struct api_request *req)
+{
+	struct store_job *job = &req->job;
+	char err[256];
+	json_t *report = NULL;
+
+	if (report_validate(req->body.data != NULL ? req->body.data : "",
+	    req->body.len, req->server_id, &report, err, sizeof err) < 0)
+		return refuse(req, 400, err);
+	json_decref(report);
+	job->kind = STORE_JOB_UPDATE;
+	memcpy(job->server_id, req->server_id, sizeof job->server_id);
+	job->presented[0] = '\0';
+	if (req->token_id != NULL && strlen(req->token_id) == UUID_LEN)
+		memcpy(job->presented, req->token_id, UUID_LEN + 1);
+	job->report = req->body.data;
+	job->report_len = req->body.len;
+	job->min_update_interval_s = req->app->cfg->min_update_interval * 60;
+	return submit(req);
+}
+
+enum api_next
+api_finish(struct api_request *req)
+{
+	if (req->body_too_large)
+		return refuse_too_large(req);
+	switch (req->route) {
+	case ROUTE_REGISTER:
+		return finish_register(req);
+	case ROUTE_UPDATE:
+		return finish_update(req);
+	default:
+		return refuse(req, 404, "not found");
+	}
+}
+
+static json_t *
+token_json(const struct token *t)
+{
+	char issued[RFC3339_LEN + 1];
+
+	time_format_utc(t->issued, issued);
+	return json_pack("{s:s,s:s}", "id", t->id, "issued", issued);
+}
+
+void
+api_job_done(struct api_request *req)
+{
+	struct store_job *job = &req->job;
+	struct api_response *resp = &req->resp;
+
+	switch (job->status) {
+	case STORE_OK:
+		if (job->kind == STORE_JOB_REGISTER) {
+			snprintf(resp->location, sizeof resp->location,
+			    "/servers/%s", job->server_id);
+			set_body(resp, 201, json_pack("{s:{s:s},s:o}", "server",
+			    "id", job->server_id, "token", token_json(&job->token)));
+		} else {
+			set_body(resp, 200, token_json(&job->token));
+		}
+		break;
+	case STORE_NOT_FOUND:
+		api_error(resp, 404, "No such server");
+		break;
+	case STORE_BAD_TOKEN:
+		api_error(resp, 401, "Invalid token provided");
+		break;
+	case STORE_TOO_SOON:
+		resp->retry_after = job->retry_after > 0 ? job->retry_after : 1;
+		api_error(resp, 429, "update sooner than min_update_interval");
+		break;
+	case STORE_UNAVAILABLE:
+	default:
+		resp->retry_after = 60;
+		api_error(resp, 503, "database unavailable");
+		break;
+	}
+}
+
+void
+api_request_free(struct api_request *req)
+{
+	free(req->path);
+	free(req->token_id);
+	free(req->content_type);
+	buf_free(&req->body);
+	free(req->resp.body);
+	memset(req, 0, sizeof *req);
+}

@@ -1,0 +1,90 @@
+/*
+ * The Beacon API of COLLECTOR.md §3: routing and every protocol decision,
+ * kept apart from libmicrohttpd (http.c), which only carries requests in
+ * and answers out.  A request goes through up to three steps:
+ *
+ *   api_begin()     headers only: 400/404/405/415/413/429/401 are decided
+ *                   here, before any body byte is read;
+ *   api_finish()    the whole body is there: validate, then either answer
+ *                   or prepare a job that http.c submits to the store;
+ *   api_job_done()  the store has committed (or failed): the answer.
+ */
+#ifndef COLLECTOR_API_H
+#define COLLECTOR_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/text.h"
+#include "config.h"
+#include "limits.h"
+#include "store.h"
+
+/* What the service shares with every request; owned by main. */
+struct app {
+	const struct collector_config *cfg;
+	struct store *store;
+	struct rate_limits *limits;
+};
+
+/* An answer; body owned by the response (freed by api_request_free). */
+struct api_response {
+	int status;			/* 0 = not decided yet */
+	char *body;
+	const char *content_type;	/* static */
+	char location[64];		/* "" or "/servers/ID" */
+	long retry_after;		/* > 0: a Retry-After header */
+	const char *allow;		/* static, for 405 */
+};
+
+enum api_next {
+	API_RESPOND,		/* resp is set: send it */
+	API_READ_BODY,		/* read the body (at most body_max bytes) */
+	API_SUBMIT,		/* req->job is ready: submit it, then api_job_done */
+};
+
+enum api_route {
+	ROUTE_NONE,
+	ROUTE_REGISTER,		/* POST /servers */
+	ROUTE_UPDATE,		/* PUT /servers/{id} */
+	ROUTE_HEALTHZ,
+};
+
+/* One request's state, from the first header call to the last byte sent.
+ * The strings are copies: MHD's are valid only during its callbacks. */
+struct api_request {
+	/* Set by http.c before api_begin. */
+	const struct app *app;
+	char method[16];
+	char *path;			/* without the query */
+	char *token_id;			/* ?tokenId=, NULL when absent */
+	char *content_type;		/* NULL when absent */
+	long long content_length;	/* -1 when not given */
+	char client[64];		/* numeric address, or "unix" */
+	time_t now;
+
+	/* Body, gathered by http.c up to body_max; over it, body_too_large. */
+	struct buf body;
+	size_t body_max;
+	bool body_too_large;
+
+	/* Decided by api.c. */
+	enum api_route route;
+	char server_id[UUID_LEN + 1];
+	struct store_job job;
+	struct api_response resp;
+};
+
+enum api_next api_begin(struct api_request *req);
+enum api_next api_finish(struct api_request *req);
+
+/* Called (from a store thread) when req's job is done; fills resp. */
+void api_job_done(struct api_request *req);
+
+/* Fill resp with a JSON error {"error": msg}; for http.c's own refusals. */
+void api_error(struct api_response *resp, int status, const char *msg);
+
+/* Free what the request owns (strings, body, response body). */
+void api_request_free(struct api_request *req);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * The HTTP(S) side of the collector: the listening sockets (host:port,
+ * unix:PATH or systemd's), one libmicrohttpd daemon per socket, TLS from
+ * GnuTLS with a certificate that SIGHUP can replace, the limits of
+ * COLLECTOR.md §4 that belong to connections (max_connections,
+ * request_timeout, memory per connection), and the request log.  The
+ * protocol itself is api.c's.
+ */
+#ifndef COLLECTOR_HTTP_H
+#define COLLECTOR_HTTP_H
+
+#include <stddef.h>
+
+#include "api.h"
+
+struct http_server;
+
+/*
+ * Load the TLS pair (when cfg->tls), open every listen address and start
+ * serving requests into app.  Returns NULL with a one-line message in err
+ * (a TLS file that cannot be read or does not match, an address that
+ * cannot be bound).
+ */
+struct http_server *http_server_start(const struct app *app, char *err,
+    size_t errlen);
+
+/* Check that cfg's TLS pair can be read and matches (--check-config);
+ * 0, or -1 with the reason in err.  0 when cfg->tls is off. */
+int http_check_tls(const struct collector_config *cfg, char *err,
+    size_t errlen);
+
+/* Read the certificate and key again; on any error keep the pair in use
+ * and return -1 with the reason in err. */
+int http_server_reload_tls(struct http_server *srv, char *err, size_t errlen);
+
+/*
+ * Stop accepting, answer new requests on open connections with 503, and
+ * wait up to drain_s seconds for the requests in flight; then wait for
+ * every store job already submitted (the store finishes them), so that no
+ * connection is left suspended.
+ */
+void http_server_drain(struct http_server *srv, int drain_s);
+
+/* Stop the daemons and free everything; NULL-safe.  Call after drain. */
+void http_server_free(struct http_server *srv);
+
+#endif
