@@ -11,7 +11,8 @@
  * Duplicate keys are refused (JSON_REJECT_DUPLICATES): the body is stored
  * as received and read again later by other parsers, which do not agree
  * on which of two values wins; what was validated must be what is read.
- * jansson refuses invalid UTF-8 and "\u0000" in strings by default, and
+ * JSON_DECODE_ANY only so that a scalar body gets the clearer "not a JSON
+ * object".  jansson refuses invalid UTF-8 and "\u0000" in strings by default, and
  * stops at its own depth limit (2048) before ours is checked.
  */
 #include <stdarg.h>
@@ -313,7 +314,7 @@ report_validate(const char *data, size_t len, const char *server_id,
 	if (errlen > 0)
 		err[0] = '\0';
 	body = json_loadb(data != NULL ? data : "", data != NULL ? len : 0,
-	    JSON_REJECT_DUPLICATES, &jerr);
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (body == NULL) {
 		char *text = text_sanitize(jerr.text, strlen(jerr.text), 120);
 
