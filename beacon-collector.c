@@ -80,8 +80,8 @@ parse_args(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	o->mode = MODE_SERVE;
-	o->config = DEFAULT_COLLECTOR_CONFIG;
+	*o = (struct options){ .mode = MODE_SERVE,
+	    .config = DEFAULT_COLLECTOR_CONFIG };
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
 		switch (c) {

@@ -730,18 +730,18 @@ start_daemon(struct http_server *srv, int fd)
 	if (cfg->tls)
 		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL,
 		    on_request, srv,
+		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_ARRAY, ops,
 		    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_callback,
 		    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_END);
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_ARRAY, ops,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_END);
 }
 
