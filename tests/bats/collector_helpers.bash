@@ -265,7 +265,15 @@ api_json() {
 register() {
 	api POST /servers
 	assert_api 201 || return 1
-	SID=$(api_json server.id) && TOK=$(api_json token.id) && ISSUED=$(api_json token.issued)
+	local ids
+	ids=$(printf '%s' "$API_BODY" | "$PY" -c '
+import json, sys
+o = json.load(sys.stdin)
+print(o["server"]["id"], o["token"]["id"], o["token"]["issued"])') || {
+		flunk "register: not a ServerToken: $API_BODY"
+		return 1
+	}
+	read -r SID TOK ISSUED <<<"$ids"
 }
 
 # report_body ID [PYTHON...]: a valid Server body for ID (the model of
