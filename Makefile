@@ -102,10 +102,13 @@ demo: deps
 	  COLLECTOR_BIN=$(CURDIR)/build-test/beacon-collector \
 	  TEST_BEACON_PORT=$(TEST_BEACON_PORT) tests/demo.sh
 
-# A full report, --show and a not-due run under valgrind: no leak, no error.
+# Under valgrind, no leak and no error: a full report, --show and a not-due
+# run; the collector serving every kind of answer, reloading and draining.
 valgrind:
 	$(MAKE) test-binaries
+	$(MAKE) BUILD=$(TEST_BUILD) TEST_CLOCK=1 $(TEST_BUILD)/beacon-collector
 	BEACON_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-report tests/valgrind.sh
+	COLLECTOR_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-collector tests/valgrind-collector.sh
 
 # Speed and memory against the shell way (needs hyperfine time jq curl);
 # figures in bench/README.md.
