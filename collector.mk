@@ -46,7 +46,9 @@ $(BUILD)/bench/loadgen: bench/loadgen.c Makefile collector.mk
 bench-collector: $(BUILD)/bench/loadgen
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y nginx-light sqlite3; }
-	$(MAKE) $(BUILD)/beacon-collector
+	@if [ "$${ONLY:-all}" != nginx ]; then $(MAKE) $(BUILD)/beacon-collector || { \
+	  echo "bench-collector: cannot build $(BUILD)/beacon-collector; ONLY=nginx runs the nginx rows alone" >&2; \
+	  exit 1; }; fi
 	LOADGEN=$(CURDIR)/$(BUILD)/bench/loadgen \
 	  COLLECTOR_BIN=$(CURDIR)/$(BUILD)/beacon-collector bench/collector.sh
 
