@@ -211,7 +211,7 @@ vm() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 seed_servers() {
 	local db=$1 n=$2 now
 	now=$(date +%s)
-	sqlite3 "$db" <<EOF || return 1
+	sqlite3 "$db" >/dev/null <<EOF || return 1
 .bail on
 PRAGMA journal_mode = WAL;
 BEGIN;
