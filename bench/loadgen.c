@@ -6,7 +6,7 @@
  *           [--concurrency C] [--pbxs N] [--requests R | --seconds D]
  *           [--modules module_show.txt] [--seed-ids FILE]
  *           [--fixed-path PATH] [--register-status CODE]
- *           [--timeout S] [--max-seconds S]
+ *           [--timeout S] [--max-seconds S] [--workers W]
  *
  * N simulated PBXs, at most C requests in flight.  Every request is a new
  * TCP and TLS connection (a fresh easy handle, CURLOPT_FRESH_CONNECT and
@@ -43,6 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -88,10 +91,10 @@ struct stats {
 
 static struct {
 	const char *url, *cacert, *modules, *seed_ids, *fixed_path;
-	long concurrency, pbxs, requests, register_status;
+	long concurrency, pbxs, requests, register_status, workers;
 	double seconds, timeout, max_seconds;
 } opt = {
-	.concurrency = 100, .pbxs = 0, .requests = 0, .register_status = 201,
+	.concurrency = 100, .workers = 1, .pbxs = 0, .requests = 0, .register_status = 201,
 	.seconds = 0, .timeout = 30, .max_seconds = 600,
 };
 
@@ -148,7 +151,7 @@ usage(void)
 	fputs("usage: loadgen --url https://127.x.x.x:PORT[/prefix] --cacert FILE\n"
 	    "  [--concurrency C] [--pbxs N] [--requests R | --seconds D]\n"
 	    "  [--modules module_show.txt] [--seed-ids FILE] [--fixed-path PATH]\n"
-	    "  [--register-status CODE] [--timeout S] [--max-seconds S]\n", stderr);
+	    "  [--register-status CODE] [--timeout S] [--max-seconds S] [--workers W]\n", stderr);
 	exit(2);
 }
 
@@ -176,6 +179,8 @@ parse_args(int argc, char **argv)
 			opt.fixed_path = v;
 		else if (strcmp(a, "--concurrency") == 0)
 			opt.concurrency = parse_long(v, a, 1);
+		else if (strcmp(a, "--workers") == 0)
+			opt.workers = parse_long(v, a, 1);
 		else if (strcmp(a, "--pbxs") == 0)
 			opt.pbxs = parse_long(v, a, 1);
 		else if (strcmp(a, "--requests") == 0)
@@ -203,6 +208,8 @@ parse_args(int argc, char **argv)
 		die("--fixed-path must start with /", opt.fixed_path);
 	if (opt.fixed_path != NULL && opt.seed_ids != NULL)
 		die("--fixed-path and --seed-ids exclude each other", NULL);
+	if (opt.workers > 64)
+		die("--workers is over 64", NULL);
 	if (opt.concurrency > 20000)
 		die("--concurrency is over 20000", NULL);
 }
@@ -712,30 +719,63 @@ run(CURLM *multi, struct xfer *xs, long conc, struct pbx *pbxs, long npbx,
 	return now_s() - t0;
 }
 
-int
-main(int argc, char **argv)
-{
-	struct stats reg = { 0 }, put = { 0 };
-	struct pbx *pbxs;
-	struct xfer *xs;
-	long npbx, conc;
-	double hard_end, reg_s = 0, put_s;
-	int aborted = 0;
-	CURLM *multi;
-	json_t *out;
-	char *line;
+/* What one worker process found; sent to the parent over a pipe. */
+struct result {
+	struct stats reg, put;
+	double reg_s, put_s;
+	int aborted;
+};
 
-	parse_args(argc, argv);
-	check_target();
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		die("curl_global_init failed", NULL);
-	build_template();
-	pbxs = make_pbxs(&npbx);
-	conc = opt.concurrency < npbx ? opt.concurrency : npbx;
-	headers = curl_slist_append(NULL, "Content-Type: application/json");
-	headers = curl_slist_append(headers, "Accept: application/json");
-	headers = curl_slist_append(headers, "Expect:");
-	if (headers == NULL || (xs = calloc((size_t)conc, sizeof *xs)) == NULL)
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+
+	while (n > 0) {
+		ssize_t r = read(fd, c, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * One worker: its share of the PBXs and of the concurrency, its own multi
+ * handle.  Registers, says so on ready_fd, waits for go_fd to close (all
+ * workers start the measured phase together), then measures.
+ */
+static void
+worker(struct pbx *pbxs, long npbx, long conc, double hard_end,
+    int ready_fd, int go_fd, struct result *r)
+{
+	struct xfer *xs = calloc((size_t)conc, sizeof *xs);
+	CURLM *multi = curl_multi_init();
+	char c = 'r';
+
+	if (xs == NULL || multi == NULL)
 		die("out of memory", NULL);
 	for (long k = 0; k < conc; k++) {
 		xs[k].body = malloc(template_len + 1);
@@ -744,58 +784,206 @@ main(int argc, char **argv)
 			die("out of memory", NULL);
 		memcpy(xs[k].body, template, template_len + 1);
 	}
-	if ((multi = curl_multi_init()) == NULL)
-		die("curl_multi_init failed", NULL);
 	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conc);
-
-	hard_end = now_s() + opt.max_seconds;
 	if (opt.fixed_path == NULL) {
-		reg_s = run(multi, xs, conc, pbxs, npbx, 0, &reg, hard_end, &aborted);
-		if (reg.ok != reg.requests) {
+		r->reg_s = run(multi, xs, conc, pbxs, npbx, 0, &r->reg, hard_end, &r->aborted);
+		if (r->reg.ok != r->reg.requests) {
 			/* no measured phase on a collector that does not register */
 			fprintf(stderr, "loadgen: %" PRIu64 " of %" PRIu64
 			    " registrations failed: no updates sent\n",
-			    reg.requests - reg.ok, reg.requests);
-			aborted = 1;
+			    r->reg.requests - r->reg.ok, r->reg.requests);
+			r->aborted = 1;
 		}
 	}
-	put_s = aborted ? 0 : run(multi, xs, conc, pbxs, npbx, 1, &put, hard_end, &aborted);
-	qsort(put.lat, put.nlat, sizeof *put.lat, cmp_double);
-
-	out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f,"
-	    " s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:b, s:{s:I, s:I, s:o, s:f}, s:I}",
-	    "mode", opt.fixed_path ? "fixed" : opt.seed_ids ? "seeded" : "register",
-	    "concurrency", (json_int_t)conc, "pbxs", (json_int_t)npbx,
-	    "requests", (json_int_t)put.requests, "ok", (json_int_t)put.ok,
-	    "failed", (json_int_t)(put.requests - put.ok),
-	    "errors", errors_json(&put),
-	    "seconds", put_s,
-	    "reports_per_s", put_s > 0 ? (double)put.ok / put_s : 0.0,
-	    "latency_ms", "p50", pct(&put, 0.50), "p95", pct(&put, 0.95),
-	    "p99", pct(&put, 0.99), "max", put.nlat ? put.lat[put.nlat - 1] : 0.0,
-	    "new_connections", (json_int_t)put.connects,
-	    "reregistered", (json_int_t)put.reregistered,
-	    "aborted", aborted,
-	    "registration", "requests", (json_int_t)reg.requests,
-	    "ok", (json_int_t)reg.ok, "errors", errors_json(&reg), "seconds", reg_s,
-	    "body_bytes", (json_int_t)template_len);
-	if (out == NULL || (line = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))) == NULL)
-		die("cannot print the result", NULL);
-	puts(line);
-	free(line);
-	json_decref(out);
+	if (ready_fd >= 0) {
+		if (write_all(ready_fd, &c, 1) != 0)
+			die("cannot talk to the parent", NULL);
+		(void)read(go_fd, &c, 1);	/* EOF: go */
+	}
+	if (!r->aborted)
+		r->put_s = run(multi, xs, conc, pbxs, npbx, 1, &r->put, hard_end, &r->aborted);
 	for (long k = 0; k < conc; k++) {
 		free(xs[k].body);
 		free(xs[k].resp.data);
 	}
 	free(xs);
+	curl_multi_cleanup(multi);
+}
+
+static void
+add_stats(struct stats *to, const struct stats *from)
+{
+	to->requests += from->requests;
+	to->ok += from->ok;
+	to->http_answers += from->http_answers;
+	to->connects += from->connects;
+	to->bad_answer += from->bad_answer;
+	to->reregistered += from->reregistered;
+	for (int i = 0; i < 600; i++)
+		to->status[i] += from->status[i];
+	for (int i = 0; i < 100; i++)
+		to->curl_err[i] += from->curl_err[i];
+}
+
+static double
+cpu_seconds(void)
+{
+	struct rusage a, b;
+
+	getrusage(RUSAGE_SELF, &a);
+	getrusage(RUSAGE_CHILDREN, &b);
+	return (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec +
+	    b.ru_stime.tv_sec) + (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec +
+	    b.ru_utime.tv_usec + b.ru_stime.tv_usec) / 1e6;
+}
+
+/*
+ * --workers W > 1: W processes (the TLS client work of one process, a new
+ * SSL_CTX per connection with OpenSSL 3, saturates one core before a
+ * server does); each sends its result and its latencies back over a pipe.
+ */
+static void
+run_workers(struct pbx *pbxs, long npbx, long conc, long nw, double hard_end,
+    struct result *total)
+{
+	pid_t pid[64];
+	int res_fd[64], ready_fd[64], go[2];
+	long first = 0, requests = opt.requests;
+
+	if (pipe(go) != 0)
+		die("pipe failed", strerror(errno));
+	fflush(NULL);
+	for (long w = 0; w < nw; w++) {
+		long n = npbx / nw + (w < npbx % nw), c = conc / nw + (w < conc % nw);
+		int rp[2], dp[2];
+
+		if (pipe(rp) != 0 || pipe(dp) != 0)
+			die("pipe failed", strerror(errno));
+		if ((pid[w] = fork()) < 0)
+			die("fork failed", strerror(errno));
+		if (pid[w] == 0) {
+			struct result r;
+
+			memset(&r, 0, sizeof r);
+			close(go[1]);
+			close(rp[0]);
+			close(dp[0]);
+			if (requests > 0)
+				opt.requests = requests / nw + (w < requests % nw);
+			worker(pbxs + first, n, c, hard_end, dp[1], go[0], &r);
+			if (write_all(rp[1], &r, sizeof r) != 0 ||
+			    write_all(rp[1], r.put.lat, r.put.nlat * sizeof *r.put.lat) != 0)
+				_exit(3);
+			_exit(0);
+		}
+		close(rp[1]);
+		close(dp[1]);
+		res_fd[w] = rp[0];
+		ready_fd[w] = dp[0];
+		first += n;
+	}
+	close(go[0]);
+	for (long w = 0; w < nw; w++) {
+		char c;
+
+		(void)read_all(ready_fd[w], &c, 1);
+		close(ready_fd[w]);
+	}
+	close(go[1]);		/* all registered: go */
+	for (long w = 0; w < nw; w++) {
+		struct result r;
+		int st;
+
+		if (read_all(res_fd[w], &r, sizeof r) != 0) {
+			total->aborted = 1;
+		} else {
+			size_t nlat = r.put.nlat;
+
+			add_stats(&total->reg, &r.reg);
+			add_stats(&total->put, &r.put);
+			for (size_t i = 0; i < nlat; i++) {
+				double ms;
+
+				if (read_all(res_fd[w], &ms, sizeof ms) != 0) {
+					total->aborted = 1;
+					break;
+				}
+				record_latency(&total->put, ms);
+			}
+			total->reg_s = r.reg_s > total->reg_s ? r.reg_s : total->reg_s;
+			total->put_s = r.put_s > total->put_s ? r.put_s : total->put_s;
+			total->aborted |= r.aborted;
+		}
+		close(res_fd[w]);
+		if (waitpid(pid[w], &st, 0) != pid[w] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			total->aborted = 1;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct result res;
+	struct stats *reg = &res.reg, *put = &res.put;
+	struct pbx *pbxs;
+	long npbx, conc, nw;
+	json_t *out;
+	char *line;
+	double hard_end;
+
+	memset(&res, 0, sizeof res);
+	parse_args(argc, argv);
+	check_target();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die("curl_global_init failed", NULL);
+	build_template();
+	pbxs = make_pbxs(&npbx);
+	conc = opt.concurrency < npbx ? opt.concurrency : npbx;
+	nw = opt.workers < conc ? opt.workers : conc;
+	headers = curl_slist_append(NULL, "Content-Type: application/json");
+	headers = curl_slist_append(headers, "Accept: application/json");
+	headers = curl_slist_append(headers, "Expect:");
+	if (headers == NULL)
+		die("out of memory", NULL);
+
+	hard_end = now_s() + opt.max_seconds;
+	if (nw <= 1)
+		worker(pbxs, npbx, conc, hard_end, -1, -1, &res);
+	else
+		run_workers(pbxs, npbx, conc, nw, hard_end, &res);
+	qsort(put->lat, put->nlat, sizeof *put->lat, cmp_double);
+
+	out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f,"
+	    " s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:b, s:{s:I, s:I, s:o, s:f}, s:I, s:f}",
+	    "mode", opt.fixed_path ? "fixed" : opt.seed_ids ? "seeded" : "register",
+	    "concurrency", (json_int_t)conc, "pbxs", (json_int_t)npbx,
+	    "workers", (json_int_t)(nw > 1 ? nw : 1),
+	    "requests", (json_int_t)put->requests, "ok", (json_int_t)put->ok,
+	    "failed", (json_int_t)(put->requests - put->ok),
+	    "errors", errors_json(put),
+	    "seconds", res.put_s,
+	    "reports_per_s", res.put_s > 0 ? (double)put->ok / res.put_s : 0.0,
+	    "latency_ms", "p50", pct(put, 0.50), "p95", pct(put, 0.95),
+	    "p99", pct(put, 0.99), "max", put->nlat ? put->lat[put->nlat - 1] : 0.0,
+	    "new_connections", (json_int_t)put->connects,
+	    "reregistered", (json_int_t)put->reregistered,
+	    "aborted", res.aborted,
+	    "registration", "requests", (json_int_t)reg->requests,
+	    "ok", (json_int_t)reg->ok, "errors", errors_json(reg), "seconds", res.reg_s,
+	    "body_bytes", (json_int_t)template_len,
+	    "loadgen_cpu_s", cpu_seconds());
+	if (out == NULL || (line = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))) == NULL)
+		die("cannot print the result", NULL);
+	puts(line);
+	free(line);
+	json_decref(out);
 	free(pbxs);
-	free(put.lat);
-	free(reg.lat);
+	free(put->lat);
+	free(reg->lat);
 	free(template);
 	free(base);
 	curl_slist_free_all(headers);
-	curl_multi_cleanup(multi);
 	curl_global_cleanup();
-	return aborted || reg.ok != reg.requests || put.ok != put.requests ? 1 : 0;
+	return res.aborted || reg->ok != reg->requests || put->ok != put->requests ||
+	    put->requests == 0 ? 1 : 0;
 }
