@@ -14,8 +14,9 @@
 # Environment: LOADGEN (default build/bench/loadgen), COLLECTOR_BIN (default
 # build/beacon-collector), BENCH_SECONDS (default 10, per setting), ONLY
 # (all | nginx: the nginx rows alone, said so in the table), KEEP=1 (keep
-# the temp dir and its logs).  `make bench-collector` builds both and runs
-# this.  Needs nginx (nginx-light), sqlite3, openssl, jq.
+# the temp dir and its logs), LOADGEN_WORKERS (client processes, default
+# nproc).  `make bench-collector` builds both and runs this.  Needs nginx
+# (nginx-light), sqlite3, openssl, jq.
 set -u
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,27 +85,45 @@ wait_https() {
 	return 1
 }
 
+WORKERS=${LOADGEN_WORKERS:-$(nproc)}
+HZ=$(getconf CLK_TCK)
+# server_cpu PID: CPU seconds (user+system) of PID and its children so far
+# (nginx's workers), in clock ticks.
+server_cpu() {
+	local p t=0 v
+	for p in "$1" $(ps -o pid= --ppid "$1"); do
+		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) && t=$((t + v))
+	done
+	echo "$t"
+}
+
 ROWS=()
-# row LABEL JSON: one line of the table from a loadgen result.
+# row LABEL JSON SERVER_CPU_TICKS: one line of the table from a loadgen result.
 row() {
-	ROWS+=("$(jq -r --arg l "$1" '[$l, .concurrency, .pbxs, .requests,
+	ROWS+=("$(jq -r --arg l "$1" --argjson cpu "$3" --argjson hz "$HZ" '[$l, .concurrency, .pbxs, .requests,
 		(.reports_per_s|floor), (.latency_ms.p50*10|round/10), (.latency_ms.p99*10|round/10),
-		(.latency_ms.max|round), (if .errors == {} then "-" else (.errors|tostring) end)]
+		(.latency_ms.max|round), ($cpu / $hz * 10 | round / 10),
+		(if .requests > 0 then ($cpu / $hz * 1000 / (.requests + .registration.requests) * 100 | round / 100) else "-" end),
+		(.loadgen_cpu_s*10|round/10),
+		(if .errors == {} then "-" else (.errors|tostring) end)]
 		| @tsv' <<<"$2")")
 }
 
-# lg LABEL ARGS...: run the load generator; its JSON line goes to
-# $WORK/LABEL.json and into the table.  A failed run fails the bench.
+# lg LABEL SERVER_PID ARGS...: run the load generator; its JSON line goes
+# to $WORK/LABEL.json and into the table, with the server's CPU time during
+# the run (registration included).  A failed run fails the bench.
 lg() {
-	local label=$1 out
-	shift
-	out=$("$LOADGEN" --cacert "$CA" --modules "$MODULES" --timeout 30 --max-seconds 300 "$@" \
-		2>"$WORK/$label.err")
+	local label=$1 spid=$2 out cpu0 cpu1
+	shift 2
+	cpu0=$(server_cpu "$spid")
+	out=$("$LOADGEN" --cacert "$CA" --modules "$MODULES" --timeout 30 --max-seconds 300 \
+		--workers "$WORKERS" "$@" 2>"$WORK/$label.err")
 	local rc=$?
+	cpu1=$(server_cpu "$spid")
 	printf '%s\n' "$out" >"$WORK/$label.json"
 	note "$label: $out"
 	[ -n "$out" ] || fail "$label: loadgen printed nothing: $(cat "$WORK/$label.err")"
-	row "$label" "$out"
+	row "$label" "$out" "$((cpu1 - cpu0))"
 	[ "$rc" = 0 ] || fail "$label: loadgen exit $rc, not every request was answered 2xx:" \
 		"$(cat "$WORK/$label.err") $out"
 }
@@ -131,7 +150,7 @@ http {
 	client_max_body_size 1m;
 	client_body_buffer_size 64k;
 	server {
-		listen 127.0.0.1:$NGINX_PORT ssl;
+		listen 127.0.0.1:$NGINX_PORT ssl backlog=4096;
 		ssl_certificate $TEST_CA/server.pem;
 		ssl_certificate_key $TEST_CA/server.key;
 		ssl_protocols TLSv1.2 TLSv1.3;
@@ -166,7 +185,7 @@ stop_pid() {
 
 start_nginx
 for c in 100 1000; do
-	lg "nginx-$c" --url "https://127.0.0.1:$NGINX_PORT" --fixed-path /servers/X \
+	lg "nginx-$c" "$NGINX_PID" --url "https://127.0.0.1:$NGINX_PORT" --fixed-path /servers/X \
 		--concurrency "$c" --pbxs "$c" --seconds "$SECS"
 done
 stop_pid "$NGINX_PID" nginx
@@ -251,9 +270,9 @@ check_schema() {
 RSS=()
 if [ "$ONLY" = all ]; then
 	start_collector_on "$WORK/empty.db"
-	lg "collector-100" --url "https://127.0.0.1:$COLLECTOR_PORT" --concurrency 100 --pbxs 100 --seconds "$SECS"
+	lg "collector-100" "$COLLECTOR_PID" --url "https://127.0.0.1:$COLLECTOR_PORT" --concurrency 100 --pbxs 100 --seconds "$SECS"
 	RSS+=("after 100 PBXs: VmHWM $(vm "$COLLECTOR_PID" VmHWM) kB, VmRSS $(vm "$COLLECTOR_PID" VmRSS) kB")
-	lg "collector-1000" --url "https://127.0.0.1:$COLLECTOR_PORT" --concurrency 1000 --pbxs 1000 --seconds "$SECS"
+	lg "collector-1000" "$COLLECTOR_PID" --url "https://127.0.0.1:$COLLECTOR_PORT" --concurrency 1000 --pbxs 1000 --seconds "$SECS"
 	RSS+=("after 1,000 PBXs (peak at 1,000 open connections): VmHWM $(vm "$COLLECTOR_PID" VmHWM) kB, VmRSS $(vm "$COLLECTOR_PID" VmRSS) kB")
 	stop_pid "$COLLECTOR_PID" beacon-collector
 
@@ -273,7 +292,7 @@ if [ "$ONLY" = all ]; then
 		sqlite3 "$db" "SELECT id || ' ' || token_id FROM servers ORDER BY random() LIMIT 1000" \
 			>"$WORK/seed-$n.ids" || fail "cannot read the seeded ids"
 		start_collector_on "$db"
-		lg "seeded-$n" --url "https://127.0.0.1:$COLLECTOR_PORT" --seed-ids "$WORK/seed-$n.ids" \
+		lg "seeded-$n" "$COLLECTOR_PID" --url "https://127.0.0.1:$COLLECTOR_PORT" --seed-ids "$WORK/seed-$n.ids" \
 			--concurrency 100 --pbxs 1000 --seconds "$SECS"
 		stop_pid "$COLLECTOR_PID" beacon-collector
 	done
@@ -283,9 +302,9 @@ fi
 
 echo
 echo "beacon-collector benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, ${SECS} s per row," \
-	"a new TLS connection per request, report of $(jq .body_bytes "$WORK/nginx-100.json") bytes"
+	"a new TLS connection per request, loadgen in $WORKERS processes, report of $(jq .body_bytes "$WORK/nginx-100.json") bytes"
 {
-	printf 'target\tconc\tPBXs\trequests\treports/s\tp50 ms\tp99 ms\tmax ms\terrors\n'
+	printf 'target\tconc\tPBXs\trequests\treports/s\tp50 ms\tp99 ms\tmax ms\tserver CPU s\tserver CPU ms/req\tloadgen CPU s\terrors\n'
 	printf '%s\n' "${ROWS[@]}"
 } | column -t -s $'\t'
 if [ "$ONLY" = all ]; then
