@@ -36,6 +36,9 @@ struct walk {
 
 /* "PATH: message" into the error; always -1.  The path holds only
  * sanitised text. */
+static int fail(struct walk *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
 fail(struct walk *w, const char *fmt, ...)
 {
