@@ -36,7 +36,7 @@
 #include "clock.h"
 #include "http.h"
 
-#define CONN_MEMORY_LIMIT (64 * 1024)	/* headers and MHD's buffers */
+#define CONN_MEMORY_LIMIT (16 * 1024)	/* headers and MHD's buffers, per connection */
 #define POOL_THREADS 2			/* per listening socket */
 #define LISTEN_BACKLOG 1024
 #define MAX_CHAIN 16
@@ -534,6 +534,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			struct api_request *req = &hr->api;
 			if (!req->body_too_large &&
 			    req->body.len + *upload_size <= req->body_max) {
+				/* A declared length: one allocation of that size,
+				 * not a doubling buffer (memory per connection). */
+				if (req->body.cap == 0 && req->content_length > 0 &&
+				    buf_reserve(&req->body,
+				    (size_t)req->content_length) < 0)
+					return MHD_NO;
 				if (buf_append(&req->body, upload_data, *upload_size) < 0)
 					return MHD_NO;
 			} else {
