@@ -56,7 +56,7 @@ HDRS = $(wildcard common/*.h conf/*.h collect/*.h http/*.h store/*.h)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 
-all: beacon-report
+all: beacon-report beacon-collector
 
 beacon-report: $(BUILD)/beacon-report
 	cp $(BUILD)/beacon-report $@
@@ -94,16 +94,22 @@ sanitize:
 
 FIXTURES = $(CURDIR)/tests/fixtures
 
-# The main job end to end: a local HTTPS collector, a stand-in Asterisk.
+# The main job end to end: beacon-report with a stand-in Asterisk reporting
+# to a real beacon-collector on 127.0.0.1.
 demo: deps
 	$(MAKE) BUILD=build-test BEACON_URL=https://127.0.0.1:$(TEST_BEACON_PORT) \
-	  TEST_CLOCK=1 build-test/beacon-report
-	BEACON_BIN=$(CURDIR)/build-test/beacon-report TEST_BEACON_PORT=$(TEST_BEACON_PORT) tests/demo.sh
+	  TEST_CLOCK=1 build-test/beacon-report build-test/beacon-collector
+	BEACON_BIN=$(CURDIR)/build-test/beacon-report \
+	  COLLECTOR_BIN=$(CURDIR)/build-test/beacon-collector \
+	  TEST_BEACON_PORT=$(TEST_BEACON_PORT) tests/demo.sh
 
-# A full report, --show and a not-due run under valgrind: no leak, no error.
+# Under valgrind, no leak and no error: a full report, --show and a not-due
+# run; the collector serving every kind of answer, reloading and draining.
 valgrind:
 	$(MAKE) test-binaries
+	$(MAKE) BUILD=$(TEST_BUILD) TEST_CLOCK=1 $(TEST_BUILD)/beacon-collector
 	BEACON_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-report tests/valgrind.sh
+	COLLECTOR_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-collector tests/valgrind-collector.sh
 
 # Speed and memory against the shell way (needs hyperfine time jq curl);
 # figures in bench/README.md.
@@ -121,9 +127,12 @@ fuzz:
 # Install the Debian packages the build and tests need, once.
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libssl-dev openssl ca-certificates bats python3 \
-	mandoc man-db groff-base systemd tzdata
+	mandoc man-db groff-base systemd tzdata \
+	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev sqlite3 libpq-dev \
+	libsystemd-dev libcrypt-dev curl
 deps:
-	@if $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v bats >/dev/null \
+	@if $(PKG_CONFIG) --exists $(PKGS) $(COLLECTOR_PKGS) 2>/dev/null && command -v bats >/dev/null \
+	   && command -v sqlite3 >/dev/null && command -v curl >/dev/null \
 	   && command -v openssl >/dev/null && test -x /usr/bin/python3 \
 	   && command -v mandoc >/dev/null && command -v man >/dev/null \
 	   && command -v systemd-analyze >/dev/null \
@@ -159,7 +168,7 @@ uninstall:
 	  "$(DESTDIR)$(SYSTEMDUNITDIR)/beacon-report.timer"
 
 clean:
-	rm -rf build build-test build-test-dev build-san build-san-dev beacon-report
+	rm -rf build build-test build-test-dev build-san build-san-dev beacon-report beacon-collector
 
 include collector.mk
 

@@ -32,3 +32,55 @@ $(BUILD)/c/%.o: %.c $(COLLECTOR_HDRS) Makefile collector.mk
 $(BUILD)/tests/unit/test_collector_%: tests/unit/test_collector_%.c tests/unit/unit.h $(COLLECTOR_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(COLLECTOR_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(COLLECTOR_OBJ) $(COLLECTOR_LDLIBS)
+
+# install-collector / uninstall-collector: the server, apart from the
+# reporter's `make install`.  The configuration goes to the fixed
+# $(COLLECTOR_SYSCONFDIR) the binary reads by default, mode 0640 (it may
+# hold the admin password hash), and is never overwritten; the service
+# runs as user beacon-collector, which must be able to read it (the Debian
+# package creates the user and the file; see beacon-collector(8)).
+COLLECTOR_UNITS = beacon-collector.service beacon-collector.socket
+COLLECTOR_CONFDIR = $(COLLECTOR_SYSCONFDIR)/beacon-collector
+
+install-collector: beacon-collector
+	mkdir -p "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(MANDIR)/man8" \
+	  "$(DESTDIR)$(COLLECTOR_CONFDIR)" "$(DESTDIR)$(SYSTEMDUNITDIR)"
+	cp beacon-collector "$(DESTDIR)$(SBINDIR)/beacon-collector"
+	chmod 755 "$(DESTDIR)$(SBINDIR)/beacon-collector"
+	cp beacon-collector.8 "$(DESTDIR)$(MANDIR)/man8/beacon-collector.8"
+	chmod 644 "$(DESTDIR)$(MANDIR)/man8/beacon-collector.8"
+	test -e "$(DESTDIR)$(COLLECTOR_CONFDIR)/beacon-collector.ini" || \
+	  { cp conf/beacon-collector.ini "$(DESTDIR)$(COLLECTOR_CONFDIR)/beacon-collector.ini" && \
+	    chmod 640 "$(DESTDIR)$(COLLECTOR_CONFDIR)/beacon-collector.ini"; }
+	for u in $(COLLECTOR_UNITS); do \
+	  sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u > "$(DESTDIR)$(SYSTEMDUNITDIR)/$$u" && \
+	  chmod 644 "$(DESTDIR)$(SYSTEMDUNITDIR)/$$u"; done
+
+uninstall-collector:
+	rm -f "$(DESTDIR)$(SBINDIR)/beacon-collector" \
+	  "$(DESTDIR)$(MANDIR)/man8/beacon-collector.8" \
+	  "$(DESTDIR)$(SYSTEMDUNITDIR)/beacon-collector.service" \
+	  "$(DESTDIR)$(SYSTEMDUNITDIR)/beacon-collector.socket"
+
+.PHONY: install-collector uninstall-collector
+
+# bench/loadgen: the collector's load generator (libcurl multi, jansson),
+# built with the project's warnings; `make bench-collector` runs
+# bench/collector.sh with it (figures in bench/README.md).
+LOADGEN_PKGS = libcurl jansson
+$(BUILD)/bench/loadgen: bench/loadgen.c Makefile collector.mk
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(LOADGEN_PKGS)) $(CPPFLAGS) \
+	  $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ bench/loadgen.c \
+	  $(shell $(PKG_CONFIG) --libs $(LOADGEN_PKGS))
+
+bench-collector: $(BUILD)/bench/loadgen
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y nginx-light sqlite3; }
+	@if [ "$${ONLY:-all}" != nginx ]; then $(MAKE) $(BUILD)/beacon-collector || { \
+	  echo "bench-collector: cannot build $(BUILD)/beacon-collector; ONLY=nginx runs the nginx rows alone" >&2; \
+	  exit 1; }; fi
+	LOADGEN=$(CURDIR)/$(BUILD)/bench/loadgen \
+	  COLLECTOR_BIN=$(CURDIR)/$(BUILD)/beacon-collector bench/collector.sh
+
+.PHONY: bench-collector

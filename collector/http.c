@@ -36,7 +36,7 @@
 #include "clock.h"
 #include "http.h"
 
-#define CONN_MEMORY_LIMIT (64 * 1024)	/* headers and MHD's buffers */
+#define CONN_MEMORY_LIMIT (16 * 1024)	/* headers and MHD's buffers, per connection */
 #define POOL_THREADS 2			/* per listening socket */
 #define LISTEN_BACKLOG 1024
 #define MAX_CHAIN 16
@@ -534,6 +534,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			struct api_request *req = &hr->api;
 			if (!req->body_too_large &&
 			    req->body.len + *upload_size <= req->body_max) {
+				/* A declared length: one allocation of that size,
+				 * not a doubling buffer (memory per connection). */
+				if (req->body.cap == 0 && req->content_length > 0 &&
+				    buf_reserve(&req->body,
+				    (size_t)req->content_length) < 0)
+					return MHD_NO;
 				if (buf_append(&req->body, upload_data, *upload_size) < 0)
 					return MHD_NO;
 			} else {
@@ -577,18 +583,46 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pthread_mutex_unlock(&srv->lock);
 }
 
-static void
+/* Whether s[0..n) looks like a numeric IPv4 or IPv6 address. */
+static bool
+looks_like_address(const char *s, size_t n)
+{
+	int dots = 0, colons = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		dots += s[i] == '.';
+		colons += s[i] == ':';
+	}
+	return (dots == 3 && colons == 0) || colons >= 2;
+}
+
+/* libmicrohttpd's own messages (TLS handshakes that fail, sockets that
+ * cannot be accepted) may name a peer: with log_addresses = no, anything
+ * shaped like an address becomes "<address>" before it reaches the log. */
+static void __attribute__((format(printf, 2, 0)))
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char line[512];
-	size_t n;
+	const struct http_server *srv = cls;
+	char line[512], out[512];
+	size_t n, o = 0;
 
-	(void)cls;
 	vsnprintf(line, sizeof line, fmt, ap);
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
 		line[--n] = '\0';
-	fprintf(stderr, "beacon-collector: libmicrohttpd: %s\n", line);
+	for (size_t i = 0; i < n && o < sizeof out - 10;) {
+		size_t run = strspn(line + i, "0123456789abcdefABCDEF:.");
+		if (run >= 3 && !srv->app->cfg->log_addresses &&
+		    looks_like_address(line + i, run)) {
+			memcpy(out + o, "<address>", 9);
+			o += 9;
+			i += run;
+		} else {
+			out[o++] = line[i++];
+		}
+	}
+	out[o] = '\0';
+	fprintf(stderr, "beacon-collector: libmicrohttpd: %s\n", out);
 }
 
 /* ---- listening sockets ------------------------------------------------ */
@@ -730,7 +764,7 @@ start_daemon(struct http_server *srv, int fd)
 	if (cfg->tls)
 		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL,
 		    on_request, srv,
-		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 		    MHD_OPTION_ARRAY, ops,
 		    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_callback,
 		    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
@@ -738,7 +772,7 @@ start_daemon(struct http_server *srv, int fd)
 		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		    MHD_OPTION_END);
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 	    MHD_OPTION_ARRAY, ops,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,

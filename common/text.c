@@ -112,6 +112,23 @@ buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
+int
+buf_reserve(struct buf *b, size_t len)
+{
+	char *p;
+
+	if (len >= SIZE_MAX - b->len - 1)
+		return -1;
+	if (b->len + len + 1 <= b->cap)
+		return 0;
+	p = realloc(b->data, b->len + len + 1);
+	if (p == NULL)
+		return -1;
+	b->data = p;
+	b->cap = b->len + len + 1;
+	return 0;
+}
+
 void
 buf_free(struct buf *b)
 {

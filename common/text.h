@@ -38,6 +38,9 @@ struct buf {
 
 /* Append len bytes; -1 when out of memory (the buffer is unchanged). */
 int buf_append(struct buf *b, const void *data, size_t len);
+/* Make room for len more bytes at once (one allocation of the exact size
+ * when the size is known in advance); -1 when out of memory. */
+int buf_reserve(struct buf *b, size_t len);
 /* Free the buffer's memory and reset it to empty. */
 void buf_free(struct buf *b);
 /* Hand the data to the caller (who frees it) and reset the buffer;

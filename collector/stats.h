@@ -1,0 +1,74 @@
+/*
+ * The statistics of COLLECTOR.md §6: figures over the active servers'
+ * latest reports, kept up to date as reports arrive (counters maintained in
+ * the store's write transaction; see stats.c), read as one snapshot.
+ *
+ * struct stats is what every output renders: /api/v1/stats, --stats,
+ * /metrics and the dashboard.  stats_snapshot() applies k-anonymity
+ * (groups below min_group merged into "other") before anything else sees
+ * the figures, so that no output can forget it.
+ */
+#ifndef COLLECTOR_STATS_H
+#define COLLECTOR_STATS_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* One group: a key ("22.10.1", "chan_pjsip.so", "x86_64", "other") and
+ * the number of active servers in it. */
+struct stat_group {
+	char *key;
+	long servers;
+};
+
+/* Groups sorted by servers, largest first; "other" (if any) last. */
+struct stat_list {
+	struct stat_group *groups;
+	size_t n;
+};
+
+/* A module: how many active servers load it, by status and support level. */
+struct module_stat {
+	char *name;
+	long servers;
+	struct stat_list status;	/* "Running", "Not Running", ... */
+	struct stat_list support;	/* "core", "extended", "deprecated", ... */
+};
+
+/* One day of the history. */
+struct stats_day {
+	char date[11];			/* "2026-12-01" */
+	long active;
+	struct stat_list major_versions;
+};
+
+struct stats {
+	time_t generated;
+	long min_group;			/* the k applied */
+	long active_days;
+
+	long servers_known;
+	long servers_active;
+	long servers_new_7d;
+
+	struct stat_list versions;		/* full: "22.10.1" */
+	struct stat_list major_versions;	/* "22" */
+	struct module_stat *modules;		/* by servers, largest first */
+	size_t n_modules;
+	struct stat_list deprecated;		/* modules with support level deprecated, still loaded */
+	struct stat_list channel_drivers;	/* chan_sip, chan_pjsip/res_pjsip, chan_iax2, ... */
+	struct stat_list sys_names;
+	struct stat_list machines;
+	struct stat_list kernel_releases;
+	struct stat_list uptime_buckets;	/* "< 1 day", "1-7 days", "7-30 days", "30-365 days", "> 1 year" */
+	long calls_active_total;
+	long calls_processed_total;
+
+	struct stats_day *history;		/* oldest first */
+	size_t n_history;
+};
+
+/* Free everything a snapshot holds; NULL-safe. */
+void stats_free(struct stats *s);
+
+#endif
