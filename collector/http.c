@@ -161,6 +161,7 @@ struct conn_track {
 	struct conn_track *prev, *next;
 	int fd;
 	long long deadline_ms;		/* 0: not sending a request */
+	bool fresh;			/* connected, first request not begun */
 };
 
 enum req_state { REQ_READING, REQ_WAITING, REQ_SENT };
@@ -173,6 +174,7 @@ struct http_request {
 	struct conn_track *track;
 	enum req_state state;
 	long long start_ms;
+	bool first_on_conn;		/* the connection predates this request */
 };
 
 struct http_server {
@@ -185,8 +187,10 @@ struct http_server {
 	pthread_mutex_t lock;		/* everything below */
 	pthread_cond_t cond;
 	long in_flight;			/* requests begun, not completed */
+	long fresh_conns;		/* connections whose first request is coming */
 	long pending_jobs;		/* submitted, done() not yet called */
-	bool draining;
+	bool draining;			/* SIGTERM: no new request on an old connection */
+	bool closed;			/* the drain is over: no new store job */
 	struct conn_track *conns;
 	bool sweeper_stop;
 	pthread_t sweeper;
@@ -252,7 +256,9 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			return;
 		}
 		t->fd = fd->connect_fd;
+		t->fresh = true;
 		pthread_mutex_lock(&srv->lock);
+		srv->fresh_conns++;
 		t->deadline_ms = mono_ms() + srv->app->cfg->request_timeout * 1000;
 		t->next = srv->conns;
 		if (srv->conns != NULL)
@@ -262,6 +268,10 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		*socket_context = t;
 	} else if (t != NULL) {
 		pthread_mutex_lock(&srv->lock);
+		if (t->fresh) {
+			srv->fresh_conns--;
+			pthread_cond_broadcast(&srv->cond);
+		}
 		if (t->prev != NULL)
 			t->prev->next = t->next;
 		else
@@ -437,7 +447,7 @@ finish(struct http_request *hr)
 	hr->api.job.done = on_job_done;
 	hr->api.job.cookie = hr;
 	pthread_mutex_lock(&srv->lock);
-	refused = srv->draining;
+	refused = srv->closed;
 	if (!refused)
 		srv->pending_jobs++;
 	pthread_mutex_unlock(&srv->lock);
@@ -497,6 +507,11 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	}
 	pthread_mutex_lock(&srv->lock);
 	srv->in_flight++;
+	hr->first_on_conn = hr->track != NULL && hr->track->fresh;
+	if (hr->first_on_conn) {
+		hr->track->fresh = false;
+		srv->fresh_conns--;
+	}
 	pthread_mutex_unlock(&srv->lock);
 	return hr;
 }
@@ -516,8 +531,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (hr == NULL)
 			return MHD_NO;
 		*con_cls = hr;
+		/* While draining, a connection's first request was in flight
+		 * when SIGTERM came (no connection is accepted since); a later
+		 * one on a kept-alive connection is new work: refused. */
 		pthread_mutex_lock(&srv->lock);
-		draining = srv->draining;
+		draining = srv->closed || (srv->draining && !hr->first_on_conn);
 		pthread_mutex_unlock(&srv->lock);
 		if (draining) {
 			api_error(&hr->api.resp, 503, "shutting down");
@@ -866,9 +884,12 @@ http_server_drain(struct http_server *srv, int drain_s)
 	until.tv_sec += drain_s;
 	pthread_mutex_lock(&srv->lock);
 	srv->draining = true;
-	while (srv->in_flight > 0 &&
+	/* In flight: requests begun, and connections made before the drain
+	 * whose first request is still arriving. */
+	while ((srv->in_flight > 0 || srv->fresh_conns > 0) &&
 	    pthread_cond_timedwait(&srv->cond, &srv->lock, &until) != ETIMEDOUT)
 		;
+	srv->closed = true;
 	/* The store finishes every job it took; none may stay suspended. */
 	while (srv->pending_jobs > 0)
 		pthread_cond_wait(&srv->cond, &srv->lock);
