@@ -32,3 +32,24 @@ $(BUILD)/c/%.o: %.c $(COLLECTOR_HDRS) Makefile collector.mk
 $(BUILD)/tests/unit/test_collector_%: tests/unit/test_collector_%.c tests/unit/unit.h $(COLLECTOR_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(COLLECTOR_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(COLLECTOR_OBJ) $(COLLECTOR_LDLIBS)
+
+# bench/loadgen: the collector's load generator (libcurl multi, jansson),
+# built with the project's warnings; `make bench-collector` runs
+# bench/collector.sh with it (figures in bench/README.md).
+LOADGEN_PKGS = libcurl jansson
+$(BUILD)/bench/loadgen: bench/loadgen.c Makefile collector.mk
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags $(LOADGEN_PKGS)) $(CPPFLAGS) \
+	  $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ bench/loadgen.c \
+	  $(shell $(PKG_CONFIG) --libs $(LOADGEN_PKGS))
+
+bench-collector: $(BUILD)/bench/loadgen
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y nginx-light sqlite3; }
+	@if [ "$${ONLY:-all}" != nginx ]; then $(MAKE) $(BUILD)/beacon-collector || { \
+	  echo "bench-collector: cannot build $(BUILD)/beacon-collector; ONLY=nginx runs the nginx rows alone" >&2; \
+	  exit 1; }; fi
+	LOADGEN=$(CURDIR)/$(BUILD)/bench/loadgen \
+	  COLLECTOR_BIN=$(CURDIR)/$(BUILD)/beacon-collector bench/collector.sh
+
+.PHONY: bench-collector
