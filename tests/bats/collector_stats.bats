@@ -272,3 +272,43 @@ JSON
 		eq "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" 401
 	done
 }
+
+@test "stats: a version 1 database is migrated to 2 (known servers counted); a newer one is refused" {
+	sqlite3 "$DB" <<'SQL'
+CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued INTEGER NOT NULL,
+ prev_token_id TEXT, prev_token_issued INTEGER, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+ last_update INTEGER, reports INTEGER NOT NULL DEFAULT 0, report TEXT, previous_report TEXT);
+CREATE INDEX servers_by_last_seen ON servers (last_seen);
+INSERT INTO servers VALUES ('11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222',
+ 1796126400, NULL, NULL, 1796126400, 1796126400, 1796126400, 1, '{}', NULL);
+PRAGMA user_version = 1;
+SQL
+	cs_config 1
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats --json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/body"
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]')" "{'servers_known': 1, 'servers_active': 0, 'servers_new_7d': 1}"
+	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 2
+	sqlite3 "$DB" 'PRAGMA user_version = 3'
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
+	assert_status 5
+	assert_stderr_contains "newer than this binary"
+}
+
+@test "stats: retention deletes a server's contribution with it" {
+	cs_config 1
+	sed -i 's/^active_days = 7$/active_days = 7\nretention_days = 1/' "$CINI"
+	cs_start
+	three_servers
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_known"]')" 3
+	stop_collectors
+	# Two days on, before any expiry: retention (at start) alone must
+	# take the counted servers' figures away.
+	echo "2026-12-03T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	cs_start
+	eq "$(sqlite3 "$DB" 'SELECT count(*) FROM servers')" 0
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"], j["versions"])')" "({'servers_known': 0, 'servers_active': 0, 'servers_new_7d': 0}, [])"
+	eq "$(sqlite3 "$DB" "SELECT count(*) FROM stat_counts WHERE n <> 0")" 0
+}
