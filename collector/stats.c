@@ -38,14 +38,32 @@
 #include "store.h"
 
 #define HISTORY_DAYS 365
+#define CALLS_MAX 1000000000000LL	/* per server, per figure */
 
 static const char OTHER[] = "other";
 
 /* ---- the summary ---------------------------------------------------------- */
 
-struct lines {
-	char **v;
+/* The lines of a summary being built: their text in one arena, each line
+ * an offset, its "DIM\tKEY" length and its whole length.  A PBX with 300
+ * modules has about a thousand, nearly all of the module dimensions, which
+ * are kept in buckets of their own in the report's order: Asterisk lists
+ * its modules sorted, so those buckets usually need no sort at all (a
+ * sort of the thousand lines was most of the cost of a summary). */
+struct line {
+	size_t off, plen, len;
+};
+
+enum bucket { B_OTHER, B_MODULE, B_STATUS, B_SUPPORT, N_BUCKETS };
+
+struct bucket_lines {
+	struct line *v;
 	size_t n, cap;
+};
+
+struct lines {
+	struct buf text;
+	struct bucket_lines b[N_BUCKETS];
 };
 
 /* A key as stored: no control character, '/' replaced too when it is a
@@ -61,32 +79,59 @@ clean_key(const char *s, bool slash, char out[STATS_KEY_MAX + 1])
 		out[n++] = c < 0x20 || c == 0x7f || (slash && c == '/') ?
 		    '?' : (char)c;
 	}
-	if (s != NULL && *s != '\0')	/* cut: not inside a UTF-8 sequence */
-		while (n > 0 && ((unsigned char)out[n] & 0xc0) == 0x80 &&
-		    ((unsigned char)out[n - 1] & 0x80) != 0)
+	/* Cut inside a UTF-8 sequence (the next byte continues it): drop the
+	 * sequence's bytes already copied, its lead byte included. */
+	if (s != NULL && ((unsigned char)*s & 0xc0) == 0x80) {
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
 			n--;
+		if (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0xc0)
+			n--;
+	}
 	out[n] = '\0';
 	if (n == 0)
 		snprintf(out, STATS_KEY_MAX + 1, "unknown");
 }
 
 static int
-add_line(struct lines *l, const char *dim, const char *key, long long n)
+add_line2(struct lines *lines, enum bucket bk, const char *dim,
+    const char *key, const char *sub, long long n)
 {
-	char *line;
+	struct line *ln;
+	char num[24];
+	size_t start = lines->text.len;
+	/* "\t1\n", the usual count, without printf. */
+	int nl = n == 1 ? (memcpy(num, "\t1\n", 4), 3) :
+	    snprintf(num, sizeof num, "\t%lld\n", n);
+	struct bucket_lines *l = &lines->b[bk];
 
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
-		char **v = realloc(l->v, cap * sizeof *v);
+		struct line *v = realloc(l->v, cap * sizeof *v);
 		if (v == NULL)
 			return -1;
 		l->v = v;
 		l->cap = cap;
 	}
-	if (asprintf(&line, "%s\t%s\t%lld", dim, key, n) < 0)
+	if (buf_append(&lines->text, dim, strlen(dim)) < 0 ||
+	    buf_append(&lines->text, "\t", 1) < 0 ||
+	    buf_append(&lines->text, key, strlen(key)) < 0 ||
+	    (sub != NULL && (buf_append(&lines->text, "/", 1) < 0 ||
+	    buf_append(&lines->text, sub, strlen(sub)) < 0)))
 		return -1;
-	l->v[l->n++] = line;
+	ln = &l->v[l->n];
+	ln->off = start;
+	ln->plen = lines->text.len - start;
+	if (buf_append(&lines->text, num, (size_t)nl) < 0)
+		return -1;
+	ln->len = lines->text.len - start;
+	l->n++;
 	return 0;
+}
+
+static int
+add_line(struct lines *l, const char *dim, const char *key, long long n)
+{
+	return add_line2(l, B_OTHER, dim, key, NULL, n);
 }
 
 /* The length of "DIM\tKEY" at the start of a line. */
@@ -110,12 +155,12 @@ cmp_prefix(const char *a, size_t al, const char *b, size_t bl)
 }
 
 static int
-cmp_lines(const void *pa, const void *pb)
+cmp_lines(const void *pa, const void *pb, void *arg)
 {
-	const char *a = *(char *const *)pa, *b = *(char *const *)pb;
+	const struct line *a = pa, *b = pb;
+	const char *text = arg;
 
-	return cmp_prefix(a, prefix_len(a, strlen(a)), b,
-	    prefix_len(b, strlen(b)));
+	return cmp_prefix(text + a->off, a->plen, text + b->off, b->plen);
 }
 
 static const char *
@@ -159,7 +204,6 @@ add_modules(struct lines *l, const json_t *mods)
 	size_t i;
 	const json_t *m;
 	char name[STATS_KEY_MAX + 1], sub[STATS_KEY_MAX + 1];
-	char both[2 * STATS_KEY_MAX + 2];
 	bool pjsip = false;
 
 	json_array_foreach(mods, i, m) {
@@ -169,15 +213,13 @@ add_modules(struct lines *l, const json_t *mods)
 
 		clean_key(str_member(m, "name"), true, name);
 		nl = strlen(name);
-		if (add_line(l, "module", name, 1) < 0)
+		if (add_line2(l, B_MODULE, "module", name, NULL, 1) < 0)
 			return -1;
 		clean_key(status, false, sub);
-		snprintf(both, sizeof both, "%s/%s", name, sub);
-		if (add_line(l, "module_status", both, 1) < 0)
+		if (add_line2(l, B_STATUS, "module_status", name, sub, 1) < 0)
 			return -1;
 		clean_key(support, false, sub);
-		snprintf(both, sizeof both, "%s/%s", name, sub);
-		if (add_line(l, "module_support", both, 1) < 0)
+		if (add_line2(l, B_SUPPORT, "module_support", name, sub, 1) < 0)
 			return -1;
 		if (!is_running(status))
 			continue;
@@ -239,12 +281,37 @@ build_lines(struct lines *l, const json_t *report, time_t now)
 		return -1;
 	for (const char *const *f = call_fields; *f != NULL; f++) {
 		const json_t *v = json_object_get(calls, *f);
-		if (json_is_integer(v) && json_integer_value(v) > 0 &&
-		    add_line(l, "calls", *f, (long long)json_integer_value(v)) < 0)
+		long long n = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+		/* Capped, so that no sum of a million servers can overflow. */
+		if (n > CALLS_MAX)
+			n = CALLS_MAX;
+		if (n > 0 && add_line(l, "calls", *f, n) < 0)
 			return -1;
 	}
 	if (json_is_array(mods) && add_modules(l, mods) < 0)
 		return -1;
+	return 0;
+}
+
+/* Append bucket bk's lines (sorted, a repeated line once) to out; with
+ * below set, only those whose dimension sorts before "module", else only
+ * the others (the other bucket's lines go around the module buckets). */
+static int
+emit_bucket(struct buf *out, const struct lines *l, enum bucket bk, int part)
+{
+	const char *t = l->text.data;
+
+	for (size_t i = 0; i < l->b[bk].n; i++) {
+		const struct line *ln = &l->b[bk].v[i];
+		if (part != 0 && (cmp_prefix(t + ln->off, ln->plen, "module", 6) < 0) !=
+		    (part < 0))
+			continue;
+		/* A module listed twice is one membership. */
+		if (i > 0 && cmp_lines(ln - 1, ln, l->text.data) == 0)
+			continue;
+		if (buf_append(out, t + ln->off, ln->len) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -256,18 +323,23 @@ stats_summary(const json_t *report, time_t now)
 	int bad;
 
 	bad = build_lines(&l, report, now);
-	if (!bad && l.n > 0)
-		qsort(l.v, l.n, sizeof *l.v, cmp_lines);
-	for (size_t i = 0; !bad && i < l.n; i++) {
-		/* A module listed twice is one membership. */
-		if (i > 0 && cmp_lines(&l.v[i - 1], &l.v[i]) == 0)
-			continue;
-		bad = buf_append(&out, l.v[i], strlen(l.v[i])) < 0 ||
-		    buf_append(&out, "\n", 1) < 0;
+	for (int bk = 0; !bad && bk < N_BUCKETS; bk++) {
+		bool sorted = true;
+		for (size_t i = 1; sorted && i < l.b[bk].n; i++)
+			sorted = cmp_lines(&l.b[bk].v[i - 1], &l.b[bk].v[i],
+			    l.text.data) <= 0;
+		if (!sorted)
+			qsort_r(l.b[bk].v, l.b[bk].n, sizeof *l.b[bk].v,
+			    cmp_lines, l.text.data);
 	}
-	for (size_t i = 0; i < l.n; i++)
-		free(l.v[i]);
-	free(l.v);
+	bad = bad || emit_bucket(&out, &l, B_OTHER, -1) < 0 ||
+	    emit_bucket(&out, &l, B_MODULE, 0) < 0 ||
+	    emit_bucket(&out, &l, B_STATUS, 0) < 0 ||
+	    emit_bucket(&out, &l, B_SUPPORT, 0) < 0 ||
+	    emit_bucket(&out, &l, B_OTHER, 1) < 0;
+	buf_free(&l.text);
+	for (int bk = 0; bk < N_BUCKETS; bk++)
+		free(l.b[bk].v);
 	if (!bad && buf_append(&out, "", 1) < 0)	/* the NUL */
 		bad = 1;
 	if (bad) {
