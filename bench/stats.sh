@@ -204,6 +204,10 @@ for p, lines in enumerate(profiles):
     for d, k, v in lines:
         totals[(d, k)] = totals.get((d, k), 0) + v * count[p]
 totals[("known", "")] = n
+import time as _t
+for d in range(min(n, 400)):      # first_seen = now - (i % 400) days
+    day = _t.strftime("%Y-%m-%d", _t.gmtime(now - d * 86400))
+    totals[("first_seen", day)] = totals.get(("first_seen", day), 0) + n // 400 + (1 if d < n % 400 else 0)
 print("DELETE FROM stat_counts;")
 for (d, k), v in sorted(totals.items()):
     print("INSERT INTO stat_counts VALUES (%s, %s, %d);" % (q(d), q(k), v))

@@ -729,21 +729,25 @@ stats_build(const struct stat_rows *rows, long min_group, long active_days,
 	    "channel_driver", "sys_name", "machine", "release", "uptime" };
 	long k = min_group > 1 ? min_group : 1;
 	long long calls_active = 0, calls_processed = 0;
+	char week[11];
 
 	if (box == NULL)
 		return NULL;
+	stats_utc_day(now - 6 * 86400, week);
 	box->refs = 1;
 	memset(g, 0, sizeof g);
 	s->generated = now;
 	s->min_group = min_group;
 	s->active_days = active_days;
-	s->servers_new_7d = (long)rows->new_7d;
 	for (size_t i = 0; i < rows->n_counts; i++) {
 		const struct stat_row *r = &rows->counts[i];
 		if (strcmp(r->dim, "servers") == 0 && strcmp(r->key, "active") == 0)
 			s->servers_active = (long)r->n;
 		else if (strcmp(r->dim, "known") == 0)
 			s->servers_known = (long)r->n;
+		else if (strcmp(r->dim, "first_seen") == 0 &&
+		    strcmp(r->key, week) >= 0)
+			s->servers_new_7d += (long)r->n;
 		else if (strcmp(r->dim, "calls") == 0 && strcmp(r->key, "active") == 0)
 			calls_active = r->n;
 		else if (strcmp(r->dim, "calls") == 0 &&
@@ -782,8 +786,8 @@ fail:
 
 /* ---- reading through the store ------------------------------------------ */
 
-static void
-day_of(time_t t, char out[11])
+void
+stats_utc_day(time_t t, char out[11])
 {
 	struct tm tm;
 
@@ -799,9 +803,8 @@ stats_snapshot(struct store *st, const struct collector_config *cfg,
 	struct stats *s;
 	char since[11];
 
-	day_of(now - (time_t)HISTORY_DAYS * 86400, since);
-	if (store_stats_read(st, since, now - 7 * 86400, &rows, err,
-	    errlen) < 0) {
+	stats_utc_day(now - (time_t)HISTORY_DAYS * 86400, since);
+	if (store_stats_read(st, since, &rows, err, errlen) < 0) {
 		stat_rows_free(&rows);
 		return NULL;
 	}
@@ -901,7 +904,7 @@ stats_maintain(struct store *st, const struct collector_config *cfg,
 		return -1;
 	if (expired > 0)
 		stats_touch();
-	day_of(now, day);
+	stats_utc_day(now, day);
 	return store_stats_daily(st, day, err, errlen);
 }
 

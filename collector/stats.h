@@ -139,10 +139,16 @@ char *stats_to_text(const struct stats *s);
  *                  "> 1 year", "unknown" (from startup_time at the report)
  *   calls          "active", "processed" (sums)
  *
- * Besides, the row ("known", "") counts the stored servers (register +1,
- * retention -1), so that servers_known is never a count(*).
+ * Besides, the row ("known", "") counts the stored servers, and the rows
+ * ("first_seen", "YYYY-MM-DD") those first seen on each UTC day (register
+ * +1, retention -1), so that neither servers_known nor servers_new_7d (the
+ * servers first seen today or on the 6 days before) is ever a count over
+ * the servers.
  */
 #define STATS_KEY_MAX 200
+
+/* The UTC day of t, "YYYY-MM-DD". */
+void stats_utc_day(time_t t, char out[11]);
 
 /* The summary of a validated report (the json_t report_validate gave),
  * made on the MHD thread; malloc'd, NULL when out of memory. */
@@ -172,7 +178,6 @@ struct stat_rows {
 	size_t n_counts;
 	struct stat_row *history;	/* stats_daily, by day */
 	size_t n_history;
-	long long new_7d;		/* first_seen >= now - 7 days */
 };
 
 /* Append a row (copies the strings); 0 or -1 out of memory. */

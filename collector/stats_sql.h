@@ -8,7 +8,10 @@
  *   stats_daily (day TEXT, dimension TEXT, key TEXT, n INTEGER,
  *                PRIMARY KEY (day, dimension, key))
  *   servers: + summary TEXT, + counted INTEGER NOT NULL DEFAULT 0
- * The rows ("servers", "active") and ("known", "") always exist.
+ * The rows ("servers", "active") and ("known", "") always exist.  The
+ * migration also fills ("first_seen", day) from the stored servers (SQLite:
+ * strftime('%Y-%m-%d', first_seen, 'unixepoch'); PostgreSQL:
+ * to_char(to_timestamp(first_seen) AT TIME ZONE 'UTC', 'YYYY-MM-DD')).
  */
 #ifndef COLLECTOR_STATS_SQL_H
 #define COLLECTOR_STATS_SQL_H
@@ -47,8 +50,8 @@
 
 /* One batch of retention: what each deleted server contributed. */
 #define STATS_SQL_RETENTION_PICK \
-	"SELECT id, counted, summary FROM servers WHERE last_seen < " SP_(1) \
-	" LIMIT 1000"
+	"SELECT id, counted, summary, first_seen FROM servers" \
+	" WHERE last_seen < " SP_(1) " LIMIT 1000"
 
 #define STATS_SQL_DELETE_ONE \
 	"DELETE FROM servers WHERE id = " SP_(1) " AND last_seen < " SP_(2)
@@ -60,9 +63,6 @@
 #define STATS_SQL_HISTORY \
 	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
 	" ORDER BY day"
-
-#define STATS_SQL_NEW \
-	"SELECT count(*) FROM servers WHERE first_seen >= " SP_(1)
 
 /* The day's history, once: a no-op when the day has rows. */
 #define STATS_SQL_DAILY \
@@ -79,8 +79,6 @@
 #define STATS_SQL_V2_INDEX_COUNTED \
 	"CREATE INDEX servers_counted_by_last_seen ON servers (last_seen)" \
 	" WHERE counted = 1"
-#define STATS_SQL_V2_INDEX_FIRST \
-	"CREATE INDEX servers_by_first_seen ON servers (first_seen)"
 #define STATS_SQL_V2_SEED \
 	"INSERT INTO stat_counts (dimension, key, n) VALUES ('servers', 'active', 0)," \
 	" ('known', '', (SELECT count(*) FROM servers))"

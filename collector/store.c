@@ -65,12 +65,12 @@ not_here(const struct store *st, char *err, size_t errlen)
 }
 
 int
-store_stats_read(struct store *st, const char *since, time_t new_since,
-    struct stat_rows *out, char *err, size_t errlen)
+store_stats_read(struct store *st, const char *since, struct stat_rows *out,
+    char *err, size_t errlen)
 {
 	if (ops_of(st)->stats_read == NULL)
 		return not_here(st, err, errlen);
-	return ops_of(st)->stats_read(st, since, new_since, out, err, errlen);
+	return ops_of(st)->stats_read(st, since, out, err, errlen);
 }
 
 int

@@ -107,11 +107,11 @@ bool store_ping(struct store *st);
 int store_retention(struct store *st, time_t cutoff, long *deleted,
     char *err, size_t errlen);
 
-/* Statistics (stats.h).  What a snapshot reads: every stat_counts row,
- * the daily history since `since` (a day, "YYYY-MM-DD") and the servers
- * first seen at or after new_since.  0, or -1 with a message in err. */
+/* Statistics (stats.h).  What a snapshot reads: every stat_counts row
+ * and the daily history since `since` (a day, "YYYY-MM-DD"), in one read
+ * transaction.  0, or -1 with a message in err. */
 struct stat_rows;
-int store_stats_read(struct store *st, const char *since, time_t new_since,
+int store_stats_read(struct store *st, const char *since,
     struct stat_rows *out, char *err, size_t errlen);
 
 /* Stop counting the servers last seen before cutoff (subtract their

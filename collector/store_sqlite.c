@@ -56,7 +56,6 @@ static const char *const schema_v2[] = {
 	STATS_SQL_V2_SUMMARY,
 	STATS_SQL_V2_COUNTED,
 	STATS_SQL_V2_INDEX_COUNTED,
-	STATS_SQL_V2_INDEX_FIRST,
 	"CREATE TABLE stat_counts ("
 	" dimension TEXT NOT NULL,"
 	" key TEXT NOT NULL,"
@@ -69,6 +68,9 @@ static const char *const schema_v2[] = {
 	" n INTEGER NOT NULL,"
 	" PRIMARY KEY (day, dimension, key)) WITHOUT ROWID",
 	STATS_SQL_V2_SEED,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen', strftime('%Y-%m-%d', first_seen, 'unixepoch'),"
+	" count(*) FROM servers GROUP BY 2",
 	NULL,
 };
 
@@ -291,6 +293,16 @@ bump_known(sqlite3_stmt *st, long long delta)
 	return bump(st, "known", 5, "", 0, delta);
 }
 
+/* One server more or less first seen on the day of t. */
+static int
+bump_first_seen(sqlite3_stmt *st, time_t t, long long delta)
+{
+	char day[11];
+
+	stats_utc_day(t, day);
+	return bump(st, "first_seen", 10, day, strlen(day), delta);
+}
+
 /* The server's contribution to the counters becomes job->summary: the
  * difference from what it contributed before, when it was counted. */
 static int
@@ -341,7 +353,8 @@ run_job(struct store *s, struct store_job *job)
 		sqlite3_bind_text(s->w_insert, 2, job->new_token.id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s->w_insert, 3, (sqlite3_int64)job->new_token.issued);
 		sqlite3_bind_int64(s->w_insert, 4, (sqlite3_int64)job->now);
-		if (step_done(s->w_insert) < 0 || bump_known(s->w_bump, 1) < 0)
+		if (step_done(s->w_insert) < 0 || bump_known(s->w_bump, 1) < 0 ||
+		    bump_first_seen(s->w_bump, job->now, 1) < 0)
 			return -1;
 		job->token = job->new_token;
 		job->status = STORE_OK;
@@ -537,6 +550,9 @@ retention_batch(sqlite3 *db, void *arg)
 		if (sqlite3_changes(db) == 0)
 			continue;
 		n++;
+		if (bump_first_seen(up, (time_t)sqlite3_column_int64(pick, 3),
+		    -1) < 0)
+			goto out;
 		if (sqlite3_column_int(pick, 1) == 1 &&
 		    stats_diff(summary, NULL, bump, up) != 0)
 			goto out;
@@ -703,11 +719,10 @@ read_rows(sqlite3 *db, const char *sql, const char *param, bool history,
 
 /* One read transaction, so that the counters and the history agree. */
 static int
-sqlite_stats_read(struct store *s, const char *since, time_t new_since,
-    struct stat_rows *out, char *err, size_t errlen)
+sqlite_stats_read(struct store *s, const char *since, struct stat_rows *out,
+    char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
 	if (exec_all(r->db, "BEGIN") < 0)
@@ -717,17 +732,10 @@ sqlite_stats_read(struct store *s, const char *since, time_t new_since,
 	    read_rows(r->db, STATS_SQL_HISTORY, since, true, &out->history,
 	    &out->n_history) < 0)
 		goto out;
-	if (sqlite3_prepare_v2(r->db, STATS_SQL_NEW, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)new_since);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	out->new_7d = (long long)sqlite3_column_int64(st, 0);
 	rc = 0;
 out:
 	if (rc < 0)
 		set_err(err, errlen, "statistics", r->db);
-	sqlite3_finalize(st);
 	exec_all(r->db, "COMMIT");
 	pthread_mutex_unlock(&r->lock);
 	return rc;

@@ -216,7 +216,7 @@ JSON
 	eq "$(pyjson "$B" '(j["versions"], j["modules"], j["calls"])')" "([], [], {'active': 0, 'processed': 0})"
 	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 0), ('2026-12-09', 0)]"
 	# The expired left no group behind.
-	eq "$(sqlite3 "$DB" "SELECT count(*) FROM stat_counts WHERE n <> 0 AND dimension NOT IN ('known')")" 0
+	eq "$(sqlite3 "$DB" "SELECT count(*) FROM stat_counts WHERE n <> 0 AND dimension NOT IN ('known', 'first_seen')")" 0
 	cat >"$BATS_TEST_TMPDIR/c2.json" <<'JSON'
 {"name": "c", "version": "20.5.0", "os": ["FreeBSD", "amd64", "14.0-RELEASE"]}
 JSON

@@ -221,7 +221,9 @@ test_k_anonymity(void)
 	add(&r, "machine", "aarch64", 3);
 	add(&r, "machine", "riscv64", 0);	/* an emptied group */
 	add(&r, "calls", "active", 7);
-	r.new_7d = 4;
+	add(&r, "first_seen", "2026-11-24", 5);	/* 7 days before T0: out */
+	add(&r, "first_seen", "2026-11-25", 3);	/* 6 days before: in */
+	add(&r, "first_seen", "2026-12-01", 1);
 	if (stat_rows_add(&r.history, &r.n_history, "servers", "active", 2,
 	    "2026-11-30") < 0 ||
 	    stat_rows_add(&r.history, &r.n_history, "major", "22", 2,
