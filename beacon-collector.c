@@ -21,6 +21,7 @@
 #include "collector/config.h"
 #include "collector/http.h"
 #include "collector/limits.h"
+#include "collector/stats.h"
 #include "collector/store.h"
 
 #ifndef DEFAULT_COLLECTOR_CONFIG
@@ -124,6 +125,51 @@ run_retention(struct store *st, const struct collector_config *cfg)
 		    deleted, cfg->retention_days);
 }
 
+/* The statistics' periodic job: servers out of active_days stop counting,
+ * and the day's history row is written once. */
+static void
+run_stats(struct store *st, const struct collector_config *cfg)
+{
+	char err[256];
+
+	if (stats_maintain(st, cfg, collector_now(), err, sizeof err) < 0)
+		say("statistics: %s", err);
+}
+
+/* --stats [--json]: the figures of GET /api/v1/stats, read from the
+ * database (no server needed), after the same periodic job. */
+static int
+print_stats(struct store *st, const struct collector_config *cfg, bool json)
+{
+	char err[256], *text;
+	struct stats *s;
+	json_t *j;
+
+	run_stats(st, cfg);
+	s = stats_snapshot(st, cfg, collector_now(), err, sizeof err);
+	if (s == NULL) {
+		say("%s", err);
+		return -1;
+	}
+	if (json) {
+		j = stats_to_json(s);
+		text = j != NULL ? json_dumps(j, JSON_INDENT(2)) : NULL;
+		json_decref(j);
+	} else {
+		text = stats_to_text(s);
+	}
+	stats_free(s);
+	if (text == NULL) {
+		say("out of memory");
+		return -1;
+	}
+	fputs(text, stdout);
+	if (json)
+		fputc('\n', stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
 /* Serve until SIGTERM or SIGINT; SIGHUP reloads the TLS pair.  The signals
  * are blocked in every thread and taken here synchronously. */
 static void
@@ -152,6 +198,8 @@ serve(struct http_server *srv, struct store *st,
 				say("SIGHUP: TLS certificate and key loaded again");
 			sd_notify(0, "READY=1");
 		}
+		/* Every tick and after every signal (SIGHUP: now). */
+		run_stats(st, cfg);
 		if (time(NULL) - last_retention >= RETENTION_EVERY_S) {
 			run_retention(st, cfg);
 			last_retention = time(NULL);
@@ -193,10 +241,6 @@ main(int argc, char **argv)
 		say("%s", err);
 		goto out;
 	}
-	if (opt.mode == MODE_STATS) {
-		say("--stats: the statistics are not built yet");
-		goto out;
-	}
 	if (opt.mode == MODE_CHECK) {
 		ret = CEXIT_LISTEN;
 		if (http_check_tls(&cfg, err, sizeof err) < 0) {
@@ -224,7 +268,13 @@ main(int argc, char **argv)
 		ret = CEXIT_OK;
 		goto out;
 	}
+	if (opt.mode == MODE_STATS) {
+		ret = print_stats(st, &cfg, opt.json) == 0 ? CEXIT_OK :
+		    CEXIT_DATABASE;
+		goto out;
+	}
 	run_retention(st, &cfg);
+	run_stats(st, &cfg);
 
 	ret = CEXIT_LISTEN;
 	limits = rate_limits_new(cfg.registrations_per_address_per_hour,

@@ -35,6 +35,7 @@ struct api_response {
 	char location[64];		/* "" or "/servers/ID" */
 	long retry_after;		/* > 0: a Retry-After header */
 	const char *allow;		/* static, for 405 */
+	const char *www_authenticate;	/* static, for 401 */
 };
 
 enum api_next {
@@ -48,6 +49,8 @@ enum api_route {
 	ROUTE_REGISTER,		/* POST /servers */
 	ROUTE_UPDATE,		/* PUT /servers/{id} */
 	ROUTE_HEALTHZ,
+	ROUTE_STATS,		/* GET /api/v1/stats */
+	ROUTE_METRICS,		/* GET /metrics */
 };
 
 /* One request's state, from the first header call to the last byte sent.
@@ -59,6 +62,7 @@ struct api_request {
 	char *path;			/* without the query */
 	char *token_id;			/* ?tokenId=, NULL when absent */
 	char *content_type;		/* NULL when absent */
+	char *authorization;		/* NULL when absent */
 	long long content_length;	/* -1 when not given */
 	char client[64];		/* numeric address, or "unix" */
 	time_t now;
@@ -72,6 +76,7 @@ struct api_request {
 	enum api_route route;
 	char server_id[UUID_LEN + 1];
 	struct store_job job;
+	char *summary;			/* job.summary's memory (stats.h) */
 	struct api_response resp;
 };
 

@@ -35,6 +35,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "metrics.h"
 
 #define CONN_MEMORY_LIMIT (64 * 1024)	/* headers and MHD's buffers */
 #define POOL_THREADS 2			/* per listening socket */
@@ -260,7 +261,9 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		srv->conns = t;
 		pthread_mutex_unlock(&srv->lock);
 		*socket_context = t;
+		metrics_connection(1);
 	} else if (t != NULL) {
+		metrics_connection(-1);
 		pthread_mutex_lock(&srv->lock);
 		if (t->prev != NULL)
 			t->prev->next = t->next;
@@ -396,6 +399,9 @@ send_answer(struct http_request *hr)
 	}
 	if (resp->allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->www_authenticate != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    resp->www_authenticate);
 	pthread_mutex_lock(&hr->srv->lock);
 	close = hr->srv->draining;
 	pthread_mutex_unlock(&hr->srv->lock);
@@ -406,6 +412,8 @@ send_answer(struct http_request *hr)
 	hr->state = REQ_SENT;
 	set_deadline(hr->srv, hr->track, false);
 	log_request(hr, resp->status);
+	metrics_request(hr->api.method, resp->status,
+	    (double)(mono_ms() - hr->start_ms) / 1000.0);
 	return ret;
 }
 
@@ -484,6 +492,8 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	    MHD_GET_ARGUMENT_KIND, "tokenId"));
 	req->content_type = dup_or_null(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+	req->authorization = dup_or_null(MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 	len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	req->content_length = len != NULL ? strtoll(len, NULL, 10) : -1;

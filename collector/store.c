@@ -56,6 +56,41 @@ store_retention(struct store *st, time_t cutoff, long *deleted, char *err,
 	return ops_of(st)->retention(st, cutoff, deleted, err, errlen);
 }
 
+static int
+not_here(const struct store *st, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: statistics not implemented yet",
+	    ops_of(st)->name);
+	return -1;
+}
+
+int
+store_stats_read(struct store *st, const char *since, time_t new_since,
+    struct stat_rows *out, char *err, size_t errlen)
+{
+	if (ops_of(st)->stats_read == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->stats_read(st, since, new_since, out, err, errlen);
+}
+
+int
+store_stats_expire(struct store *st, time_t cutoff, long *expired,
+    char *err, size_t errlen)
+{
+	*expired = 0;
+	if (ops_of(st)->stats_expire == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->stats_expire(st, cutoff, expired, err, errlen);
+}
+
+int
+store_stats_daily(struct store *st, const char *day, char *err, size_t errlen)
+{
+	if (ops_of(st)->stats_daily == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->stats_daily(st, day, err, errlen);
+}
+
 const char *
 store_backend_name(const struct store *st)
 {

@@ -22,7 +22,7 @@
 #include "token.h"
 
 /* The schema version this binary writes; a newer database is refused. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_status {
 	STORE_OK = 0,
@@ -53,6 +53,9 @@ struct store_job {
 	size_t report_len;
 	time_t now;
 	long min_update_interval_s;	/* UPDATE: 0 = no minimum */
+	const char *summary;		/* UPDATE: stats_summary() of the report,
+					 * applied to the counters in the same
+					 * transaction (stats_diff); NULL = none */
 
 	/* Out, valid in done(). */
 	enum store_status status;
@@ -103,6 +106,23 @@ bool store_ping(struct store *st);
  * number deleted in *deleted.  0, or -1 with a message in err. */
 int store_retention(struct store *st, time_t cutoff, long *deleted,
     char *err, size_t errlen);
+
+/* Statistics (stats.h).  What a snapshot reads: every stat_counts row,
+ * the daily history since `since` (a day, "YYYY-MM-DD") and the servers
+ * first seen at or after new_since.  0, or -1 with a message in err. */
+struct stat_rows;
+int store_stats_read(struct store *st, const char *since, time_t new_since,
+    struct stat_rows *out, char *err, size_t errlen);
+
+/* Stop counting the servers last seen before cutoff (subtract their
+ * summaries, counted = 0), in batches; how many in *expired. */
+int store_stats_expire(struct store *st, time_t cutoff, long *expired,
+    char *err, size_t errlen);
+
+/* Copy the counters of the history's dimensions (servers, major) into
+ * stats_daily for day, unless that day has rows already. */
+int store_stats_daily(struct store *st, const char *day, char *err,
+    size_t errlen);
 
 /* "sqlite" or "postgresql": for log lines. */
 const char *store_backend_name(const struct store *st);

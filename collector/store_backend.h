@@ -15,6 +15,18 @@ struct store_ops {
 	bool (*ping)(struct store *st);
 	int (*retention)(struct store *st, time_t cutoff, long *deleted,
 	    char *err, size_t errlen);
+	/* Statistics: see store.h.  A backend also keeps the counters in its
+	 * write transaction: REGISTER adds 1 to ("known", ""); an accepted
+	 * UPDATE applies stats_diff(counted ? old summary : NULL,
+	 * job->summary) as "UPSERT n = n + delta" (STATS_SQL_BUMP) and stores
+	 * summary and counted = 1; retention subtracts the summaries of the
+	 * counted servers it deletes and their number from ("known", ""). */
+	int (*stats_read)(struct store *st, const char *since,
+	    time_t new_since, struct stat_rows *out, char *err, size_t errlen);
+	int (*stats_expire)(struct store *st, time_t cutoff, long *expired,
+	    char *err, size_t errlen);
+	int (*stats_daily)(struct store *st, const char *day, char *err,
+	    size_t errlen);
 };
 
 /* The common head of every backend's struct store. */
