@@ -399,6 +399,11 @@ send_answer(struct http_request *hr)
 	}
 	if (resp->allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->csp != NULL) {
+		MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	}
 	if (resp->www_authenticate != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    resp->www_authenticate);
@@ -468,6 +473,29 @@ finish(struct http_request *hr)
 	return MHD_YES;
 }
 
+/* MHD's iterator over the query: the first API_MAX_ARGS arguments. */
+static enum MHD_Result
+take_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct api_request *req = cls;
+	struct api_arg *a;
+
+	(void)kind;
+	if (req->n_args == API_MAX_ARGS || key == NULL)
+		return MHD_NO;
+	a = &req->args[req->n_args];
+	a->key = strdup(key);
+	a->value = strdup(value != NULL ? value : "");
+	if (a->key == NULL || a->value == NULL) {
+		free(a->key);
+		free(a->value);
+		a->key = a->value = NULL;
+		return MHD_NO;
+	}
+	req->n_args++;
+	return MHD_YES;
+}
+
 static struct http_request *
 begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
     const char *method)
@@ -492,6 +520,8 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	    MHD_GET_ARGUMENT_KIND, "tokenId"));
 	req->content_type = dup_or_null(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, take_arg, req);
 	req->authorization = dup_or_null(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 	len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
