@@ -304,25 +304,36 @@ summary(struct html *h, const struct stats *s)
 static void
 history_chart(struct html *h, const struct stats *s)
 {
-	struct svg_point *pts = s->n_history > 0 ?
-	    calloc(s->n_history, sizeof *pts) : NULL;
-	char note[96];
+	/* One more point: today's live figure, unless the history has today
+	 * (then that point shows the live figure). */
+	struct svg_point *pts = calloc(s->n_history + 1, sizeof *pts);
+	char note[96], today[11];
+	size_t n = s->n_history;
+	struct tm tm;
 	struct svg_chart c = { .id = "history", .title = "Active PBXs over time",
 	    .label_head = "Day (UTC)", .value_head = "Active PBXs" };
 
-	if (s->n_history > 0 && pts == NULL) {
+	if (pts == NULL) {
 		h->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < s->n_history; i++) {
+	for (size_t i = 0; i < n; i++) {
 		pts[i].x = s->history[i].date;
 		pts[i].y = s->history[i].active;
 	}
+	today[0] = '\0';
+	if (gmtime_r(&s->generated, &tm) != NULL)
+		strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	if (today[0] != '\0') {
+		if (n == 0 || strcmp(pts[n - 1].x, today) != 0)
+			pts[n++].x = today;
+		pts[n - 1].y = s->servers_active;
+	}
 	snprintf(note, sizeof note, "PBXs that reported within %ld days, one "
-	    "point a day.", s->active_days);
+	    "point a day; the last is now.", s->active_days);
 	c.note = note;
 	html_raw(h, "<div class=\"card wide\">");
-	svg_line_chart(h, &c, pts, s->n_history);
+	svg_line_chart(h, &c, pts, n);
 	html_raw(h, "</div>");
 	free(pts);
 }

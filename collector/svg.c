@@ -226,7 +226,7 @@ svg_bar_chart(struct html *h, const struct svg_chart *c,
 	for (int t = 0; t <= 4; t++) {
 		int x = BAR_X + BAR_MAX_W * t / 4;
 		long v = scale * t / 4;
-		if (scale * t % 4 != 0 && t % 2 == 1)
+		if (scale * t % 4 != 0)
 			continue;	/* only whole numbers on the axis */
 		html_rawf(h, "<line class=\"grid\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>",
 		    x, BAR_TOP - 4, x, axis_y);

@@ -406,7 +406,7 @@ test_dashboard(const char *out)
 
 	page = dashboard_render(sample(true));
 	CHECK(page != NULL && balanced(page, true) && svgs_balanced(page));
-	CHECK(page != NULL && count(page, "No data yet") == 20);
+	CHECK(page != NULL && count(page, "No data yet") == 18);
 	free(page);
 }
 
