@@ -50,7 +50,7 @@ static const char stylesheet[] =
 	"main>:first-child:not(.tiles){margin-top:-2.5rem}"
 	".tile{background:var(--card);border:1px solid var(--line);border-radius:.75rem;"
 	"padding:.8rem 1rem;box-shadow:0 2px 8px rgba(16,35,63,.08)}"
-	".tile .big{display:block;font-size:clamp(1.5rem,2.6vw,2.2rem);overflow-wrap:anywhere;font-weight:750;"
+	".tile .big{display:block;font-size:clamp(1.4rem,2.2vw,2rem);white-space:nowrap;font-weight:750;"
 	"line-height:1.1;font-variant-numeric:tabular-nums;letter-spacing:-.02em}"
 	".tile .what{display:block;color:var(--muted);font-size:.9rem}"
 	".tile.warn{border-color:var(--warn);border-left-width:.4rem}"
