@@ -129,7 +129,7 @@ DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libssl-dev openssl ca-certificates bats python3 \
 	mandoc man-db groff-base systemd tzdata \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev sqlite3 libpq-dev \
-	libsystemd-dev libcrypt-dev curl prometheus
+	libsystemd-dev libcrypt-dev curl prometheus chromium
 deps:
 	@if $(PKG_CONFIG) --exists $(PKGS) $(COLLECTOR_PKGS) 2>/dev/null && command -v bats >/dev/null \
 	   && command -v sqlite3 >/dev/null && command -v curl >/dev/null \

@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "collector/api.h"
+#include "collector/auth.h"
 #include "collector/clock.h"
 #include "collector/config.h"
 #include "collector/http.h"
@@ -44,6 +45,7 @@ static const char usage_text[] =
 	"usage: beacon-collector [-c FILE]\n"
 	"       beacon-collector --check-config [-c FILE]\n"
 	"       beacon-collector --stats [--json] [-c FILE]\n"
+	"       beacon-collector --hash-password < PASSWORD\n"
 	"       beacon-collector --help | --version\n";
 
 static void __attribute__((format(printf, 1, 2)))
@@ -58,7 +60,8 @@ say(const char *fmt, ...)
 	va_end(ap);
 }
 
-enum mode { MODE_SERVE, MODE_CHECK, MODE_STATS, MODE_HELP, MODE_VERSION };
+enum mode { MODE_SERVE, MODE_CHECK, MODE_STATS, MODE_HASH, MODE_HELP,
+    MODE_VERSION };
 
 struct options {
 	enum mode mode;
@@ -69,12 +72,14 @@ struct options {
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CHECK = 256, OPT_STATS, OPT_JSON, OPT_HELP, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_STATS, OPT_JSON, OPT_HASH, OPT_HELP,
+	    OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "hash-password", no_argument, NULL, OPT_HASH },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -90,6 +95,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK: o->mode = MODE_CHECK; break;
 		case OPT_STATS: o->mode = MODE_STATS; break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_HASH: o->mode = MODE_HASH; break;
 		case OPT_HELP: o->mode = MODE_HELP; break;
 		case OPT_VERSION: o->mode = MODE_VERSION; break;
 		case ':':
@@ -207,6 +213,38 @@ serve(struct http_server *srv, struct store *st,
 	}
 }
 
+/* --hash-password: one line from stdin (the password, without its line
+ * end) to a crypt(3) hash for admin_password_hash on stdout. */
+static int
+hash_password(void)
+{
+	char line[1024], hash[CRYPT_HASH_MAX];
+	size_t n;
+
+	if (fgets(line, sizeof line, stdin) == NULL) {
+		say("--hash-password: no password on stdin");
+		return CEXIT_USAGE;
+	}
+	n = strcspn(line, "\r\n");
+	if (line[n] == '\0' && n == sizeof line - 1) {
+		say("--hash-password: password longer than %zu bytes", sizeof line - 2);
+		return CEXIT_USAGE;
+	}
+	line[n] = '\0';
+	if (n == 0) {
+		say("--hash-password: empty password");
+		return CEXIT_USAGE;
+	}
+	if (auth_hash_password(line, hash, sizeof hash) < 0) {
+		explicit_bzero(line, sizeof line);
+		say("--hash-password: libcrypt could not hash it");
+		return CEXIT_CONFIG;
+	}
+	explicit_bzero(line, sizeof line);
+	printf("%s\n", hash);
+	return fflush(stdout) == 0 ? CEXIT_OK : CEXIT_CONFIG;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -228,6 +266,10 @@ main(int argc, char **argv)
 	if (opt.mode == MODE_HELP) {
 		fputs(usage_text, stdout);
 		ret = CEXIT_OK;
+		goto out;
+	}
+	if (opt.mode == MODE_HASH) {
+		ret = hash_password();
 		goto out;
 	}
 	if (opt.mode == MODE_VERSION) {

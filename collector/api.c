@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "stats.h"
 #include "validate.h"
+#include "views.h"
 
 static const char JSON[] = "application/json";
 
@@ -220,6 +221,8 @@ api_begin(struct api_request *req)
 			return too_many(req, wait, "too many requests from this address");
 		return begin_stats(req);
 	}
+	if (views_begin(req, wait))
+		return API_RESPOND;
 	if (wait > 0)
 		return too_many(req, wait, "too many requests from this address");
 	return refuse(req, 404, "not found");
@@ -353,6 +356,15 @@ api_job_done(struct api_request *req)
 	}
 }
 
+const char *
+api_arg(const struct api_request *req, const char *key)
+{
+	for (size_t i = 0; i < req->n_args; i++)
+		if (strcmp(req->args[i].key, key) == 0)
+			return req->args[i].value;
+	return NULL;
+}
+
 void
 api_request_free(struct api_request *req)
 {
@@ -360,6 +372,10 @@ api_request_free(struct api_request *req)
 	free(req->token_id);
 	free(req->content_type);
 	free(req->authorization);
+	for (size_t i = 0; i < req->n_args; i++) {
+		free(req->args[i].key);
+		free(req->args[i].value);
+	}
 	free(req->summary);
 	buf_free(&req->body);
 	free(req->resp.body);

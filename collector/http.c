@@ -409,6 +409,11 @@ send_answer(struct http_request *hr)
 	}
 	if (resp->allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->csp != NULL) {
+		MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	}
 	if (resp->www_authenticate != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    resp->www_authenticate);
@@ -478,6 +483,55 @@ finish(struct http_request *hr)
 	return MHD_YES;
 }
 
+/* MHD's iterator over the query: the first API_MAX_ARGS arguments. */
+static enum MHD_Result
+take_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct api_request *req = cls;
+	struct api_arg *a;
+
+	(void)kind;
+	if (req->n_args == API_MAX_ARGS || key == NULL)
+		return MHD_NO;
+	a = &req->args[req->n_args];
+	a->key = strdup(key);
+	a->value = strdup(value != NULL ? value : "");
+	if (a->key == NULL || a->value == NULL) {
+		free(a->key);
+		free(a->value);
+		a->key = a->value = NULL;
+		return MHD_NO;
+	}
+	req->n_args++;
+	return MHD_YES;
+}
+
+/* MHD's unescaping, except that %00 stays as it is: a NUL would cut the
+ * path short ("/%00" would be "/"). */
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *w = s;
+
+	(void)cls;
+	(void)conn;
+	for (const char *r = s; *r != '\0'; r++) {
+		const char *h1, *h2;
+		if (*r == '%' && r[1] != '\0' && r[2] != '\0' &&
+		    (h1 = strchr(hex, r[1] | 0x20)) != NULL &&
+		    (h2 = strchr(hex, r[2] | 0x20)) != NULL &&
+		    (h1 != hex || h2 != hex)) {
+			*w++ = (char)((h1 - hex) << 4 | (h2 - hex));
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static struct http_request *
 begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
     const char *method)
@@ -502,6 +556,8 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	    MHD_GET_ARGUMENT_KIND, "tokenId"));
 	req->content_type = dup_or_null(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, take_arg, req);
 	req->authorization = dup_or_null(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 	len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -535,7 +591,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_request *hr = *con_cls;
 	bool draining;
 
-	(void)version;
 	if (hr == NULL) {
 		hr = begin(srv, conn, url, method);
 		if (hr == NULL)
@@ -549,6 +604,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		pthread_mutex_unlock(&srv->lock);
 		if (draining) {
 			api_error(&hr->api.resp, 503, "shutting down");
+			return send_answer(hr);
+		}
+		/* HTTP/1.1 without Host is malformed (RFC 9112 3.2). */
+		if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_HOST) == NULL) {
+			api_error(&hr->api.resp, 400, "no Host header");
 			return send_answer(hr);
 		}
 		if (api_begin(&hr->api) == API_RESPOND)
@@ -786,6 +848,7 @@ start_daemon(struct http_server *srv, int fd)
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, NULL },
 		{ MHD_OPTION_THREAD_POOL_SIZE, POOL_THREADS, NULL },
 		{ MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, NULL },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 

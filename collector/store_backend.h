@@ -29,6 +29,11 @@ struct store_ops {
 	    char *err, size_t errlen);
 	int (*stats_daily)(struct store *st, const char *day, char *err,
 	    size_t errlen);
+	/* The fleet view: see store.h.  Reads only, on a reader. */
+	enum store_status (*fleet_list)(struct store *st,
+	    const struct fleet_filter *f, struct fleet_list *out);
+	enum store_status (*fleet_get)(struct store *st, const char *id,
+	    struct fleet_server *out);
 };
 
 /* The common head of every backend's struct store. */

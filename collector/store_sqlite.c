@@ -817,6 +817,160 @@ fail:
 	return -1;
 }
 
+/* ---- the fleet view ---------------------------------------------------- */
+
+/* The filters of struct fleet_filter, shared by the page and its count:
+ * ?1 version (NULL = any), ?2 module (NULL = any), ?3 stale only (0/1),
+ * ?4 active_since.  v is version.name without a leading "Asterisk ". */
+#define FLEET_FROM \
+	" FROM (SELECT *, CASE WHEN substr(vn, 1, 9) = 'Asterisk '" \
+	" THEN substr(vn, 10) ELSE vn END AS v FROM (SELECT id, first_seen," \
+	" last_seen, reports, report, previous_report," \
+	" json_extract(report, '$.asterisk.version.name') AS vn FROM servers))"
+#define FLEET_WHERE \
+	" WHERE (?1 IS NULL OR v = ?1 OR substr(v, 1, length(?1) + 1) = ?1 || '.')" \
+	" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(report, '$.asterisk.modules')" \
+	" WHERE json_extract(value, '$.name') IN (?2, ?2 || '.so')))" \
+	" AND (?3 = 0 OR last_seen < ?4)"
+#define FLEET_COLUMNS \
+	"SELECT id, first_seen, last_seen, reports," \
+	" json_extract(report, '$.private_name'), v," \
+	" CASE WHEN report IS NULL THEN -1 ELSE" \
+	" coalesce(json_array_length(report, '$.asterisk.modules'), 0) END," \
+	" json_extract(report, '$.asterisk.stats.run_time.startup_time')," \
+	" json_extract(report, '$.asterisk.stats.calls.active')," \
+	" json_extract(report, '$.asterisk.stats.calls.processed')"
+
+static const char sql_fleet_page[] = FLEET_COLUMNS FLEET_FROM FLEET_WHERE
+	" ORDER BY last_seen DESC, id LIMIT ?5 OFFSET ?6";
+static const char sql_fleet_count[] = "SELECT count(*)" FLEET_FROM FLEET_WHERE;
+static const char sql_fleet_get[] = FLEET_COLUMNS ", report, previous_report"
+	FLEET_FROM " WHERE id = ?1";
+
+static void
+bind_fleet_filter(sqlite3_stmt *st, const struct fleet_filter *f)
+{
+	if (f->version != NULL)
+		sqlite3_bind_text(st, 1, f->version, -1, SQLITE_STATIC);
+	if (f->module != NULL)
+		sqlite3_bind_text(st, 2, f->module, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, f->stale_only ? 1 : 0);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->active_since);
+}
+
+static char *
+column_dup(sqlite3_stmt *st, int col, bool *oom)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	char *copy;
+
+	if (t == NULL)
+		return NULL;
+	copy = strdup((const char *)t);
+	if (copy == NULL)
+		*oom = true;
+	return copy;
+}
+
+/* The row st is on into out; false when out of memory. */
+static bool
+fleet_row(sqlite3_stmt *st, struct fleet_server *out, bool both)
+{
+	const unsigned char *id = sqlite3_column_text(st, 0);
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	if (id != NULL)
+		snprintf(out->id, sizeof out->id, "%s", (const char *)id);
+	out->first_seen = (time_t)sqlite3_column_int64(st, 1);
+	out->last_seen = (time_t)sqlite3_column_int64(st, 2);
+	out->reports = (long)sqlite3_column_int64(st, 3);
+	out->private_name = column_dup(st, 4, &oom);
+	out->version = column_dup(st, 5, &oom);
+	out->modules = (long)sqlite3_column_int64(st, 6);
+	out->startup_time = column_dup(st, 7, &oom);
+	out->calls_active = sqlite3_column_type(st, 8) == SQLITE_INTEGER ?
+	    (long long)sqlite3_column_int64(st, 8) : -1;
+	out->calls_processed = sqlite3_column_type(st, 9) == SQLITE_INTEGER ?
+	    (long long)sqlite3_column_int64(st, 9) : -1;
+	if (both) {
+		out->report = column_dup(st, 10, &oom);
+		out->previous_report = column_dup(st, 11, &oom);
+	}
+	return !oom;
+}
+
+static enum store_status
+sqlite_fleet_list(struct store *s, const struct fleet_filter *f,
+    struct fleet_list *out)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *page = NULL, *cnt = NULL;
+	enum store_status status = STORE_UNAVAILABLE;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql_fleet_count, -1, &cnt, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, sql_fleet_page, -1, &page, NULL) != SQLITE_OK)
+		goto out;
+	bind_fleet_filter(cnt, f);
+	if (sqlite3_step(cnt) != SQLITE_ROW)
+		goto out;
+	out->total = (long)sqlite3_column_int64(cnt, 0);
+	bind_fleet_filter(page, f);
+	sqlite3_bind_int64(page, 5, f->limit > 0 ? f->limit : 1);
+	sqlite3_bind_int64(page, 6, f->offset > 0 ? f->offset : 0);
+	while ((rc = sqlite3_step(page)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct fleet_server *ns = realloc(out->servers,
+			    ncap * sizeof *ns);
+			if (ns == NULL)
+				goto out;
+			out->servers = ns;
+			cap = ncap;
+		}
+		if (!fleet_row(page, &out->servers[out->n++], false))
+			goto out;
+	}
+	if (rc == SQLITE_DONE)
+		status = STORE_OK;
+out:
+	if (status != STORE_OK) {
+		fprintf(stderr, "beacon-collector: sqlite: fleet: %s\n",
+		    sqlite3_errmsg(r->db));
+		fleet_list_free(out);
+	}
+	sqlite3_finalize(cnt);
+	sqlite3_finalize(page);
+	pthread_mutex_unlock(&r->lock);
+	return status;
+}
+
+static enum store_status
+sqlite_fleet_get(struct store *s, const char *id, struct fleet_server *out)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *st = NULL;
+	enum store_status status = STORE_UNAVAILABLE;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql_fleet_get, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		status = fleet_row(st, out, true) ? STORE_OK : STORE_UNAVAILABLE;
+	else if (rc == SQLITE_DONE)
+		status = STORE_NOT_FOUND;
+out:
+	if (status == STORE_UNAVAILABLE)
+		fleet_server_free(out);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->lock);
+	return status;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -827,4 +981,6 @@ static const struct store_ops sqlite_ops = {
 	.stats_read = sqlite_stats_read,
 	.stats_expire = sqlite_stats_expire,
 	.stats_daily = sqlite_stats_daily,
+	.fleet_list = sqlite_fleet_list,
+	.fleet_get = sqlite_fleet_get,
 };
