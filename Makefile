@@ -133,7 +133,7 @@ DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 deps:
 	@if $(PKG_CONFIG) --exists $(PKGS) $(COLLECTOR_PKGS) 2>/dev/null && command -v bats >/dev/null \
 	   && command -v sqlite3 >/dev/null && command -v curl >/dev/null \
-	   && command -v promtool >/dev/null \
+	   && command -v promtool >/dev/null && command -v chromium >/dev/null \
 	   && command -v openssl >/dev/null && test -x /usr/bin/python3 \
 	   && command -v mandoc >/dev/null && command -v man >/dev/null \
 	   && command -v systemd-analyze >/dev/null \
