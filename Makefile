@@ -110,7 +110,7 @@ test-binaries:
 	  TEST_CLOCK=1 $(TEST_BUILD)/beacon-report units
 	$(MAKE) BUILD=$(TEST_BUILD)-dev DEV_MODE=1 TEST_CLOCK=1 $(TEST_BUILD)-dev/beacon-report
 	$(MAKE) BUILD=$(TEST_BUILD)-compat BEACON_URL=https://127.0.0.1:$(TEST_BEACON_PORT) \
-	  TEST_CLOCK=1 COMPAT=1 $(TEST_BUILD)-compat/beacon-report
+	  TEST_CLOCK=1 COMPAT=1 $(TEST_BUILD)-compat/beacon-report units
 
 # Every test: C unit tests and bats, one closing line "N passed, N failed".
 check: deps
@@ -118,7 +118,8 @@ check: deps
 	BEACON_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-report \
 	  BEACON_DEV_BIN=$(CURDIR)/$(TEST_BUILD)-dev/beacon-report \
 	  BEACON_COMPAT_BIN=$(CURDIR)/$(TEST_BUILD)-compat/beacon-report \
-	  BUILD_DIR=$(CURDIR)/$(TEST_BUILD) TEST_BEACON_PORT=$(TEST_BEACON_PORT) \
+	  BUILD_DIR=$(CURDIR)/$(TEST_BUILD) COMPAT_BUILD_DIR=$(CURDIR)/$(TEST_BUILD)-compat \
+	  TEST_BEACON_PORT=$(TEST_BEACON_PORT) \
 	  FIXTURES=$(FIXTURES) tests/run
 
 # The whole suite under ASan + UBSan.

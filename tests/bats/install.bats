@@ -133,7 +133,7 @@ uncomment() {
 @test "make install: exactly the binary, man page, config, cron file and units, with their modes" {
 	need_install
 	run file_modes "$ROOT"
-	assert_output "644 /etc/asterisk/beacon.ini
+	assert_output "640 /etc/asterisk/beacon.ini
 644 /etc/cron.d/beacon-report
 644 /lib/systemd/system/beacon-report.service
 644 /lib/systemd/system/beacon-report.timer
@@ -162,7 +162,9 @@ uncomment() {
 	make_in "$d" install
 	make_in "$d" uninstall
 	run file_modes "$d"
-	assert_output "644 /etc/asterisk/beacon.ini"
+	assert_output "640 /etc/asterisk/beacon.ini"
+	# the state directory is the admin's data too
+	[ -d "$d/var/lib/beacon-report" ] || flunk "make uninstall removed the state directory"
 }
 
 # ---- cron -----------------------------------------------------------------
