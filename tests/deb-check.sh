@@ -197,6 +197,12 @@ state_dir_owner() {
 	[ "$got" = "700 $want" ] || { echo "/var/lib/$PKG: $got, want 700 $want"; return 1; }
 }
 
+config_group_asterisk() {
+	local got
+	got=$(stat -c '%a %U:%G' /etc/asterisk/beacon.ini) || return 1
+	[ "$got" = "640 root:asterisk" ] || { echo "beacon.ini: $got, want 640 root:asterisk"; return 1; }
+}
+
 timer_enabled_only() {
 	[ -L /etc/systemd/system/timers.target.wants/$PKG.timer ] ||
 	    { echo "timer not enabled"; return 1; }
@@ -267,6 +273,7 @@ else
 	check "reinstall with an asterisk user" install_deb
 	check "state_dir handed to asterisk" state_dir_owner asterisk
 fi
+check "beacon.ini 0640, group asterisk (the user that runs it reads it)" config_group_asterisk
 check "not asked: enabled = no, a run is exit 10" defaults_to_no
 check "dpkg-reconfigure asks again and writes the answer" reconfigure_asks_again
 check "an admin's enabled = yes survives a reinstall" admin_choice_kept
