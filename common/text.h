@@ -21,6 +21,14 @@ bool uuid_is_valid(const char *s);
  */
 char *text_sanitize(const char *s, size_t len, size_t max);
 
+/* What stands for a secret (a token, a password) in every line shown. */
+#define SECRET_MASK "****"
+
+/* cmd as it may be printed or logged: the value of `database put F
+ * token_id V` becomes SECRET_MASK, the one rule for tokens (the HTTP
+ * lines mask ?tokenId= the same way).  Always NUL-terminates out. */
+void command_for_log(const char *cmd, char *out, size_t size);
+
 /* Format t as RFC 3339 UTC ("2026-11-22T18:00:00Z") into buf. */
 void time_format_utc(time_t t, char buf[RFC3339_LEN + 1]);
 
