@@ -127,8 +127,11 @@ n=$(sqlite3 "$DB" "SELECT count(*) FROM servers WHERE report IS NOT NULL")
 	fail "PBX one's two reports are not both counted"
 
 step "The collector's statistics: beacon-collector --stats (the same figures as GET /api/v1/stats)"
-"$COLLECTOR_BIN" --stats -c "$WORK/collector/beacon-collector.ini" ||
+"$COLLECTOR_BIN" --stats -c "$WORK/collector/beacon-collector.ini" >"$WORK/stats.txt" ||
 	fail "beacon-collector --stats failed"
+# The module list is long (326 modules): its first lines, then the rest.
+awk '/^Modules/ { m = 1; n = 0 } m && /^$/ { m = 0 }
+	m && ++n > 6 { if (n == 7) print "  ..."; next } { print }' "$WORK/stats.txt"
 
 step "The dashboard: $URL/  (Prometheus: $URL/metrics, JSON: $URL/api/v1/stats)"
 curl -s --cacert "$TEST_CA/ca.pem" -o "$WORK/dashboard.html" -w 'GET / -> %{http_code}, %{size_download} bytes of HTML\n' "$URL/" ||
