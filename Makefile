@@ -63,9 +63,13 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SANFLAGS_$(SANITIZE))
 ALL_LDFLAGS = $(SANFLAGS_$(SANITIZE)) $(LDFLAGS)
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
-LIB_SRC = $(wildcard common/*.c conf/*.c collect/*.c http/*.c store/*.c)
+# The folders, each using only those after it: collect/ store/ http/ →
+# asterisk/ conf/ → common/.  beacon-report.c and show.c (presentation)
+# sit on top and see them all.
+LIB_SRC = $(wildcard asterisk/*.c common/*.c conf/*.c collect/*.c http/*.c store/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-HDRS = $(wildcard common/*.h conf/*.h collect/*.h http/*.h store/*.h)
+MAIN_OBJ = $(BUILD)/beacon-report.o $(BUILD)/show.o
+HDRS = $(wildcard *.h asterisk/*.h common/*.h conf/*.h collect/*.h http/*.h store/*.h)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 
@@ -74,8 +78,8 @@ all: beacon-report
 beacon-report: $(BUILD)/beacon-report
 	cp $(BUILD)/beacon-report $@
 
-$(BUILD)/beacon-report: $(BUILD)/beacon-report.o $(LIB_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/beacon-report.o $(LIB_OBJ) $(LDLIBS)
+$(BUILD)/beacon-report: $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/%.o: %.c $(HDRS) Makefile $(SETTINGS)
 	@mkdir -p $(@D)
@@ -99,9 +103,9 @@ $(SETTINGS): FORCE
 
 FORCE:
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ) $(SETTINGS)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ) $(BUILD)/show.o $(SETTINGS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(BUILD)/show.o $(LDLIBS)
 
 units: $(UNIT_BIN)
 

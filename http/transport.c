@@ -31,7 +31,7 @@
 #endif
 
 #include "../common/log.h"
-#include "http.h"
+#include "http_int.h"
 
 
 /* The system's hashed CA directory, for a libcurl built without one. */
@@ -493,7 +493,7 @@ http_multi_next(struct http_multi *m, void **owner, struct http_reply *reply,
 			return 1;
 		}
 		if (stop != NULL && *stop)
-			return -2;
+			return HTTP_STOPPED;
 		mc = curl_multi_poll(m->multi, NULL, 0, HTTP_STOP_MS, NULL);
 		if (mc != CURLM_OK) {
 			log_error("libcurl: %s", curl_multi_strerror(mc));
