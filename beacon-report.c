@@ -780,6 +780,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	run.ast.bin = run.cfg.asterisk;
+	run.ast.socket = run.cfg.control_socket;
 	if (run.opt.mode == MODE_SHOW_CONFIG) {
 		config_print(&run.cfg, run.opt.json);
 		goto out;

@@ -9,6 +9,9 @@ int
 asterisk_run_timed(const struct ast_client *ac, const char *const *commands,
     size_t n, struct ast_reply *replies, int timeout_ms)
 {
+	if (ac->socket != NULL)
+		return ast_socket_run(ac->socket, commands, n, replies,
+		    timeout_ms);
 	return ast_process_run(ac->bin, commands, n, replies, timeout_ms);
 }
 
@@ -23,8 +26,12 @@ asterisk_run(const struct ast_client *ac, const char *const *commands,
 const char *
 asterisk_via(const struct ast_client *ac)
 {
-	(void)ac;
-	return "asterisk -rx";
+	static char via[160];
+
+	if (ac->socket == NULL)
+		return "asterisk -rx";
+	snprintf(via, sizeof via, "control socket %s", ac->socket);
+	return via;
 }
 
 void
