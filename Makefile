@@ -32,7 +32,11 @@ TEST_CLOCK = 0
 COMPAT = 0
 
 PKG_CONFIG = pkg-config
-PKGS = libcurl jansson inih openssl
+# libcurl's headers only: it is dlopen'ed (http/transport.c) when a run
+# is about to send, so that nothing else loads it or its TLS library.
+# OpenSSL is used only through libcurl: neither is linked.
+PKGS = libcurl jansson inih
+LINK_PKGS = jansson inih
 CC = cc
 WARN = -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
        -Wshadow -Wsign-compare -Wpointer-arith -Wformat=2 -Wundef -Wvla \
@@ -61,7 +65,7 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -include $(SETTINGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SANFLAGS_$(SANITIZE))
 ALL_LDFLAGS = $(SANFLAGS_$(SANITIZE)) $(LDFLAGS)
-LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDLIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl
 
 # The folders, each using only those after it: collect/ store/ http/ →
 # asterisk/ conf/ → common/.  beacon-report.c and show.c (presentation)

@@ -39,7 +39,8 @@ struct conn {
 	enum conn_state state;
 	char *request;		/* owned: "cli quit after COMMAND\0" */
 	size_t request_len, sent;
-	size_t greeting_len;	/* bytes of greeting seen (not kept) */
+	char greeting[GREETING_MAX];	/* only until it has been checked */
+	size_t greeting_len;
 	struct buf out;		/* the answer, verbose lines dropped */
 	bool line_start;	/* the next byte starts a line */
 	bool line_dropped;	/* the current line is a verbose line */
@@ -107,6 +108,19 @@ conn_fail_errno(struct conn *c, const char *path, int e)
 		    "control socket %s: %s", path, strerror(e));
 		break;
 	}
+}
+
+/* Asterisk's greeting (netconsole): "HOST/PID/VERSION\n", PID digits. */
+static bool
+is_greeting(const char *g, size_t len)
+{
+	const char *slash = memchr(g, '/', len), *end = g + len, *q;
+
+	if (slash == NULL || slash == g || (signed char)g[0] <= 0)
+		return false;
+	for (q = slash + 1; q < end && *q >= '0' && *q <= '9'; q++)
+		;
+	return q > slash + 1 && q < end && *q == '/';
 }
 
 /* Try to connect c; on success it waits for the greeting. */
@@ -200,19 +214,22 @@ conn_read(struct conn *c, const char *path)
 		const char *nl = memchr(p, '\n', len);
 		size_t n = nl != NULL ? (size_t)(nl - p) + 1 : len;
 
-		/* "host/pid/version": the first byte not a verbose magic and
-		 * a '/' in it, or it is not Asterisk answering */
-		if ((c->greeting_len == 0 && (signed char)p[0] <= 0) ||
-		    c->greeting_len + n > GREETING_MAX ||
-		    (nl != NULL && memchr(p, '/', n) == NULL &&
-		    c->greeting_len == 0)) {
+		if (c->greeting_len + n > GREETING_MAX) {
 			conn_end(c, AST_FAILED, "%s does not greet like Asterisk's "
 			    "control socket", path);
 			return;
 		}
+		memcpy(c->greeting + c->greeting_len, p, n);
 		c->greeting_len += n;
 		if (nl == NULL)
 			return;
+		if (!is_greeting(c->greeting, c->greeting_len)) {
+			conn_end(c, AST_FAILED, "%s does not greet like Asterisk's "
+			    "control socket", path);
+			return;
+		}
+		/* it names the host: gone as soon as it has been looked at */
+		memset(c->greeting, 0, sizeof c->greeting);
 		c->state = CONN_SENDING;
 		p += n;
 		len -= n;

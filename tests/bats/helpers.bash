@@ -236,7 +236,7 @@ start_asterisk_socket() {
 		>"$ASTERISK_STUB_DIR/ctl.out" 2>"$ASTERISK_STUB_DIR/ctl.err" 3>&- &
 	pid=$!
 	_record_pid "$pid" "asterisk-ctl"
-	_wait_ready "$pid" "$ASTERISK_STUB_DIR/ctl.out" "the stand-in control socket" >/dev/null
+	_wait_ready "$pid" "$ASTERISK_STUB_DIR/ctl.out" "the stand-in control socket" >/dev/null || return 1
 }
 
 # asterisk_answer COMMAND: its stdout for this test comes from stdin.
