@@ -446,7 +446,7 @@ WantedBy=timers.target"
 	assert_output "$(printf '%s\n' \
 		$'mylab\ttype\tserver' $'mylab\turl\thttps://stats.example.com/beacon' \
 		$'mylab\tproxy\t' $'mylab\tinterval\t360' $'mylab\tstart_time\t00:00' \
-		$'mylab\tverify_cert\tyes' $'mylab\tca_path\t')"
+		$'mylab\tverify_cert\tyes' $'mylab\tca_path\t' $'mylab\tprivate_name\t')"
 }
 
 # show_config FILE [--json]: --show-config of FILE without the line or key
