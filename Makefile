@@ -65,7 +65,8 @@ LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 LIB_SRC = $(wildcard common/*.c conf/*.c collect/*.c http/*.c store/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-HDRS = $(wildcard common/*.h conf/*.h collect/*.h http/*.h store/*.h)
+MAIN_OBJ = $(BUILD)/beacon-report.o $(BUILD)/diff.o $(BUILD)/schema.o
+HDRS = $(wildcard *.h common/*.h conf/*.h collect/*.h http/*.h store/*.h)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 
@@ -74,12 +75,19 @@ all: beacon-report
 beacon-report: $(BUILD)/beacon-report
 	cp $(BUILD)/beacon-report $@
 
-$(BUILD)/beacon-report: $(BUILD)/beacon-report.o $(LIB_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/beacon-report.o $(LIB_OBJ) $(LDLIBS)
+$(BUILD)/beacon-report: $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LDLIBS)
+
+# --schema: the one schema file, compiled in as bytes (no copy by hand).
+SCHEMA = schema/server.schema.json
+$(BUILD)/schema_data.h: $(SCHEMA) schema/embed.sh
+	@mkdir -p $(@D)
+	schema/embed.sh schema_json $(SCHEMA) >$@.new && mv $@.new $@
+$(BUILD)/schema.o: $(BUILD)/schema_data.h
 
 $(BUILD)/%.o: %.c $(HDRS) Makefile $(SETTINGS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) -I$(BUILD) $(ALL_CFLAGS) -c -o $@ $<
 
 # Always remade, but replaced only when different, so that its date moves
 # only with a setting (the compiler and its flags count as settings).

@@ -102,3 +102,15 @@ log_syslog_info(const char *fmt, ...)
 	vsyslog(LOG_INFO, fmt, ap);
 	va_end(ap);
 }
+
+void
+log_syslog_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!syslog_on)
+		return;
+	va_start(ap, fmt);
+	vsyslog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}

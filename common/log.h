@@ -34,4 +34,8 @@ bool log_is_verbose(void);
 /* One line to syslog only (a report sent), at LOG_INFO. */
 void log_syslog_info(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+/* A failure to syslog only, at LOG_ERR: what -q keeps off stderr while
+ * a server has been failing for less than warn_after (CONTRACT §9). */
+void log_syslog_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
 #endif
