@@ -864,6 +864,7 @@ update_metrics(struct run *run)
 	}
 	for (size_t i = 0; i < cfg->nservers; i++) {
 		const struct target *t = NULL;
+		time_t next;
 
 		for (size_t j = 0; j < run->ntargets && t == NULL; j++)
 			if (run->targets[j].conf == &cfg->servers[i])
@@ -875,13 +876,20 @@ update_metrics(struct run *run)
 			}
 			t = &other[i];
 		}
+		/* a server due and not tried: when it became due, a value that
+		 * does not move with the clock (never reported: 0) */
+		if (t->due && !t->backoff && t->job.result != RESULT_SENT)
+			next = t->has_last ? schedule_next(t->last, true, t->last,
+			    cfg->servers[i].interval, cfg->servers[i].start_time) : 0;
+		else
+			next = t->next;
 		ms[i] = (struct metrics_server){
 			.name = cfg->servers[i].name,
 			.has_success = t->has_last, .last_success = t->last,
 			.has_attempt = t->retry.has_attempt || t->has_last,
 			.last_attempt = t->retry.has_attempt ?
 			    t->retry.last_attempt : t->last,
-			.failures = t->retry.failures, .next_due = t->next,
+			.failures = t->retry.failures, .next_due = next,
 			.last_exit_code = t->retry.last_exit_code >= 0 ?
 			    t->retry.last_exit_code : t->has_last ? 0 : -1,
 		};

@@ -291,6 +291,13 @@ guard_field(char **field, const char *host, const char *name)
 	const char *what = guard_check(*field, host);
 	char *red;
 
+	/* Asterisk 1.8's versions have four parts ("Asterisk 1.8.32.3"):
+	 * in the version, which the parser cut to its version words, a
+	 * dotted quad is a version, not an address */
+	if (what != NULL && strncmp(name, "asterisk.version.", 17) == 0 &&
+	    strcmp(what, "an IPv4 address") == 0 && !guard_has_ipv6(*field))
+		what = NULL;
+
 	if (what == NULL)
 		return 0;
 	red = strdup(GUARD_REDACTED);

@@ -35,7 +35,8 @@ int guard_hostname(char *buf, size_t size);
 /*
  * Replace in r every string that guard_check flags by GUARD_REDACTED,
  * with a warning naming the field ("asterisk.modules[3].description")
- * and what it held.  Returns the number replaced, -1 when out of memory.
+ * and what it held.  In the Asterisk version only, a dotted quad is a
+ * version (1.8.32.3), not an address.  Returns the number replaced, -1 when out of memory.
  */
 int guard_report(struct report *r, const char *host);
 
