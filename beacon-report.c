@@ -506,16 +506,16 @@ store_ids_now(void *ctx, const struct send_job *job,
 	for (size_t i = 0; i < run->ntargets; i++) {
 		if (run->targets[i].conf != job->server)
 			continue;
+		/* a failure is the job's store_failed: the exchange tries
+		 * once more when it ends, and store_results judges */
 		if (astdb_store_ids(run->cfg.asterisk, run->targets[i].family,
-		    &job->ids, prev) == 0) {
-			/* a new id gets its `machine` at once: a cut here
-			 * must not look like a clone next time */
-			if (keep_machine(run, &run->targets[i]) < 0)
-				run->state_failed = true;
-			return 0;
-		}
-		run->state_failed = true;
-		return -1;
+		    &job->ids, prev) != 0)
+			return -1;
+		/* a new id gets its `machine` at once, so that a cut here does
+		 * not look like a clone next time; a failure is retried (and
+		 * judged) with the stamp */
+		(void)keep_machine(run, &run->targets[i]);
+		return 0;
 	}
 	return -1;
 }
@@ -1144,15 +1144,6 @@ main(int argc, char **argv)
 	/* Inherited as ignored, SIGCHLD would make every child vanish
 	 * unwaited-for and every Asterisk failure look like an empty answer. */
 	signal(SIGCHLD, SIG_DFL);
-	{
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_stop_signal;	/* no SA_RESTART: wake poll */
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
 	/* The environment does not steer the transport: TLS secrets are
 	 * never written to a key log file (NO_PROXY: http/transport.c). */
 	unsetenv("SSLKEYLOGFILE");
@@ -1180,6 +1171,17 @@ main(int argc, char **argv)
 	}
 	log_init(run.opt.verbose, run.opt.quiet,
 	    run.opt.mode == MODE_RUN && !run.opt.dry_run);
+	if (run.opt.mode == MODE_RUN && !run.opt.dry_run) {
+		/* a report run ends cleanly on SIGTERM/SIGINT (a shutdown,
+		 * timeout(1)): ids learnt are kept; anything else just dies */
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_stop_signal;	/* no SA_RESTART: wake poll */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	if (config_load(run.opt.config, run.opt.config_given, &run.cfg) < 0) {
 		code = EXIT_CONFIG;
 		if (run.opt.json && run.opt.mode == MODE_RUN)
