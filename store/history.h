@@ -118,7 +118,8 @@ bool astdb_parse_machine(const char *show_text, const char *family,
 
 /* `database put family machine HASH`, checked by its answer and a
  * read-back.  0, -1 (printed) or ASTDB_NO_ASTERISK. */
-int astdb_store_machine(const char *asterisk_bin, const char *family,
+struct ast_client;
+int astdb_store_machine(const struct ast_client *ac, const char *family,
     const char *hash);
 
 /* ---- metrics (metrics_file.c) ---------------------------------------- */

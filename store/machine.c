@@ -11,10 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include "../collect/collect.h"
+#include "../asterisk/asterisk.h"
 #include "../common/log.h"
+#include "../common/sha256.h"
 #include "store.h"
 #include "history.h"
 
@@ -71,8 +70,7 @@ int
 machine_hash(const char *machine_id, const char *server_id,
     char out[MACHINE_HASH_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	uint8_t md[SHA256_LEN];
 	char *input;
 	int n;
 
@@ -80,11 +78,7 @@ machine_hash(const char *machine_id, const char *server_id,
 	    server_id);
 	if (n < 0)
 		return -1;
-	if (EVP_Digest(input, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen * 2 < MACHINE_HASH_LEN) {
-		free(input);
-		return -1;
-	}
+	sha256(input, (size_t)n, md);
 	free(input);
 	for (size_t i = 0; i < MACHINE_HASH_LEN / 2; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
@@ -138,15 +132,15 @@ astdb_parse_machine(const char *text, const char *family, char *out,
 /* Run one command; ASTDB_NO_ASTERISK when it could not run (printed),
  * else 0 with *out its answer (caller frees). */
 static int
-run_one(const char *bin, const char *cmd, char **out)
+run_one(const struct ast_client *ac, const char *cmd, char **out)
 {
 	const char *cmds[1] = {cmd};
 	struct ast_reply reply;
 
 	memset(&reply, 0, sizeof reply);
 	*out = NULL;
-	if (asterisk_run(bin, cmds, 1, &reply) != 0) {
-		log_error("asterisk -rx \"%s\": %s", cmd,
+	if (asterisk_run(ac, cmds, 1, &reply) != 0) {
+		log_error("%s \"%s\": %s", asterisk_via(ac), cmd,
 		    reply.err ? reply.err : "failed");
 		ast_reply_free(&reply);
 		return ASTDB_NO_ASTERISK;
@@ -158,13 +152,14 @@ run_one(const char *bin, const char *cmd, char **out)
 }
 
 int
-astdb_store_machine(const char *bin, const char *family, const char *hash)
+astdb_store_machine(const struct ast_client *ac, const char *family,
+    const char *hash)
 {
 	char cmd[256], got[MACHINE_HASH_LEN + 8], *out;
 	int rc;
 
 	snprintf(cmd, sizeof cmd, "database put %s machine %s", family, hash);
-	if ((rc = run_one(bin, cmd, &out)) != 0)
+	if ((rc = run_one(ac, cmd, &out)) != 0)
 		return rc;
 	if (out == NULL || strncmp(out, PUT_OK, strlen(PUT_OK)) != 0) {
 		log_error("AstDB /%s/machine: database put failed", family);
@@ -173,7 +168,7 @@ astdb_store_machine(const char *bin, const char *family, const char *hash)
 	}
 	free(out);
 	snprintf(cmd, sizeof cmd, "database show %s", family);
-	if ((rc = run_one(bin, cmd, &out)) != 0)
+	if ((rc = run_one(ac, cmd, &out)) != 0)
 		return rc;
 	if (!astdb_parse_machine(out, family, got, sizeof got) ||
 	    strcmp(got, hash) != 0) {

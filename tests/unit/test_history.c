@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../../collect/guard.h"
+#include "../../common/sha256.h"
 #include "../../common/text.h"
 #include "../../store/history.h"
 #include "../../store/store.h"
@@ -179,6 +180,37 @@ test_retry_file(void)
 }
 
 static void
+hex_of(const char *in, size_t len, char out[65])
+{
+	uint8_t md[SHA256_LEN];
+
+	sha256(in, len, md);
+	for (int i = 0; i < SHA256_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void
+test_sha256(void)
+{
+	char hex[65], big[1000];
+
+	/* FIPS 180-2 examples, and the 55/56/64-byte padding edges */
+	hex_of("", 0, hex);
+	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	hex_of("abc", 3, hex);
+	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	hex_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	memset(big, 'a', sizeof big);
+	hex_of(big, 55, hex);
+	CHECK_STR(hex, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+	hex_of(big, 64, hex);
+	CHECK_STR(hex, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+	hex_of(big, 1000, hex);
+	CHECK_STR(hex, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+static void
 test_machine(void)
 {
 	char a[MACHINE_HASH_LEN + 1], b[MACHINE_HASH_LEN + 1], c[MACHINE_HASH_LEN + 1];
@@ -336,6 +368,7 @@ main(void)
 	test_record();
 	test_http_date();
 	test_retry_file();
+	test_sha256();
 	test_machine();
 	test_metrics();
 	test_guard();
