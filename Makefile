@@ -170,13 +170,15 @@ fuzz:
 # Install the Debian packages the build and tests need, once.
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libssl-dev openssl ca-certificates bats python3 \
-	mandoc man-db groff-base systemd tzdata
+	mandoc man-db groff-base systemd tzdata prometheus python3-jsonschema
 deps:
 	@if $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v bats >/dev/null \
 	   && command -v openssl >/dev/null && test -x /usr/bin/python3 \
 	   && command -v mandoc >/dev/null && command -v man >/dev/null \
 	   && command -v systemd-analyze >/dev/null \
-	   && test -f /usr/share/zoneinfo/Europe/Berlin; then :; else \
+	   && test -f /usr/share/zoneinfo/Europe/Berlin \
+	   && command -v promtool >/dev/null \
+	   && /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then :; else \
 	  echo "make deps: installing $(DEB_PKGS)"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update && \

@@ -81,6 +81,10 @@ enum attempt_outcome { ATTEMPT_SENT, ATTEMPT_REJECTED, ATTEMPT_UNREACHED };
 void retry_record(struct retry_state *rs, enum attempt_outcome outcome,
     time_t now, long long retry_after);
 
+/* The state file's text into rs (pure; fuzzed).  0, or -1 when it is
+ * not a retry state (rs then clean). */
+int retry_parse(const char *text, struct retry_state *rs);
+
 /* Replace the state file atomically.  0 or -1 (printed). */
 int retry_write(int dirfd, const char *name, const struct retry_state *rs);
 

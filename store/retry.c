@@ -247,34 +247,25 @@ get_time(json_t *o, const char *key, time_t *t)
 }
 
 int
-retry_read(int dirfd, const char *name, struct retry_state *rs)
+retry_parse(const char *text, struct retry_state *rs)
 {
-	char file[160], *text;
 	json_error_t err;
 	json_t *o, *v;
-	int rc;
 
 	retry_clean(rs);
-	retry_name(name, file, sizeof file);
-	rc = file_read(dirfd, file, "retry state", RETRY_FILE_MAX, &text, NULL);
-	if (rc <= 0)
-		return rc;
-	o = json_loads(text, 0, &err);
-	free(text);
+	o = text != NULL ? json_loads(text, 0, &err) : NULL;
 	v = json_object_get(o, "failures");
 	if (!json_is_object(o) || !json_is_integer(v) ||
 	    json_integer_value(v) < 0 || json_integer_value(v) > 1000000) {
-		log_warn("retry state %s: not readable; ignored", file);
 		json_decref(o);
-		return 0;
+		return -1;
 	}
 	rs->failures = (unsigned)json_integer_value(v);
 	if (rs->failures > 0 && (!get_time(o, "since", &rs->since) ||
 	    !get_time(o, "until", &rs->until))) {
-		log_warn("retry state %s: not readable; ignored", file);
 		retry_clean(rs);
 		json_decref(o);
-		return 0;
+		return -1;
 	}
 	rs->has_attempt = get_time(o, "last_attempt", &rs->last_attempt);
 	v = json_object_get(o, "last_exit_code");
@@ -282,6 +273,23 @@ retry_read(int dirfd, const char *name, struct retry_state *rs)
 	    json_integer_value(v) < 256)
 		rs->last_exit_code = (int)json_integer_value(v);
 	json_decref(o);
+	return 0;
+}
+
+int
+retry_read(int dirfd, const char *name, struct retry_state *rs)
+{
+	char file[160], *text;
+	int rc;
+
+	retry_clean(rs);
+	retry_name(name, file, sizeof file);
+	rc = file_read(dirfd, file, "retry state", RETRY_FILE_MAX, &text, NULL);
+	if (rc <= 0)
+		return rc;
+	if (retry_parse(text, rs) < 0)
+		log_warn("retry state %s: not readable; ignored", file);
+	free(text);
 	return 0;
 }
 
