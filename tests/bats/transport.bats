@@ -261,7 +261,9 @@ by = {s["name"]: s for s in doc["servers"]}
 assert by["mylab"]["result"] == "sent" and by["mylab"]["http_status"] == 200, by
 o = by["other"]
 assert o["result"] == "unreached" and o["http_status"] is None, o
-assert o["server_id"] is None and o["next_due"] is None, o
+# next_due: the end of its back-off (CONTRACT §9), the second in a row
+assert o["server_id"] is None and o["next_due"] is not None, o
+assert o["retry"]["failures"] == 2 and o["retry"]["until"] == o["next_due"], o
 assert isinstance(o["error"], str) and o["error"], o
 PY
 }
