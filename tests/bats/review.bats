@@ -435,3 +435,43 @@ EOF
 	run "$b/beacon-report" --help
 	assert_output_contains "/opt/etc/asterisk/beacon.ini"
 }
+
+@test "review: a failed allocation before sending says out of memory, not \"cannot initialise libcurl\"" {
+	# the test binary's objects relinked with calloc wrapped: the calloc of
+	# the send jobs (n x sizeof(struct send_job)) fails
+	local b="$BATS_TEST_TMPDIR/oom" objs
+	mkdir -p "$b"
+	cat >"$b/size.c" <<'C'
+#include <stdio.h>
+#include "http/http.h"
+int main(void) { printf("%zu\n", sizeof(struct send_job)); return 0; }
+C
+	cat >"$b/shim.c" <<'C'
+#include <stdlib.h>
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size)
+{
+	const char *fail = getenv("FAIL_CALLOC_SIZE");
+	if (fail != NULL && size == (size_t)atol(fail))
+		return NULL;
+	return __real_calloc(n, size);
+}
+C
+	local build
+	build=$(dirname "$BEACON_BIN")
+	cc -std=c11 -D_GNU_SOURCE -I"$REPO" $(pkg-config --cflags libcurl jansson) -o "$b/size" "$b/size.c" ||
+		flunk "cannot build the size probe"
+	objs=$(find "$build" -name '*.o' ! -path '*/tests/*' | sort)
+	# shellcheck disable=SC2086  # one word per object
+	cc -o "$b/beacon-report" "$b/shim.c" $objs -Wl,--wrap=calloc \
+		$(pkg-config --libs libcurl jansson inih openssl) $(dirname "$BEACON_BIN" | grep -q san && echo -fsanitize=address,undefined) ||
+		flunk "cannot relink the binary"
+	start_collector
+	mylab_only
+	FAIL_CALLOC_SIZE=$("$b/size") run --separate-stderr "$b/beacon-report" -c "$CONFIG" -s mylab
+	assert_status 5
+	assert_stderr_contains "out of memory"
+	refute_stderr_contains "libcurl"
+	assert_requests
+}
