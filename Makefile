@@ -164,6 +164,12 @@ bench:
 	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y $(BENCH_PKGS); }
 	bench/run.sh
 
+# The shell way, asterisk -rx and the control socket side by side: wall
+# time, CPU (children and the PBX side included), peak RSS; figures in
+# README.md.  Needs only cc, jq, curl.
+bench-transports:
+	bench/transports.sh
+
 # libFuzzer targets (clang), each for FUZZ_SECONDS; see fuzz/README.md.
 FUZZ_SECONDS = 10
 fuzz:
@@ -228,4 +234,4 @@ clean:
 	rm -rf build build-test build-test-dev build-test-compat build-san \
 	  build-san-dev build-san-compat beacon-report
 
-.PHONY: all check units test-binaries fuzz valgrind bench sanitize demo deps install uninstall clean FORCE
+.PHONY: all check units test-binaries fuzz valgrind bench bench-transports sanitize demo deps install uninstall clean FORCE
