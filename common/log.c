@@ -114,3 +114,16 @@ log_syslog_error(const char *fmt, ...)
 	vsyslog(LOG_ERR, fmt, ap);
 	va_end(ap);
 }
+
+void
+log_recurring(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!quiet_on)
+		vlog_line(LOG_WARNING, fmt, ap);
+	else if (syslog_on)
+		vsyslog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}

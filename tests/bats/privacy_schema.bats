@@ -157,6 +157,16 @@ EOF
 	[[ $stderr != *192.168.10.20* && $stderr != *ops@example* ]] || flunk "a warning repeats the secret" "$stderr"
 }
 
+@test "the guard's warnings repeat every run, so -q keeps them off stderr (syslog only)" {
+	leaky_fixtures
+	export BEACON_REPORT_NOW=2026-11-22T10:00:00Z
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -q
+	assert_success
+	assert_eq stderr "" "$stderr"
+	[[ $(collector_request mylab -1 body) == *'"description":"[redacted]"'* ]] ||
+		flunk "not redacted under -q"
+}
+
 @test "--show and --dry-run show the redacted report, and it is what is sent" {
 	leaky_fixtures
 	run --separate-stderr beacon -c "$CONFIG" -s mylab --show
