@@ -131,6 +131,18 @@ answer_for() {
 	assert_stderr_contains "refuses connections"
 }
 
+@test "control socket: the stand-in refusing (mode refuse): exit 4, refused; back to listening, exit 0" {
+	start_collector
+	config_with socket
+	socket_mode refuse
+	run --separate-stderr beacon -c "$CONFIG" --show
+	assert_status 4
+	assert_stderr_contains "refuses connections"
+	socket_mode ""
+	run --separate-stderr beacon -c "$CONFIG" --show
+	assert_success
+}
+
 @test "control socket: no permission on it: exit 4, naming astctlpermissions" {
 	command -v setpriv >/dev/null || skip "no setpriv"
 	[ "$(id -u)" = 0 ] || skip "needs root to drop to nobody"

@@ -230,6 +230,15 @@ asterisk_mode() {
 # (tests/libexec/asterisk-ctl: close_early, hang, bad_greeting, ...).
 socket_mode() {
 	printf '%s\n' "$1" >"$ASTERISK_STUB_DIR/socket_mode"
+	# refuse takes effect in the server's loop: wait (at most 5 s) for it
+	local want=listening i
+	[[ ,$1, == *,refuse,* ]] && want=refusing
+	[ -f "$ASTERISK_STUB_DIR/socket_state" ] || [ "$want" = refusing ] || return 0
+	for ((i = 0; i < 250; i++)); do
+		[ "$(cat "$ASTERISK_STUB_DIR/socket_state" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.02
+	done
+	flunk "socket_mode: the stand-in control socket is not $want"
 }
 
 # start_asterisk_socket: the stand-in control socket at $ASTERISK_CTL,
