@@ -615,11 +615,15 @@ store_results(struct run *run)
 			    "since %s", t->conf->name, t->retry.failures, since);
 		}
 		retry_record(&t->retry, ATTEMPT_SENT, run->now, -1);
-		if (stamp_write(run->dirfd, t->conf->name, run->now) < 0 ||
-		    retry_write(run->dirfd, t->conf->name, &t->retry) < 0 ||
-		    (t->sent_body != NULL &&
-		    archive_write(run->dirfd, t->conf->name, t->sent_body) < 0) ||
-		    keep_machine(run, t) < 0)
+		/* each is tried, whatever the one before did */
+		if (stamp_write(run->dirfd, t->conf->name, run->now) < 0)
+			run->state_failed = true;
+		if (retry_write(run->dirfd, t->conf->name, &t->retry) < 0)
+			run->state_failed = true;
+		if (t->sent_body != NULL &&
+		    archive_write(run->dirfd, t->conf->name, t->sent_body) < 0)
+			run->state_failed = true;
+		if (keep_machine(run, t) < 0)
 			run->state_failed = true;
 		t->has_last = true;
 		t->last = run->now;
