@@ -306,6 +306,14 @@ decide_one(const struct run *run, const struct server_conf *s, bool force,
 		    t->has_last, t->last, s->interval, s->start_time);
 	}
 	t->backoff = false;
+	/* no back-off is longer than a clamped Retry-After: one further
+	 * ahead is a clock reset (as for stamps), and would stop reporting */
+	if (t->retry.failures > 0 &&
+	    t->retry.until > run->now + RETRY_AFTER_MAX + RETRY_AFTER_MIN) {
+		log_warn("retry state of %s: back-off until more than 7 days ahead "
+		    "(a clock reset?); ignored", s->name);
+		t->retry.until = run->now;
+	}
 	if (!force && t->retry.failures > 0 && t->retry.until > run->now &&
 	    (t->due || t->next < t->retry.until)) {
 		t->due = false;

@@ -167,6 +167,18 @@ unreachable_config() {
 	assert_eq stamp "$(plus 3600)" "$(stamp_get mylab)"
 }
 
+@test "a back-off ending more than 7 days ahead (a clock reset) is ignored with a warning" {
+	start_collector
+	default_config
+	mkdir -p "$STATE_DIR" && chmod 700 "$STATE_DIR"
+	printf '{"failures":2,"since":"%s","until":"2030-01-01T00:00:00Z","last_attempt":"%s","last_exit_code":5}' \
+		"$T0" "$T0" >"$STATE_DIR/mylab.retry"
+	at "$(plus 60)"
+	assert_success
+	assert_stderr_contains "back-off until more than 7 days ahead"
+	assert_eq failures 0 "$(retry_field failures)"
+}
+
 @test "--reset forgets the retry state" {
 	unreachable_config
 	at "$T0"
