@@ -1,4 +1,4 @@
-/* asterisk_run_timed against small stand-in programs written here: text,
+/* ast_process_run (asterisk -rx) against small stand-in programs written here: text,
  * failure, missing binary, output over the cap, time-out, parallelism,
  * no shell, no inherited descriptors. */
 #include <dirent.h>
@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../collect/collect.h"
+#include "../../asterisk/asterisk.h"
+#include "../../common/text.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/collect-run-XXXXXX";
