@@ -72,7 +72,7 @@ LDLIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl
 # sit on top and see them all.
 LIB_SRC = $(wildcard asterisk/*.c common/*.c conf/*.c collect/*.c http/*.c store/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ = $(BUILD)/beacon-report.o $(BUILD)/show.o
+MAIN_OBJ = $(BUILD)/beacon-report.o $(BUILD)/show.o $(BUILD)/diff.o $(BUILD)/schema.o
 HDRS = $(wildcard *.h asterisk/*.h common/*.h conf/*.h collect/*.h http/*.h store/*.h)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
@@ -85,9 +85,16 @@ beacon-report: $(BUILD)/beacon-report
 $(BUILD)/beacon-report: $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LDLIBS)
 
+# --schema: the one schema file, compiled in as bytes (no copy by hand).
+SCHEMA = schema/server.schema.json
+$(BUILD)/schema_data.h: $(SCHEMA) schema/embed.sh
+	@mkdir -p $(@D)
+	schema/embed.sh schema_json $(SCHEMA) >$@.new && mv $@.new $@
+$(BUILD)/schema.o: $(BUILD)/schema_data.h
+
 $(BUILD)/%.o: %.c $(HDRS) Makefile $(SETTINGS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) -I$(BUILD) $(ALL_CFLAGS) -c -o $@ $<
 
 # Always remade, but replaced only when different, so that its date moves
 # only with a setting (the compiler and its flags count as settings).
@@ -178,7 +185,7 @@ fuzz:
 # Install the Debian packages the build and tests need, once.
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libssl-dev openssl ca-certificates bats python3 \
-	mandoc man-db groff-base systemd tzdata \
+	mandoc man-db groff-base systemd tzdata python3-jsonschema \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev sqlite3 libpq-dev \
 	libsystemd-dev libcrypt-dev curl prometheus chromium
 deps:
@@ -188,7 +195,8 @@ deps:
 	   && command -v openssl >/dev/null && test -x /usr/bin/python3 \
 	   && command -v mandoc >/dev/null && command -v man >/dev/null \
 	   && command -v systemd-analyze >/dev/null \
-	   && test -f /usr/share/zoneinfo/Europe/Berlin; then :; else \
+	   && test -f /usr/share/zoneinfo/Europe/Berlin \
+	   && /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then :; else \
 	  echo "make deps: installing $(DEB_PKGS)"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update && \

@@ -19,11 +19,15 @@
 
 #include <jansson.h>
 
+#include "collect/guard.h"
 #include "common/exit_code.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "run.h"
+#include "store/history.h"
 #include "store/store.h"
+#include "diff.h"
+#include "schema.h"
 
 #ifndef DEFAULT_CONFIG
 #define DEFAULT_CONFIG "/etc/asterisk/beacon.ini"
@@ -39,6 +43,8 @@ static const char usage_text[] =
     "       beacon-report --show [--json] [-c FILE] [-s NAME]...\n"
     "       beacon-report --show-config [--json] [-c FILE]\n"
     "       beacon-report --reset [-c FILE] [-s NAME]...\n"
+    "       beacon-report --diff [--json] [-c FILE] [-s NAME]...\n"
+    "       beacon-report --schema\n"
     "       beacon-report --help | --version\n";
 
 static const char options_text[] =
@@ -54,10 +60,13 @@ static const char options_text[] =
     "      --show          print the report and each server's stored state\n"
     "      --show-config   print the effective configuration\n"
     "      --reset         forget stored server ids, tokens and stamps\n"
+    "      --diff          print what changed since each server's last accepted report\n"
+    "      --schema        print the JSON Schema of the report body\n"
     "  -h, --help          this text;  -V, --version  the version\n"
     "\nSee beacon-report(8) for the exit status and the configuration.\n";
 
-enum mode { MODE_RUN, MODE_SHOW, MODE_SHOW_CONFIG, MODE_RESET, MODE_HELP, MODE_VERSION };
+enum mode { MODE_RUN, MODE_SHOW, MODE_SHOW_CONFIG, MODE_RESET, MODE_HELP,
+    MODE_VERSION, MODE_DIFF, MODE_SCHEMA };
 
 struct options {
 	enum mode mode;
@@ -81,6 +90,9 @@ struct run {
 	struct report report;
 	bool have_report;
 	bool state_failed;
+	bool decided;			/* due or not was decided: metrics */
+	bool have_machine_id;		/* clone detection is on and possible */
+	char machine_id[128];
 };
 
 /* SIGTERM/SIGINT: stop sending, keep what was learnt, exit the status
@@ -111,7 +123,8 @@ usage_error(const char *fmt, ...)
 static enum exit_code
 parse_options(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_JSON = 256, OPT_SHOW, OPT_SHOW_CONFIG, OPT_RESET, OPT_SPLAY };
+	enum { OPT_JSON = 256, OPT_SHOW, OPT_SHOW_CONFIG, OPT_RESET, OPT_SPLAY,
+	    OPT_DIFF, OPT_SCHEMA };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"server", required_argument, NULL, 's'},
@@ -124,6 +137,8 @@ parse_options(int argc, char **argv, struct options *opt)
 		{"show-config", no_argument, NULL, OPT_SHOW_CONFIG},
 		{"reset", no_argument, NULL, OPT_RESET},
 		{"splay", required_argument, NULL, OPT_SPLAY},
+		{"diff", no_argument, NULL, OPT_DIFF},
+		{"schema", no_argument, NULL, OPT_SCHEMA},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -155,6 +170,8 @@ parse_options(int argc, char **argv, struct options *opt)
 		case OPT_SHOW: opt->mode = MODE_SHOW, modes++; break;
 		case OPT_SHOW_CONFIG: opt->mode = MODE_SHOW_CONFIG, modes++; break;
 		case OPT_RESET: opt->mode = MODE_RESET, modes++; break;
+		case OPT_DIFF: opt->mode = MODE_DIFF, modes++; break;
+		case OPT_SCHEMA: opt->mode = MODE_SCHEMA, modes++; break;
 		case 'h': opt->mode = MODE_HELP, modes++; break;
 		case 'V': opt->mode = MODE_VERSION, modes++; break;
 		case OPT_SPLAY:
@@ -189,7 +206,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		return EXIT_USAGE;
 	}
 	if (modes > 1) {
-		usage_error("%s", "--show, --show-config, --reset, --help and --version exclude each other");
+		usage_error("%s", "--show, --show-config, --reset, --diff, --schema, --help and --version exclude each other");
 		return EXIT_USAGE;
 	}
 	if (opt->quiet && opt->verbose) {
@@ -201,8 +218,12 @@ parse_options(int argc, char **argv, struct options *opt)
 		return EXIT_USAGE;
 	}
 	if (opt->json && opt->mode != MODE_RUN && opt->mode != MODE_SHOW &&
-	    opt->mode != MODE_SHOW_CONFIG) {
-		usage_error("%s", "--json goes with a report run, --show or --show-config");
+	    opt->mode != MODE_SHOW_CONFIG && opt->mode != MODE_DIFF) {
+		usage_error("%s", "--json goes with a report run, --show, --show-config or --diff");
+		return EXIT_USAGE;
+	}
+	if (opt->mode == MODE_SCHEMA && (opt->nonly > 0 || opt->config_given || opt->quiet || opt->verbose)) {
+		usage_error("%s", "--schema takes no other option");
 		return EXIT_USAGE;
 	}
 	if (opt->mode == MODE_SHOW_CONFIG && opt->nonly > 0) {
@@ -261,31 +282,58 @@ select_targets(struct run *run)
 	return EXIT_OK;
 }
 
-/* Read each target's stamp and decide whether it is due (CONTRACT §5;
- * -f: always, but the built-in server keeps its 60-minute floor). */
+/* Read a server's stamp and retry state into t and decide whether it is
+ * due (CONTRACT §5; -f: always, but the built-in server keeps its
+ * 60-minute floor; a back-off of §9 makes it not due, unless -f).
+ * 0, or -1 on a read error (printed). */
+static int
+decide_one(const struct run *run, const struct server_conf *s, bool force,
+    struct target *t)
+{
+	int rc = stamp_read(run->dirfd, s->name, run->now, &t->last);
+
+	if (rc < 0 || retry_read(run->dirfd, s->name, &t->retry) < 0)
+		return -1;
+	t->has_last = rc == 1;
+	if (force) {
+		t->due = schedule_due_forced(run->now, t->has_last, t->last,
+		    s->builtin);
+		t->next = t->due ? run->now : schedule_next_forced(t->last);
+	} else {
+		t->due = schedule_due(run->now, t->has_last, t->last,
+		    s->interval, s->start_time);
+		t->next = t->due ? run->now : schedule_next(run->now,
+		    t->has_last, t->last, s->interval, s->start_time);
+	}
+	t->backoff = false;
+	/* no back-off is longer than a clamped Retry-After: one further
+	 * ahead is a clock reset (as for stamps), and would stop reporting */
+	if (t->retry.failures > 0 &&
+	    t->retry.until > run->now + RETRY_AFTER_MAX + RETRY_AFTER_MIN) {
+		log_warn("retry state of %s: back-off until more than 7 days ahead "
+		    "(a clock reset?); ignored", s->name);
+		t->retry.until = run->now;
+	}
+	if (!force && t->retry.failures > 0 && t->retry.until > run->now &&
+	    (t->due || t->next < t->retry.until)) {
+		t->due = false;
+		t->next = t->retry.until;
+		t->backoff = true;
+	}
+	return 0;
+}
+
 static enum exit_code
 decide_due(struct run *run)
 {
 	for (size_t i = 0; i < run->ntargets; i++) {
 		struct target *t = &run->targets[i];
-		const struct server_conf *s = t->conf;
-		int rc = stamp_read(run->dirfd, s->name, run->now, &t->last);
 
-		if (rc < 0)
+		if (decide_one(run, t->conf, run->opt.force, t) < 0)
 			return EXIT_STATE;
-		t->has_last = rc == 1;
-		if (run->opt.force) {
-			t->due = schedule_due_forced(run->now, t->has_last, t->last,
-			    s->builtin);
-			t->next = t->due ? run->now : schedule_next_forced(t->last);
-		} else {
-			t->due = schedule_due(run->now, t->has_last, t->last,
-			    s->interval, s->start_time);
-			t->next = t->due ? run->now : schedule_next(run->now,
-			    t->has_last, t->last, s->interval, s->start_time);
-		}
 		t->job.result = t->due ? RESULT_NONE : RESULT_NOT_DUE;
 	}
+	run->decided = true;
 	return EXIT_OK;
 }
 
@@ -314,6 +362,64 @@ splay_wait(unsigned splay)
 		;
 }
 
+/* The privacy guard on the report just collected, so that what --show
+ * and --dry-run print is what a run sends.  0 or -1 (printed). */
+static int
+guard_run(struct run *run)
+{
+	char host[256];
+
+	guard_hostname(host, sizeof host);
+	if (guard_report(&run->report, host) < 0) {
+		log_error("privacy guard: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* CONTRACT §9: an AstDB whose `machine` is not this machine's hash for
+ * the stored server id was copied from elsewhere; forget the id and
+ * token (in memory: the registration overwrites them) so that this
+ * machine registers as itself.  No `machine` yet: it is written after
+ * the next accepted report. */
+static void
+clone_check(struct run *run, struct target *t, const char *listing)
+{
+	char stored[80], want[MACHINE_HASH_LEN + 1];
+
+	if (!run->have_machine_id || t->job.ids.server_id[0] == '\0' ||
+	    machine_hash(run->machine_id, t->job.ids.server_id, want) < 0 ||
+	    !astdb_parse_machine(listing, t->family, stored, sizeof stored))
+		return;
+	if (strcmp(stored, want) == 0) {
+		memcpy(t->machine_for, t->job.ids.server_id, sizeof t->machine_for);
+		return;
+	}
+	log_warn("server %s: the AstDB was copied from another machine (its "
+	    "/%s/machine is not this machine's): forgetting server id %s and "
+	    "its token, registering anew", t->conf->name, t->family,
+	    t->job.ids.server_id);
+	memset(&t->job.ids, 0, sizeof t->job.ids);
+}
+
+/* Keep `machine` for t's current server id, unless it is kept already.
+ * 0, or -1 when the write did not hold (printed). */
+static int
+keep_machine(struct run *run, struct target *t)
+{
+	char hash[MACHINE_HASH_LEN + 1];
+	const char *id = t->job.ids.server_id;
+
+	if (!run->have_machine_id || !uuid_is_valid(id) ||
+	    strcmp(t->machine_for, id) == 0)
+		return 0;
+	if (machine_hash(run->machine_id, id, hash) < 0 ||
+	    astdb_store_machine(&run->ast, t->family, hash) != 0)
+		return -1;
+	memcpy(t->machine_for, id, sizeof t->machine_for);
+	return 0;
+}
+
 /* Collect the report and every server's stored ids in one batch of
  * Asterisk commands.  EXIT_OK or EXIT_ASTERISK (printed). */
 static enum exit_code
@@ -330,6 +436,10 @@ collect(struct run *run)
 		return EXIT_ASTERISK;
 	}
 	run->have_report = true;
+	if (guard_run(run) < 0) {
+		ast_reply_free(&db);
+		return EXIT_STATE;
+	}
 	for (size_t i = 0; i < run->ntargets; i++) {
 		if (astdb_parse_ids(db.out, run->targets[i].family,
 		    &run->targets[i].job.ids) < 0) {
@@ -342,6 +452,8 @@ collect(struct run *run)
 			ast_reply_free(&db);
 			return EXIT_STATE;
 		}
+		if (run->opt.mode == MODE_RUN)
+			clone_check(run, &run->targets[i], db.out);
 	}
 	ast_reply_free(&db);
 	return EXIT_OK;
@@ -354,12 +466,24 @@ private_name_for(const struct run *run, const struct server_conf *s)
 	return s->private_name != NULL ? s->private_name : run->cfg.private_name;
 }
 
+/* The PUT body; the target keeps a copy, so that the archive holds the
+ * exact body the server accepted. */
 static char *
 build_body(void *ctx, const struct server_conf *server, const char *server_id)
 {
-	const struct run *run = ctx;
+	struct run *run = ctx;
+	char *body = report_body(&run->report, server_id,
+	    private_name_for(run, server));
 
-	return report_body(&run->report, server_id, private_name_for(run, server));
+	for (size_t i = 0; i < run->ntargets; i++) {
+		struct target *t = &run->targets[i];
+
+		if (t->conf != server)
+			continue;
+		free(t->sent_body);
+		t->sent_body = body != NULL ? strdup(body) : NULL;
+	}
+	return body;
 }
 
 
@@ -376,10 +500,27 @@ store_ids_now(void *ctx, const struct send_job *job,
 			continue;
 		/* a failure is the job's store_failed: the exchange tries
 		 * once more when it ends, and store_results judges */
-		return astdb_store_ids(&run->ast, run->targets[i].family,
-		    &job->ids, prev) == 0 ? 0 : -1;
+		if (astdb_store_ids(&run->ast, run->targets[i].family,
+		    &job->ids, prev) != 0)
+			return -1;
+		/* a new id gets its `machine` at once, so that a cut here does
+		 * not look like a clone next time; a failure is retried (and
+		 * judged) with the stamp */
+		(void)keep_machine(run, &run->targets[i]);
+		return 0;
 	}
 	return -1;
+}
+
+/* CONTRACT §9: under -q, a server that has been failing for less than
+ * warn_after hours (this failure included) fails quietly: syslog only. */
+static bool
+quiet_failure(const struct run *run, const struct target *t)
+{
+	time_t since = t->retry.failures > 0 ? t->retry.since : run->now;
+
+	return run->opt.quiet && run->cfg.warn_after > 0 &&
+	    run->now - since < (time_t)run->cfg.warn_after * 3600;
 }
 
 /* Send to every due server at once; each due target gets a result (all
@@ -416,12 +557,42 @@ send_reports(struct run *run)
 		free(jobs);
 		return;
 	}
-	for (size_t i = 0; i < run->ntargets; i++)
-		if (run->targets[i].due)
-			jobs[n++] = &run->targets[i].job;
+	for (size_t i = 0; i < run->ntargets; i++) {
+		struct target *t = &run->targets[i];
+
+		if (!t->due)
+			continue;
+		t->job.quiet_unreached = quiet_failure(run, t);
+		jobs[n++] = &t->job;
+	}
 	http_send_all(jobs, n, &hopt);	/* failures are in each job */
 	free(jobs);
 	http_global_cleanup();
+}
+
+/* A failed attempt into the retry state: unreached starts or extends
+ * the back-off (the server's Retry-After of a 429/503 when it gave one). */
+static void
+record_failure(struct run *run, struct target *t)
+{
+	long long wait = -1;
+
+	if (t->job.result == RESULT_UNREACHED) {
+		if (t->job.retry_after != NULL &&
+		    retry_after_parse(t->job.retry_after, run->now, &wait) < 0) {
+			log_warn("server %s: Retry-After \"%s\" is neither seconds "
+			    "nor an HTTP date; backing off as usual",
+			    t->conf->name, t->job.retry_after);
+			wait = -1;
+		}
+		retry_record(&t->retry, ATTEMPT_UNREACHED, run->now, wait);
+		t->next = t->retry.until;
+		t->backoff = true;
+	} else {
+		retry_record(&t->retry, ATTEMPT_REJECTED, run->now, -1);
+	}
+	if (retry_write(run->dirfd, t->conf->name, &t->retry) < 0)
+		run->state_failed = true;
 }
 
 /* Keep what the run learnt: the ids went to the AstDB as they came
@@ -437,11 +608,30 @@ store_results(struct run *run)
 			continue;
 		if (t->job.store_failed)
 			run->state_failed = true;
+		if (t->job.result == RESULT_UNREACHED ||
+		    t->job.result == RESULT_REJECTED)
+			record_failure(run, t);
 		if (t->job.result != RESULT_SENT)
 			continue;
 		log_syslog_info("report sent to server %s (%s)", t->conf->name,
 		    t->conf->url);
+		if (t->retry.failures > 0) {
+			char since[RFC3339_LEN + 1];
+
+			time_format_utc(t->retry.since, since);
+			log_syslog_info("server %s reached again after %u failures "
+			    "since %s", t->conf->name, t->retry.failures, since);
+		}
+		retry_record(&t->retry, ATTEMPT_SENT, run->now, -1);
+		/* each is tried, whatever the one before did */
 		if (stamp_write(run->dirfd, t->conf->name, run->now) < 0)
+			run->state_failed = true;
+		if (retry_write(run->dirfd, t->conf->name, &t->retry) < 0)
+			run->state_failed = true;
+		if (t->sent_body != NULL &&
+		    archive_write(run->dirfd, t->conf->name, t->sent_body) < 0)
+			run->state_failed = true;
+		if (keep_machine(run, t) < 0)
 			run->state_failed = true;
 		t->has_last = true;
 		t->last = run->now;
@@ -480,6 +670,18 @@ dry_run_request(const struct run *run, const struct target *t,
 	}
 }
 
+/* {"failures","since","until"} of a retry state. */
+static json_t *
+retry_json(const struct retry_state *rs)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "failures", json_integer(rs->failures));
+	json_set_time(o, "since", rs->failures > 0, rs->since);
+	json_set_time(o, "until", rs->failures > 0, rs->until);
+	return o;
+}
+
 static void
 print_results_json(const struct run *run, enum exit_code code)
 {
@@ -503,7 +705,10 @@ print_results_json(const struct run *run, enum exit_code code)
 		json_object_set_new(o, "server_id", t->job.ids.server_id[0] ?
 		    json_string(t->job.ids.server_id) : json_null());
 		json_set_time(o, "next_due", r == RESULT_SENT || r == RESULT_NOT_DUE ||
-		    r == RESULT_WOULD_SEND, t->next);
+		    r == RESULT_WOULD_SEND || (r == RESULT_UNREACHED && t->backoff),
+		    t->next);
+		if (t->retry.failures > 0)
+			json_object_set_new(o, "retry", retry_json(&t->retry));
 		json_object_set_new(o, "error", t->job.error ?
 		    json_string(t->job.error) : json_null());
 		if (r == RESULT_WOULD_SEND) {
@@ -540,7 +745,16 @@ print_results_text(const struct run *run)
 		switch (t->job.result) {
 		case RESULT_NOT_DUE:
 			time_format_utc(t->next, when);
-			printf("%s: not due until %s\n", name, when);
+			if (t->backoff) {
+				char since[RFC3339_LEN + 1];
+
+				time_format_utc(t->retry.since, since);
+				printf("%s: retrying after %s (%u failure%s since %s)\n",
+				    name, when, t->retry.failures,
+				    t->retry.failures == 1 ? "" : "s", since);
+			} else {
+				printf("%s: not due until %s\n", name, when);
+			}
 			break;
 		case RESULT_WOULD_SEND: {
 			const char *method;
@@ -623,6 +837,67 @@ lock_state(struct run *run)
 	return run->lockfd < 0 ? EXIT_STATE : EXIT_OK;
 }
 
+/* metrics_file (CONTRACT §9): every configured server, the run's targets
+ * as the run left them, the others as their files say.  Rewritten only
+ * when a value changed. */
+static void
+update_metrics(struct run *run)
+{
+	const struct config *cfg = &run->cfg;
+	struct metrics_server *ms = calloc(cfg->nservers ? cfg->nservers : 1,
+	    sizeof *ms);
+	struct target *other = calloc(cfg->nservers ? cfg->nservers : 1,
+	    sizeof *other);
+	char *text = NULL;
+
+	if (ms == NULL || other == NULL) {
+		log_error("metrics_file %s: out of memory", cfg->metrics_file);
+		run->state_failed = true;
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		const struct target *t = NULL;
+		time_t next;
+
+		for (size_t j = 0; j < run->ntargets && t == NULL; j++)
+			if (run->targets[j].conf == &cfg->servers[i])
+				t = &run->targets[j];
+		if (t == NULL) {
+			if (decide_one(run, &cfg->servers[i], false, &other[i]) < 0) {
+				run->state_failed = true;
+				goto out;
+			}
+			t = &other[i];
+		}
+		/* a server due and not tried: when it became due, a value that
+		 * does not move with the clock (never reported: 0) */
+		if (t->due && !t->backoff && t->job.result != RESULT_SENT)
+			next = t->has_last ? schedule_next(t->last, true, t->last,
+			    cfg->servers[i].interval, cfg->servers[i].start_time) : 0;
+		else
+			next = t->next;
+		ms[i] = (struct metrics_server){
+			.name = cfg->servers[i].name,
+			.has_success = t->has_last, .last_success = t->last,
+			.has_attempt = t->retry.has_attempt || t->has_last,
+			.last_attempt = t->retry.has_attempt ?
+			    t->retry.last_attempt : t->last,
+			.failures = t->retry.failures, .next_due = next,
+			.last_exit_code = t->retry.last_exit_code >= 0 ?
+			    t->retry.last_exit_code : t->has_last ? 0 : -1,
+		};
+	}
+	text = metrics_text(ms, cfg->nservers);
+	if (text == NULL)
+		log_error("metrics_file %s: out of memory", cfg->metrics_file);
+	if (text == NULL || metrics_file_update(cfg->metrics_file, text) < 0)
+		run->state_failed = true;
+out:
+	free(text);
+	free(ms);
+	free(other);
+}
+
 /* The report run: CONTRACT §1 steps 2-7. */
 static enum exit_code
 do_run(struct run *run)
@@ -643,8 +918,14 @@ do_run(struct run *run)
 		return rc;
 	if ((rc = decide_due(run)) != EXIT_OK)
 		return rc;
-	if (!any_due(run))
+	if (!any_due(run)) {
+		if (run->cfg.metrics_file != NULL && !run->opt.dry_run) {
+			update_metrics(run);	/* one read when nothing changed */
+			if (run->state_failed)
+				return EXIT_STATE;
+		}
 		return EXIT_NOT_DUE;	/* no asterisk, no socket, no libcurl */
+	}
 	if (!run->opt.dry_run && !run->opt.force && run->opt.splay > 0) {
 		splay_wait(run->opt.splay);
 		run->now = clock_now();	/* the report and stamp tell when it was sent */
@@ -659,7 +940,103 @@ do_run(struct run *run)
 	}
 	send_reports(run);
 	store_results(run);
+	if (run->cfg.metrics_file != NULL)
+		update_metrics(run);
 	return run_status(run);
+}
+
+/* --show: each server's retry state (CONTRACT §9) after the layout of
+ * `beacon show server`. */
+static void
+show_retries(const struct run *run)
+{
+	char since[RFC3339_LEN + 1], until[RFC3339_LEN + 1];
+
+	printf("\nRetry state:\n");
+	for (size_t i = 0; i < run->ntargets; i++) {
+		const struct target *t = &run->targets[i];
+
+		if (t->retry.failures == 0) {
+			printf("  %s: not failing\n", t->conf->name);
+			continue;
+		}
+		time_format_utc(t->retry.since, since);
+		time_format_utc(t->retry.until, until);
+		printf("  %s: %u failure%s since %s; %s %s\n", t->conf->name,
+		    t->retry.failures, t->retry.failures == 1 ? "" : "s", since,
+		    t->retry.until > run->now ? "retrying after" : "back-off ended",
+		    until);
+	}
+}
+
+/* --diff: what changed since each server's last accepted report; sends
+ * nothing and changes nothing. */
+static enum exit_code
+do_diff(struct run *run)
+{
+	json_t *servers = json_array();
+	enum exit_code rc;
+
+	run->dirfd = state_dir_open(run->cfg.state_dir, false);
+	if (run->dirfd == -1 || servers == NULL) {
+		json_decref(servers);
+		return EXIT_STATE;
+	}
+	if ((rc = decide_due(run)) != EXIT_OK || (rc = collect(run)) != EXIT_OK) {
+		json_decref(servers);
+		return rc;
+	}
+	for (size_t i = 0; i < run->ntargets; i++) {
+		const struct target *t = &run->targets[i];
+		char *text = NULL, since[RFC3339_LEN + 1] = "";
+		json_t *old = NULL, *now, *changes;
+		int got = archive_read(run->dirfd, t->conf->name, &text);
+
+		if (got < 0) {
+			rc = EXIT_STATE;
+			continue;
+		}
+		if (got == 1 && (old = json_loads(text, 0, NULL)) == NULL)
+			log_warn("archive %s.sent.json: not JSON; ignored", t->conf->name);
+		free(text);
+		now = report_to_json(&run->report, t->job.ids.server_id[0] ?
+		    t->job.ids.server_id : NULL, private_name_for(run, t->conf));
+		changes = now != NULL ? diff_bodies(old, now) : NULL;
+		if (changes == NULL) {
+			log_error("--diff: out of memory");
+			json_decref(old);
+			json_decref(now);
+			rc = EXIT_STATE;
+			continue;
+		}
+		if (t->has_last)
+			time_format_utc(t->last, since);
+		if (run->opt.json) {
+			json_object_set_new(changes, "archived", json_boolean(old != NULL));
+			json_set_time(changes, "last_report", t->has_last, t->last);
+			json_array_append_new(servers, json_pack("{s:s, s:s, s:O}",
+			    "name", t->conf->name, "url", t->conf->url, "diff",
+			    changes));
+		} else {
+			diff_print(stdout, t->conf->name, t->has_last ? since :
+			    "(time unknown)", changes, old != NULL);
+		}
+		json_decref(changes);
+		json_decref(old);
+		json_decref(now);
+	}
+	if (run->opt.json) {
+		json_t *root = json_pack("{s:O}", "servers", servers);
+		char *out = root ? json_dumps(root, JSON_INDENT(2) |
+		    JSON_PRESERVE_ORDER) : NULL;
+
+		if (out != NULL)
+			printf("%s\n", out);
+		free(out);
+		json_decref(root);
+	}
+	json_decref(servers);
+	return rc;
 }
 
 /* --show: the report and each server's stored state; changes nothing. */
@@ -683,6 +1060,10 @@ do_show(struct run *run)
 		if (root != NULL)
 			json_object_set_new(root, "config_file",
 			    json_string(run->cfg.path));
+		for (size_t i = 0; root != NULL && i < run->ntargets; i++)
+			json_object_set_new(json_array_get(json_object_get(root,
+			    "servers"), i), "retry",
+			    retry_json(&run->targets[i].retry));
 		char *text = root ? json_dumps(root, JSON_INDENT(2) |
 		    JSON_PRESERVE_ORDER) : NULL;
 		if (text != NULL)
@@ -692,6 +1073,7 @@ do_show(struct run *run)
 	} else {
 		show_print(stdout, &run->report, run->targets, run->ntargets,
 		    run->cfg.enabled, isatty(STDOUT_FILENO), run->now);
+		show_retries(run);
 		printf("\nConfiguration: %s%s\n", run->cfg.path,
 		    run->cfg.file_found ? "" : " (not found: built-in defaults)");
 	}
@@ -714,7 +1096,8 @@ do_reset(struct run *run)
 		 * AstDB could not be written (exit 4 is for collecting). */
 		if (forgot == ASTDB_NO_ASTERISK)
 			return EXIT_STATE;
-		if (forgot < 0 || stamp_remove(run->dirfd, t->conf->name) < 0) {
+		if (forgot < 0 || stamp_remove(run->dirfd, t->conf->name) < 0 ||
+		    retry_remove(run->dirfd, t->conf->name) < 0) {
 			rc = EXIT_STATE;
 			continue;
 		}
@@ -761,6 +1144,14 @@ main(int argc, char **argv)
 		printf("beacon-report %s\n", VERSION);
 		goto out;
 	}
+	if (run.opt.mode == MODE_SCHEMA) {
+		size_t len;
+		const char *text = schema_text(&len);
+
+		if (fwrite(text, 1, len, stdout) != len)
+			code = EXIT_STATE;
+		goto out;
+	}
 	log_init(run.opt.verbose, run.opt.quiet,
 	    run.opt.mode == MODE_RUN && !run.opt.dry_run);
 	if (run.opt.mode == MODE_RUN && !run.opt.dry_run) {
@@ -789,6 +1180,9 @@ main(int argc, char **argv)
 	if ((code = select_targets(&run)) != EXIT_OK)
 		goto out;
 	run.now = clock_now();
+	if (run.opt.mode == MODE_RUN && run.cfg.clone_detection)
+		run.have_machine_id = machine_id_read(run.machine_id,
+		    sizeof run.machine_id) == 0;
 
 	switch (run.opt.mode) {
 	case MODE_SHOW:
@@ -796,6 +1190,9 @@ main(int argc, char **argv)
 		break;
 	case MODE_RESET:
 		code = do_reset(&run);
+		break;
+	case MODE_DIFF:
+		code = do_diff(&run);
 		break;
 	default:
 		code = do_run(&run);
@@ -813,6 +1210,7 @@ main(int argc, char **argv)
 out:
 	for (size_t i = 0; i < run.ntargets; i++) {
 		free(run.targets[i].family);
+		free(run.targets[i].sent_body);
 		send_job_free(&run.targets[i].job);
 	}
 	free(run.targets);

@@ -13,6 +13,7 @@
 #include "collect/collect.h"
 #include "conf/config.h"
 #include "http/http.h"
+#include "store/history.h"
 
 /* One selected server during a run. */
 struct target {
@@ -25,6 +26,10 @@ struct target {
 	struct send_job job;		/* the exchange and the stored ids
 					 * (job.ids: empty strings when
 					 * absent); job.error owned */
+	struct retry_state retry;	/* as read, then as this run left it */
+	bool backoff;			/* next is the end of a back-off */
+	char *sent_body;		/* owned: the last body built for it */
+	char machine_for[UUID_LEN + 1];	/* the server id `machine` matches */
 };
 
 /* ---- --show (show.c) ------------------------------------------------- */

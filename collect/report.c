@@ -222,7 +222,9 @@ modules_json(const struct report *r)
 		if (o == NULL || set_text(o, "name", m->name ? m->name : "") ||
 		    set_text(o, "description",
 		    m->description ? m->description : "") ||
-		    set_text(o, "status", m->status) ||
+		    /* required by the Swagger and collectors; Asterisk
+		     * 1.8-11 print no status column */
+		    set_text(o, "status", m->status ? m->status : "Unknown") ||
 		    set_text(o, "support_level", m->support_level) ||
 		    json_array_append_new(arr, o)) {
 			json_decref(arr);

@@ -102,3 +102,28 @@ log_syslog_info(const char *fmt, ...)
 	vsyslog(LOG_INFO, fmt, ap);
 	va_end(ap);
 }
+
+void
+log_syslog_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!syslog_on)
+		return;
+	va_start(ap, fmt);
+	vsyslog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_recurring(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!quiet_on)
+		vlog_line(LOG_WARNING, fmt, ap);
+	else if (syslog_on)
+		vsyslog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}

@@ -27,11 +27,20 @@ void log_warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
  * cron does not mail it every hour. */
 void log_notice(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+/* A warning that every run would repeat (a field the privacy guard
+ * redacts): stderr, but under -q syslog alone, so that cron does not
+ * mail the same line every run while syslog still keeps it. */
+void log_recurring(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
 /* Progress on stderr, only with -v. */
 void log_verbose(const char *fmt, ...) PRINTF_LIKE(1, 2);
 bool log_is_verbose(void);
 
 /* One line to syslog only (a report sent), at LOG_INFO. */
 void log_syslog_info(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* A failure to syslog only, at LOG_ERR: what -q keeps off stderr while
+ * a server has been failing for less than warn_after (CONTRACT §9). */
+void log_syslog_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 #endif

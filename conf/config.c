@@ -389,6 +389,17 @@ handle_general(struct parse *p, const char *name, const char *v)
 	} else if (strcmp(name, "timeout") == 0) {
 		if (parse_uint(v, 300, &cfg->timeout) < 0 || cfg->timeout < 1)
 			parse_error(p, line, "timeout: \"%s\" is not a number of seconds from 1 to 300", v);
+	} else if (strcmp(name, "metrics_file") == 0) {
+		if (*v != '\0' && (v[0] != '/' || !printable(v) || v[strlen(v) - 1] == '/'))
+			parse_error(p, line, "metrics_file: \"%s\" is not an absolute file path", v);
+		else if (*v != '\0' && set_string(&cfg->metrics_file, v) < 0)
+			return -1;
+	} else if (strcmp(name, "clone_detection") == 0) {
+		if (parse_bool(v, &cfg->clone_detection) < 0)
+			parse_error(p, line, "clone_detection: \"%s\" is not a boolean (yes/no, true/false, on/off, 1/0)", v);
+	} else if (strcmp(name, "warn_after") == 0) {
+		if (parse_uint(v, 8760, &cfg->warn_after) < 0)
+			parse_error(p, line, "warn_after: \"%s\" is not a number of hours from 0 to 8760", v);
 	} else {
 		return 1;	/* not a [general] option */
 	}
@@ -459,7 +470,8 @@ static bool
 is_general_option(const char *name)
 {
 	static const char *const names[] = {"enabled", "private_name", "asterisk",
-	    "control_socket", "state_dir", "timeout"};
+	    "control_socket", "state_dir", "timeout", "metrics_file",
+	    "clone_detection", "warn_after"};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(name, names[i]) == 0)
@@ -541,6 +553,8 @@ set_defaults(struct config *cfg, const char *path)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->enabled = true;
 	cfg->timeout = 30;
+	cfg->clone_detection = true;
+	cfg->warn_after = 24;
 	cfg->path = strdup(path);
 	cfg->asterisk = strdup("asterisk");
 	cfg->state_dir = strdup(DEFAULT_STATE_DIR);
@@ -718,6 +732,7 @@ config_free(struct config *cfg)
 	free(cfg->asterisk);
 	free(cfg->control_socket);
 	free(cfg->state_dir);
+	free(cfg->metrics_file);
 	memset(cfg, 0, sizeof *cfg);
 }
 

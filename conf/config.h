@@ -32,6 +32,9 @@ struct config {
 	char *control_socket;	/* NULL when unset: `asterisk -rx` is used */
 	char *state_dir;
 	unsigned timeout;	/* seconds per HTTP request, 1..300 */
+	char *metrics_file;	/* NULL when unset: node_exporter textfile */
+	bool clone_detection;	/* keep and check the AstDB key `machine` */
+	unsigned warn_after;	/* hours a server may fail quietly under -q */
 	struct server_conf *servers;	/* the built-in server first, if any */
 	size_t nservers;
 };

@@ -47,10 +47,13 @@ print_text(const struct config *cfg)
 	if (!config_has_builtin())
 		printf("; DEV_MODE build: no built-in Asterisk Beacon server\n");
 	printf("[general]\nenabled = %s\nprivate_name = %s\nasterisk = %s\n"
-	    "control_socket = %s\nstate_dir = %s\ntimeout = %u\n",
+	    "control_socket = %s\nstate_dir = %s\ntimeout = %u\n"
+	    "metrics_file = %s\nclone_detection = %s\nwarn_after = %u\n",
 	    yes_no(cfg->enabled), cfg->private_name ? cfg->private_name : "",
 	    cfg->asterisk, cfg->control_socket ? cfg->control_socket : "",
-	    cfg->state_dir, cfg->timeout);
+	    cfg->state_dir, cfg->timeout,
+	    cfg->metrics_file ? cfg->metrics_file : "",
+	    yes_no(cfg->clone_detection), cfg->warn_after);
 	for (size_t i = 0; i < cfg->nservers; i++) {
 		const struct server_conf *s = &cfg->servers[i];
 		char *proxy = proxy_masked(s->proxy);
@@ -91,13 +94,15 @@ print_json(const struct config *cfg)
 		    "ca_path", s->ca_path, "private_name", s->private_name));
 		free(proxy);
 	}
-	root = json_pack("{s:s, s:b, s:b, s:{s:b, s:s?, s:s, s:s?, s:s, s:i}, s:o}",
+	root = json_pack("{s:s, s:b, s:b, s:{s:b, s:s?, s:s, s:s?, s:s, s:i, s:s?, s:b, s:i}, s:o}",
 	    "config_file", cfg->path, "file_found", cfg->file_found,
 	    "dev_mode", !config_has_builtin(),
 	    "general", "enabled", cfg->enabled, "private_name", cfg->private_name,
 	    "asterisk", cfg->asterisk, "control_socket", cfg->control_socket,
 	    "state_dir", cfg->state_dir,
-	    "timeout", (int)cfg->timeout, "servers", servers);
+	    "timeout", (int)cfg->timeout, "metrics_file", cfg->metrics_file,
+	    "clone_detection", cfg->clone_detection,
+	    "warn_after", (int)cfg->warn_after, "servers", servers);
 	text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	if (text != NULL)
 		printf("%s\n", text);

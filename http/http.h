@@ -41,12 +41,16 @@ struct send_job {
 	const struct server_conf *server;	/* borrowed */
 	/* in/out: the stored ids; replaced only by valid ones from the server */
 	struct server_ids ids;
+	/* in: an unreached end goes to syslog only (-q within warn_after) */
+	bool quiet_unreached;
 	/* out */
 	bool ids_changed;	/* ids differ from those that came in */
 	bool store_failed;	/* the sink could not keep them */
 	enum server_result result;	/* SENT, REJECTED or UNREACHED */
 	long http_status;	/* last HTTP status, 0 when none */
 	char *error;		/* owned: a sanitised one-line reason, or NULL */
+	char *retry_after;	/* owned: the Retry-After of a final 429 or
+				 * 503, sanitised, or NULL */
 };
 
 struct http_options {

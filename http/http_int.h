@@ -18,6 +18,7 @@ struct http_reply {
 				 * when failed (out of memory) */
 	size_t len;
 	char *error;		/* owned: curl's one-line error text, or NULL */
+	char *retry_after;	/* owned: the Retry-After header's value, or NULL */
 };
 
 /* NULL when libcurl cannot be set up (printed).  Free with

@@ -42,7 +42,10 @@ job_end(struct job_run *run, enum server_result result, char *error)
 	job->result = result;
 	free(job->error);
 	job->error = error;
-	if (result != RESULT_SENT)
+	if (result == RESULT_UNREACHED && job->quiet_unreached)
+		log_syslog_error("server %s: %s", job->server->name,
+		    error != NULL ? error : "out of memory");
+	else if (result != RESULT_SENT)
 		log_error("server %s: %s", job->server->name,
 		    error != NULL ? error : "out of memory");
 }
@@ -115,6 +118,8 @@ job_begin(struct job_run *run, struct http_multi *m,
 	struct send_job *job = run->job;
 
 	job->result = RESULT_NONE;
+	free(job->retry_after);
+	job->retry_after = NULL;
 	job->ids_changed = false;
 	job->http_status = 0;
 	run->orig = run->kept = job->ids;
@@ -159,6 +164,9 @@ job_fail_status(struct job_run *run, const struct http_reply *reply,
 	    RESULT_UNREACHED : RESULT_REJECTED;
 	char *text = server_text(reply);
 
+	free(run->job->retry_after);
+	run->job->retry_after = (st == 429 || st == 503) &&
+	    reply->retry_after != NULL ? strdup(reply->retry_after) : NULL;
 	job_fail(run, result, "HTTP %ld from %s%s%s", st, run->shown_url,
 	    what, text != NULL ? text : "");
 	free(text);
@@ -351,4 +359,6 @@ send_job_free(struct send_job *job)
 		return;
 	free(job->error);
 	job->error = NULL;
+	free(job->retry_after);
+	job->retry_after = NULL;
 }

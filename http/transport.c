@@ -157,6 +157,7 @@ struct http_request {
 	struct curl_slist *headers;
 	struct buf body;	/* the answer so far */
 	bool too_big;
+	char *retry_after;	/* the Retry-After header's value, or NULL */
 	char errbuf[CURL_ERROR_SIZE];
 	char *proxy_secret;	/* the proxy password as configured, or NULL:
 				 * masked in every error text */
@@ -213,6 +214,30 @@ write_body(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* Keep the Retry-After header (CONTRACT §9): its value, sanitised and
+ * short (a date is 29 bytes); the last one wins. */
+static size_t
+read_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_request *req = userp;
+	size_t n = size * nmemb;
+	static const char name[] = "retry-after:";
+
+	if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+		const char *v = data + sizeof name - 1;
+		size_t len = n - (sizeof name - 1);
+
+		while (len > 0 && (*v == ' ' || *v == '\t'))
+			v++, len--;
+		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' ||
+		    v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		free(req->retry_after);
+		req->retry_after = text_sanitize(v, len, 64);
+	}
+	return n;
+}
+
 static void
 request_free(struct http_request *req)
 {
@@ -222,6 +247,7 @@ request_free(struct http_request *req)
 		curl_easy_cleanup(req->easy);
 	curl_slist_free_all(req->headers);
 	buf_free(&req->body);
+	free(req->retry_after);
 	free(req->method);
 	free(req->shown_url);
 	free(req->proxy_secret);
@@ -452,6 +478,8 @@ request_setup(struct http_request *req, const struct server_conf *server,
 	SET(CURLOPT_HTTPHEADER, req->headers);
 	SET(CURLOPT_WRITEFUNCTION, write_body);
 	SET(CURLOPT_WRITEDATA, req);
+	SET(CURLOPT_HEADERFUNCTION, read_header);
+	SET(CURLOPT_HEADERDATA, req);
 	/* the body: PUT sends it through the POST machinery with its verb */
 	SET(CURLOPT_POSTFIELDSIZE, (long)(body != NULL ? strlen(body) : 0));
 	SET(CURLOPT_COPYPOSTFIELDS, body != NULL ? body : "");
@@ -559,6 +587,8 @@ request_finish(struct http_request *req, CURLcode result,
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &reply->status);
 	curl_easy_getinfo(req->easy, CURLINFO_TOTAL_TIME_T, &usecs);
 	reply->too_big = req->too_big;
+	reply->retry_after = req->retry_after;
+	req->retry_after = NULL;
 	reply->len = req->body.len;
 	reply->body = buf_steal(&req->body);
 	if (reply->body == NULL) {
@@ -628,5 +658,6 @@ http_reply_free(struct http_reply *reply)
 {
 	free(reply->body);
 	free(reply->error);
+	free(reply->retry_after);
 	memset(reply, 0, sizeof *reply);
 }

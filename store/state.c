@@ -53,7 +53,9 @@ remove_stale_temps(int dirfd)
 
 		if (e->d_name[0] == '.' && n > 4 &&
 		    strcmp(e->d_name + n - 4, ".tmp") == 0 &&
-		    strstr(e->d_name, ".stamp.") != NULL &&
+		    (strstr(e->d_name, ".stamp.") != NULL ||
+		    strstr(e->d_name, ".retry.") != NULL ||
+		    strstr(e->d_name, ".sent.json.") != NULL) &&
 		    unlinkat(dirfd, e->d_name, 0) == 0)
 			log_verbose("state_dir: removed %s, left by a run that "
 			    "did not finish", e->d_name);

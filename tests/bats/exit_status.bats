@@ -106,11 +106,12 @@ assert_json_exit() {
 	assert_status 5
 	assert_output_contains "mylab: unreached"
 	[ ! -e "$STATE_DIR/mylab.stamp" ]
+	# -f: past the back-off the first failure started (CONTRACT §9)
 	collector_control '{"responses": [{"status": 429}]}'
-	run --separate-stderr beacon -c "$CONFIG" -s mylab
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -f
 	assert_status 5
 	stop_collector mylab
-	assert_json_exit 5 unreached -c "$CONFIG" -s mylab
+	assert_json_exit 5 unreached -c "$CONFIG" -s mylab -f
 	[ ! -e "$STATE_DIR/mylab.stamp" ]
 }
 

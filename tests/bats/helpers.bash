@@ -40,6 +40,11 @@ harness_setup() {
 		NO_PROXY no_proxy CURL_CA_BUNDLE CURL_HOME SSL_CERT_FILE SSL_CERT_DIR \
 		OPENSSL_CONF
 	export TZ=UTC LC_ALL=C
+	# Test builds take these from the environment (as BEACON_REPORT_NOW):
+	# no machine id unless a clone test gives one, and a fixed host name
+	# for the privacy guard, whatever machine the suite runs on.
+	export BEACON_REPORT_MACHINE_ID=/nonexistent/machine-id
+	export BEACON_REPORT_HOSTNAME=pbx-test-host.example.invalid
 	BEACON_BIN="${BEACON_BIN:-$REPO/build-test/beacon-report}"
 	[[ $BEACON_BIN == /* ]] || BEACON_BIN="$REPO/$BEACON_BIN"
 	BEACON_DEV_BIN="${BEACON_DEV_BIN:-$REPO/build-test-dev/beacon-report}"

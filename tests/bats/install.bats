@@ -436,6 +436,7 @@ WantedBy=timers.target"
 		$'general\tenabled\tyes' $'general\tprivate_name\t' $'general\tasterisk\tasterisk' \
 		$'general\tcontrol_socket\t' \
 		$'general\tstate_dir\t/var/lib/beacon-report' $'general\ttimeout\t30' \
+		$'general\twarn_after\t24' $'general\tclone_detection\tyes' $'general\tmetrics_file\t' \
 		$'beacon\tproxy\t' $'beacon\tinterval\t360' $'beacon\tstart_time\t00:00' $'beacon\tca_path\t')"
 }
 

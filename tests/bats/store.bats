@@ -322,7 +322,8 @@ assert_untouched() {
 	run --separate-stderr beacon -c "$CONFIG" -s mylab
 	assert_success
 	[ "$(cat "$STATE_DIR/mylab.stamp")" = 2026-11-22T12:34:56Z ]
-	[ "$(ls -A "$STATE_DIR" | sort | tr '\n' ' ')" = "lock mylab.stamp " ] ||
+	# beside the stamp: the retry state and the archived body (§9)
+	[ "$(ls -A "$STATE_DIR" | sort | tr '\n' ' ')" = "lock mylab.retry mylab.sent.json mylab.stamp " ] ||
 		flunk "state_dir holds:" "$(ls -lA "$STATE_DIR")"
 }
 

@@ -54,7 +54,7 @@ now_ms() {
 	assert_no_stamp mylab
 
 	mylab_config "ca_path = $TEST_CA/untrusted/ca.pem"
-	run_mylab
+	run_mylab -f	# past the back-off of the failure
 	assert_success
 	assert_output "mylab: sent"
 	assert_sent_to mylab
@@ -118,7 +118,7 @@ EOF
 	assert_status 5
 	assert_requests --at beacon
 	printf '%s\n' "[beacon]" "ca_path = $TEST_CA/ca.pem" >>"$CONFIG"
-	run --separate-stderr beacon -c "$CONFIG" -s beacon
+	run --separate-stderr beacon -c "$CONFIG" -s beacon -f	# past the back-off
 	assert_success
 	assert_output "beacon: sent"
 }
@@ -261,7 +261,9 @@ by = {s["name"]: s for s in doc["servers"]}
 assert by["mylab"]["result"] == "sent" and by["mylab"]["http_status"] == 200, by
 o = by["other"]
 assert o["result"] == "unreached" and o["http_status"] is None, o
-assert o["server_id"] is None and o["next_due"] is None, o
+# next_due: the end of its back-off (CONTRACT §9), the second in a row
+assert o["server_id"] is None and o["next_due"] is not None, o
+assert o["retry"]["failures"] == 2 and o["retry"]["until"] == o["next_due"], o
 assert isinstance(o["error"], str) and o["error"], o
 PY
 }

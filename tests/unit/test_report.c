@@ -76,7 +76,10 @@ test_body_full(void)
 	    "\"modules\":[{\"name\":\"res_pjsip.so\",\"description\":"
 	    "\"Basic SIP resource\",\"status\":\"Running\","
 	    "\"support_level\":\"core\"},"
-	    "{\"name\":\"chan_old.so\",\"description\":\"Old\"}],"
+	    /* no status column (Asterisk 1.8-11): "Unknown", which the
+	     * Swagger requires */
+	    "{\"name\":\"chan_old.so\",\"description\":\"Old\","
+	    "\"status\":\"Unknown\"}],"
 	    "\"stats\":{\"run_time\":{\"startup_time\":\"2026-11-22T21:53:23Z\","
 	    "\"last_reload_time\":\"2026-11-22T21:53:48Z\"},"
 	    "\"calls\":{\"active\":2,\"processed\":5}}},"
@@ -156,7 +159,8 @@ test_body_utf8(void)
 	    "\"number\":\"221001\"},\"modules\":[{\"name\":\"res_bad.so\","
 	    "\"description\":\"Bad ?? desc\",\"status\":\"Running\","
 	    "\"support_level\":\"core\"},{\"name\":\"res_cafe.so\","
-	    "\"description\":\"Caf\xc3\xa9\"}]},\"private_name\":\"n?\"}");
+	    "\"description\":\"Caf\xc3\xa9\",\"status\":\"Unknown\"}]},"
+	    "\"private_name\":\"n?\"}");
 	free(s);
 }
 
