@@ -89,7 +89,6 @@ static const struct {
 struct conn {
 	PGconn *pg;
 	bool ready;			/* connected and statements prepared */
-	bool lost_said;			/* the loss was logged */
 	struct timespec next_try;	/* no reconnection before */
 	long backoff_ms;
 };
@@ -118,6 +117,7 @@ struct store {
 	struct worker workers[WORKERS];
 	struct reader readers[READERS];
 	unsigned next_reader;		/* round robin, under qlock */
+	bool down;			/* a loss was logged; under qlock */
 };
 
 static const struct store_ops pg_ops;
@@ -232,6 +232,33 @@ ts_passed(const struct timespec *ts)
  * been lost), -1 at once when it is down and its backoff has not passed,
  * or when this attempt failed (the backoff doubles).
  */
+/* One line when the database goes away and one when it is back, not one
+ * per pooled connection. */
+static void
+say_down(struct store *s, bool down, const char *what, const char *msg)
+{
+	char err[512];
+	bool say;
+
+	pthread_mutex_lock(&s->qlock);
+	say = s->down != down;
+	s->down = down;
+	pthread_mutex_unlock(&s->qlock);
+	if (!say)
+		return;
+	if (down) {
+		set_err(err, sizeof err, what, msg);
+		fprintf(stderr, "beacon-collector: %s\n", err);
+	} else {
+		fprintf(stderr, "beacon-collector: postgresql: reconnected\n");
+	}
+}
+
+/*
+ * Make c usable: 0 when it is (reconnected and prepared again if it had
+ * been lost), -1 at once when it is down and its backoff has not passed,
+ * or when this attempt failed (the backoff doubles).
+ */
 static int
 conn_ensure(struct store *s, struct conn *c)
 {
@@ -241,12 +268,7 @@ conn_ensure(struct store *s, struct conn *c)
 		return 0;
 	if (c->ready) {
 		c->ready = false;
-		if (!c->lost_said) {
-			set_err(err, sizeof err, "connection lost",
-			    PQerrorMessage(c->pg));
-			fprintf(stderr, "beacon-collector: %s\n", err);
-			c->lost_said = true;
-		}
+		say_down(s, true, "connection lost", PQerrorMessage(c->pg));
 	}
 	if (!ts_passed(&c->next_try))
 		return -1;
@@ -258,22 +280,15 @@ conn_ensure(struct store *s, struct conn *c)
 	    prepare_all(c->pg, err, sizeof err) == 0) {
 		c->ready = true;
 		c->backoff_ms = 0;
-		if (c->lost_said)
-			fprintf(stderr, "beacon-collector: postgresql: "
-			    "reconnected\n");
-		c->lost_said = false;
+		say_down(s, false, NULL, NULL);
 		return 0;
 	}
 	c->backoff_ms = c->backoff_ms == 0 ? BACKOFF_MIN_MS :
 	    c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    c->backoff_ms * 2;
 	ts_after_ms(&c->next_try, c->backoff_ms);
-	if (!c->lost_said) {
-		set_err(err, sizeof err, "reconnect", c->pg != NULL ?
-		    PQerrorMessage(c->pg) : "out of memory");
-		fprintf(stderr, "beacon-collector: %s\n", err);
-		c->lost_said = true;
-	}
+	say_down(s, true, "reconnect", c->pg != NULL ?
+	    PQerrorMessage(c->pg) : "out of memory");
 	return -1;
 }
 
