@@ -15,7 +15,8 @@
  *
  * Faults: every connection notices by itself that it is broken (PQstatus)
  * and is reset on its next use, at most once per backoff period (100 ms
- * doubling to 2 s), its statements prepared again; while the database is
+ * doubling to 2 s, for as long as no other connection has come back), its
+ * statements prepared again; while the database is
  * down a job or a lookup fails at once with STORE_UNAVAILABLE (503) rather
  * than waiting.  A transaction that failed before its COMMIT was sent on a
  * connection found broken is retried once on a fresh connection (a restart
@@ -227,11 +228,6 @@ ts_passed(const struct timespec *ts)
 	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
 }
 
-/*
- * Make c usable: 0 when it is (reconnected and prepared again if it had
- * been lost), -1 at once when it is down and its backoff has not passed,
- * or when this attempt failed (the backoff doubles).
- */
 /* One line when the database goes away and one when it is back, not one
  * per pooled connection. */
 static void
@@ -254,6 +250,17 @@ say_down(struct store *s, bool down, const char *what, const char *msg)
 	}
 }
 
+static bool
+store_down(struct store *s)
+{
+	bool down;
+
+	pthread_mutex_lock(&s->qlock);
+	down = s->down;
+	pthread_mutex_unlock(&s->qlock);
+	return down;
+}
+
 /*
  * Make c usable: 0 when it is (reconnected and prepared again if it had
  * been lost), -1 at once when it is down and its backoff has not passed,
@@ -270,7 +277,9 @@ conn_ensure(struct store *s, struct conn *c)
 		c->ready = false;
 		say_down(s, true, "connection lost", PQerrorMessage(c->pg));
 	}
-	if (!ts_passed(&c->next_try))
+	/* The backoff holds while the database is known to be down; once
+	 * another connection has come back, this one tries at once. */
+	if (!ts_passed(&c->next_try) && store_down(s))
 		return -1;
 	if (c->pg == NULL)
 		c->pg = connect_uri(s->uri);

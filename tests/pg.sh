@@ -8,6 +8,7 @@
 #   tests/pg.sh start [--durable]  make and start one; prints its DIR
 #   tests/pg.sh uri DIR [DBNAME]   the libpq URI of DBNAME (default postgres)
 #   tests/pg.sh restart DIR        pg_ctl restart -m fast
+#   tests/pg.sh down DIR / up DIR  pg_ctl stop -m fast / start: an outage
 #   tests/pg.sh stop DIR           stop it and remove DIR
 #   tests/pg.sh psql DIR ARGS...   psql on the cluster's postgres database
 #   tests/pg.sh bin NAME           the path of PostgreSQL's program NAME
@@ -18,6 +19,7 @@
 # belongs to the user beacon-pgtest (created when missing, no home, no
 # shell), since PostgreSQL refuses to run as root.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 
 PG_USER=beacon-pgtest
 DB_ROLE=beacon
@@ -96,6 +98,15 @@ cmd_restart() {
 		-m fast restart >/dev/null
 }
 
+cmd_down() {
+	as_owner "$(pgbin)/pg_ctl" -D "$1/data" -w -t 60 -m fast stop >/dev/null
+}
+
+cmd_up() {
+	as_owner "$(pgbin)/pg_ctl" -D "$1/data" -l "$1/server.log" -w -t 60 \
+		start >/dev/null
+}
+
 cmd_stop() {
 	local dir=$1
 	[ -d "$dir/data" ] || { echo "pg.sh: $dir is not a cluster of pg.sh" >&2; return 1; }
@@ -114,6 +125,8 @@ available) pgbin >/dev/null 2>&1 ;;
 start) shift; cmd_start "$@" ;;
 uri) shift; cmd_uri "$@" ;;
 restart) shift; cmd_restart "$@" ;;
+down) shift; cmd_down "$@" ;;
+up) shift; cmd_up "$@" ;;
 stop) shift; cmd_stop "$@" ;;
 psql) shift; cmd_psql "$@" ;;
 bin) echo "$(pgbin)/$2" ;;
