@@ -76,7 +76,7 @@ units: $(UNIT_BIN)
 
 test-binaries:
 	$(MAKE) BUILD=$(TEST_BUILD) BEACON_URL=https://127.0.0.1:$(TEST_BEACON_PORT) \
-	  TEST_CLOCK=1 $(TEST_BUILD)/beacon-report units
+	  TEST_CLOCK=1 $(TEST_BUILD)/beacon-report $(TEST_BUILD)/beacon-collector units
 	$(MAKE) BUILD=$(TEST_BUILD)-dev DEV_MODE=1 TEST_CLOCK=1 $(TEST_BUILD)-dev/beacon-report
 
 # Every test: C unit tests and bats, one closing line "N passed, N failed".
@@ -84,6 +84,7 @@ check: deps
 	$(MAKE) test-binaries
 	BEACON_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-report \
 	  BEACON_DEV_BIN=$(CURDIR)/$(TEST_BUILD)-dev/beacon-report \
+	  COLLECTOR_BIN=$(CURDIR)/$(TEST_BUILD)/beacon-collector \
 	  BUILD_DIR=$(CURDIR)/$(TEST_BUILD) TEST_BEACON_PORT=$(TEST_BEACON_PORT) \
 	  FIXTURES=$(FIXTURES) tests/run
 

@@ -52,3 +52,16 @@ collector_test_database() {
 	local authority=${rest%%/*}
 	printf '%s://%s/%s%s\n' "$scheme" "$authority" "$name" "$query"
 }
+
+# collector_db_sql DATABASE SQL: one query on a collector database URI as
+# collector_test_database printed it (sqlite:PATH or postgresql://...), the
+# same output either way: one row a line, columns joined by '|', no
+# header, NULL as the empty string.
+collector_db_sql() {
+	case $1 in
+	sqlite:*) sqlite3 -batch "${1#sqlite:}" "$2" ;;
+	postgresql://* | postgres://*)
+		"$(collector_pg_bindir)/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2" ;;
+	*) echo "collector_db_sql: not a database URI: $1" >&2; return 1 ;;
+	esac
+}

@@ -5,7 +5,8 @@
 
 load collector_db
 
-COLLECTOR_BIN=${BEACON_COLLECTOR_BIN:-$REPO/build-test/beacon-collector}
+COLLECTOR_BIN=${COLLECTOR_BIN:-$REPO/build-test/beacon-collector}
+[[ $COLLECTOR_BIN == /* ]] || COLLECTOR_BIN="$REPO/$COLLECTOR_BIN"
 
 # pgc_clock RFC3339: the collector's time (a TEST_CLOCK=1 build).
 pgc_clock() {
@@ -94,7 +95,7 @@ pgc_healthz() {
 
 # pgc_psql URI SQL: one query's rows, unaligned, '|' between columns.
 pgc_psql() {
-	"$(collector_pg_bindir)/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+	collector_db_sql "$1" "$2"
 }
 
 # is ACTUAL EXPECTED / isnt ACTUAL UNEXPECTED: assert_eq in the order a
