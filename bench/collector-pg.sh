@@ -84,6 +84,7 @@ registrations_per_address_per_hour = 0
 requests_per_address_per_minute = 0
 min_update_interval = 0
 EOF
+	: >"$WORK/$name.log"
 	"$COLLECTOR_BIN" -c "$WORK/$name.ini" >"$WORK/$name.log" 2>&1 &
 	local pid=$!
 	PIDS+=("$pid")
