@@ -17,10 +17,12 @@
 #include <systemd/sd-daemon.h>
 
 #include "collector/api.h"
+#include "collector/auth.h"
 #include "collector/clock.h"
 #include "collector/config.h"
 #include "collector/http.h"
 #include "collector/limits.h"
+#include "collector/stats.h"
 #include "collector/store.h"
 
 #ifndef DEFAULT_COLLECTOR_CONFIG
@@ -43,6 +45,7 @@ static const char usage_text[] =
 	"usage: beacon-collector [-c FILE]\n"
 	"       beacon-collector --check-config [-c FILE]\n"
 	"       beacon-collector --stats [--json] [-c FILE]\n"
+	"       beacon-collector --hash-password < PASSWORD\n"
 	"       beacon-collector --help | --version\n";
 
 static void __attribute__((format(printf, 1, 2)))
@@ -57,7 +60,8 @@ say(const char *fmt, ...)
 	va_end(ap);
 }
 
-enum mode { MODE_SERVE, MODE_CHECK, MODE_STATS, MODE_HELP, MODE_VERSION };
+enum mode { MODE_SERVE, MODE_CHECK, MODE_STATS, MODE_HASH, MODE_HELP,
+    MODE_VERSION };
 
 struct options {
 	enum mode mode;
@@ -68,12 +72,14 @@ struct options {
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CHECK = 256, OPT_STATS, OPT_JSON, OPT_HELP, OPT_VERSION };
+	enum { OPT_CHECK = 256, OPT_STATS, OPT_JSON, OPT_HASH, OPT_HELP,
+	    OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "hash-password", no_argument, NULL, OPT_HASH },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -89,6 +95,7 @@ parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK: o->mode = MODE_CHECK; break;
 		case OPT_STATS: o->mode = MODE_STATS; break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_HASH: o->mode = MODE_HASH; break;
 		case OPT_HELP: o->mode = MODE_HELP; break;
 		case OPT_VERSION: o->mode = MODE_VERSION; break;
 		case ':':
@@ -124,6 +131,51 @@ run_retention(struct store *st, const struct collector_config *cfg)
 		    deleted, cfg->retention_days);
 }
 
+/* The statistics' periodic job: servers out of active_days stop counting,
+ * and the day's history row is written once. */
+static void
+run_stats(struct store *st, const struct collector_config *cfg)
+{
+	char err[256];
+
+	if (stats_maintain(st, cfg, collector_now(), err, sizeof err) < 0)
+		say("statistics: %s", err);
+}
+
+/* --stats [--json]: the figures of GET /api/v1/stats, read from the
+ * database (no server needed), after the same periodic job. */
+static int
+print_stats(struct store *st, const struct collector_config *cfg, bool json)
+{
+	char err[256], *text;
+	struct stats *s;
+	json_t *j;
+
+	run_stats(st, cfg);
+	s = stats_snapshot(st, cfg, collector_now(), err, sizeof err);
+	if (s == NULL) {
+		say("%s", err);
+		return -1;
+	}
+	if (json) {
+		j = stats_to_json(s);
+		text = j != NULL ? json_dumps(j, JSON_INDENT(2)) : NULL;
+		json_decref(j);
+	} else {
+		text = stats_to_text(s);
+	}
+	stats_free(s);
+	if (text == NULL) {
+		say("out of memory");
+		return -1;
+	}
+	fputs(text, stdout);
+	if (json)
+		fputc('\n', stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
 /* Serve until SIGTERM or SIGINT; SIGHUP reloads the TLS pair.  The signals
  * are blocked in every thread and taken here synchronously. */
 static void
@@ -152,11 +204,45 @@ serve(struct http_server *srv, struct store *st,
 				say("SIGHUP: TLS certificate and key loaded again");
 			sd_notify(0, "READY=1");
 		}
+		/* Every tick and after every signal (SIGHUP: now). */
+		run_stats(st, cfg);
 		if (time(NULL) - last_retention >= RETENTION_EVERY_S) {
 			run_retention(st, cfg);
 			last_retention = time(NULL);
 		}
 	}
+}
+
+/* --hash-password: one line from stdin (the password, without its line
+ * end) to a crypt(3) hash for admin_password_hash on stdout. */
+static int
+hash_password(void)
+{
+	char line[1024], hash[CRYPT_HASH_MAX];
+	size_t n;
+
+	if (fgets(line, sizeof line, stdin) == NULL) {
+		say("--hash-password: no password on stdin");
+		return CEXIT_USAGE;
+	}
+	n = strcspn(line, "\r\n");
+	if (line[n] == '\0' && n == sizeof line - 1) {
+		say("--hash-password: password longer than %zu bytes", sizeof line - 2);
+		return CEXIT_USAGE;
+	}
+	line[n] = '\0';
+	if (n == 0) {
+		say("--hash-password: empty password");
+		return CEXIT_USAGE;
+	}
+	if (auth_hash_password(line, hash, sizeof hash) < 0) {
+		explicit_bzero(line, sizeof line);
+		say("--hash-password: libcrypt could not hash it");
+		return CEXIT_CONFIG;
+	}
+	explicit_bzero(line, sizeof line);
+	printf("%s\n", hash);
+	return fflush(stdout) == 0 ? CEXIT_OK : CEXIT_CONFIG;
 }
 
 int
@@ -182,6 +268,10 @@ main(int argc, char **argv)
 		ret = CEXIT_OK;
 		goto out;
 	}
+	if (opt.mode == MODE_HASH) {
+		ret = hash_password();
+		goto out;
+	}
 	if (opt.mode == MODE_VERSION) {
 		printf("beacon-collector %s\n", VERSION);
 		ret = CEXIT_OK;
@@ -191,10 +281,6 @@ main(int argc, char **argv)
 	ret = CEXIT_CONFIG;
 	if (collector_config_load(opt.config, &cfg, err, sizeof err) < 0) {
 		say("%s", err);
-		goto out;
-	}
-	if (opt.mode == MODE_STATS) {
-		say("--stats: the statistics are not built yet");
 		goto out;
 	}
 	if (opt.mode == MODE_CHECK) {
@@ -224,7 +310,13 @@ main(int argc, char **argv)
 		ret = CEXIT_OK;
 		goto out;
 	}
+	if (opt.mode == MODE_STATS) {
+		ret = print_stats(st, &cfg, opt.json) == 0 ? CEXIT_OK :
+		    CEXIT_DATABASE;
+		goto out;
+	}
 	run_retention(st, &cfg);
+	run_stats(st, &cfg);
 
 	ret = CEXIT_LISTEN;
 	limits = rate_limits_new(cfg.registrations_per_address_per_hour,

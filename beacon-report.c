@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,6 +95,16 @@ struct run {
 	bool state_failed;
 };
 
+/* SIGTERM/SIGINT: stop sending, keep what was learnt, exit the status
+ * so far. */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
 /* A usage error: the message, then the synopsis, on stderr. */
 static void PRINTF_LIKE(1, 2)
 usage_error(const char *fmt, ...)
@@ -167,15 +178,19 @@ parse_options(int argc, char **argv, struct options *opt)
 			}
 			opt->splay = (unsigned)n;
 			break;
+		/* optopt is a short option's letter, 0 for an unknown long
+		 * option, and a long option's value (>= 256: "--json=1") */
 		case ':':
-			if (optopt)
+			if (optopt > 0 && optopt < 256)
 				usage_error("option -%c needs an argument", optopt);
 			else
 				usage_error("option %s needs an argument", argv[optind - 1]);
 			return EXIT_USAGE;
-		default:	/* optopt is 0 for an unknown long option */
-			if (optopt)
+		default:
+			if (optopt > 0 && optopt < 256)
 				usage_error("unknown option -%c", optopt);
+			else if (optopt >= 256)
+				usage_error("option %s takes no argument", argv[optind - 1]);
 			else
 				usage_error("unknown option %s", argv[optind - 1]);
 			return EXIT_USAGE;
@@ -307,7 +322,7 @@ splay_wait(unsigned splay)
 	ts.tv_sec = (time_t)(r % (splay + 1));
 	ts.tv_nsec = 0;
 	log_verbose("splay: waiting %ld s", (long)ts.tv_sec);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop_signal)
 		;
 }
 
@@ -327,23 +342,56 @@ collect(struct run *run)
 		return EXIT_ASTERISK;
 	}
 	run->have_report = true;
-	for (size_t i = 0; i < run->ntargets; i++)
-		astdb_parse_ids(db.out, run->targets[i].family, &run->targets[i].job.ids);
+	for (size_t i = 0; i < run->ntargets; i++) {
+		if (astdb_parse_ids(db.out, run->targets[i].family,
+		    &run->targets[i].job.ids) < 0) {
+			/* never "no ids": that would register anew and
+			 * overwrite the stored id */
+			char *said = text_sanitize(db.out, db.out_len, 120);
+			log_error("asterisk -rx \"%s\": not a database listing: \"%s\"",
+			    ASTDB_SHOW_ALL, said ? said : "");
+			free(said);
+			ast_reply_free(&db);
+			return EXIT_STATE;
+		}
+	}
 	ast_reply_free(&db);
 	return EXIT_OK;
 }
 
-struct body_ctx {
-	const struct report *report;
-	const char *private_name;
-};
+/* The private_name a server gets: its own, else [general]'s. */
+static const char *
+private_name_for(const struct run *run, const struct server_conf *s)
+{
+	return s->private_name != NULL ? s->private_name : run->cfg.private_name;
+}
 
 static char *
-build_body(void *ctx, const char *server_id)
+build_body(void *ctx, const struct server_conf *server, const char *server_id)
 {
-	const struct body_ctx *b = ctx;
+	const struct run *run = ctx;
 
-	return report_body(b->report, server_id, b->private_name);
+	return report_body(&run->report, server_id, private_name_for(run, server));
+}
+
+
+/* The ids sink: a server's new ids go to the AstDB the moment its
+ * exchange gives them. */
+static int
+store_ids_now(void *ctx, const struct send_job *job,
+    const struct server_ids *prev)
+{
+	struct run *run = ctx;
+
+	for (size_t i = 0; i < run->ntargets; i++) {
+		if (run->targets[i].conf != job->server)
+			continue;
+		/* a failure is the job's store_failed: the exchange tries
+		 * once more when it ends, and store_results judges */
+		return astdb_store_ids(run->cfg.asterisk, run->targets[i].family,
+		    &job->ids, prev) == 0 ? 0 : -1;
+	}
+	return -1;
 }
 
 /* Send to every due server at once; each due target gets a result (all
@@ -351,17 +399,29 @@ build_body(void *ctx, const char *server_id)
 static void
 send_reports(struct run *run)
 {
-	struct body_ctx ctx = {&run->report, run->cfg.private_name};
-	struct http_options hopt = {run->cfg.timeout, build_body, &ctx};
+	struct http_options hopt = {
+		.timeout = run->cfg.timeout, .now = run->now,
+		.body = build_body, .body_ctx = run,
+		.store = store_ids_now, .store_ctx = run,
+		.stop = &stop_signal,
+	};
 	struct send_job *jobs = calloc(run->ntargets, sizeof *jobs);
+	const char *why = NULL;
 	size_t n = 0;
 
-	if (jobs == NULL || http_global_init() < 0) {
-		log_error("cannot initialise libcurl");
+	if (jobs == NULL)
+		why = "out of memory";
+	else if (stop_signal)
+		why = "interrupted by a signal";
+	else if (http_global_init() < 0)
+		why = "cannot initialise libcurl";	/* printed by it */
+	if (why != NULL) {
+		if (jobs == NULL || stop_signal)
+			log_error("%s: nothing sent", why);
 		for (size_t i = 0; i < run->ntargets; i++) {
 			if (run->targets[i].due) {
 				run->targets[i].job.result = RESULT_UNREACHED;
-				run->targets[i].job.error = strdup("cannot initialise libcurl");
+				run->targets[i].job.error = strdup(why);
 			}
 		}
 		free(jobs);
@@ -379,8 +439,9 @@ send_reports(struct run *run)
 	http_global_cleanup();
 }
 
-/* Keep what the run learnt: new ids in the AstDB, a stamp for every
- * server that accepted the report.  A failure marks the run STATE. */
+/* Keep what the run learnt: the ids went to the AstDB as they came
+ * (store_ids_now); a stamp for every server that accepted the report.
+ * A failure marks the run STATE. */
 static void
 store_results(struct run *run)
 {
@@ -389,8 +450,7 @@ store_results(struct run *run)
 
 		if (!t->due)
 			continue;
-		if (t->job.ids_changed &&
-		    astdb_store_ids(run->cfg.asterisk, t->family, &t->job.ids) < 0)
+		if (t->job.store_failed)
 			run->state_failed = true;
 		if (t->job.result != RESULT_SENT)
 			continue;
@@ -431,7 +491,7 @@ dry_run_request(const struct run *run, const struct target *t,
 		*method = "PUT";
 		*path = proto_put_path(&t->job.ids);
 		*body = report_body(&run->report, t->job.ids.server_id,
-		    run->cfg.private_name);
+		    private_name_for(run, t->conf));
 	}
 }
 
@@ -504,7 +564,7 @@ print_results_text(const struct run *run)
 			if (t->job.ids.server_id[0] == '\0') {
 				free(body);	/* show the report, with no id yet */
 				body = report_body(&run->report, NULL,
-				    run->cfg.private_name);
+				    private_name_for(run, t->conf));
 				printf("%s: would register (POST %s/servers), then send "
 				    "the report with the new id:\n%s\n", name,
 				    t->conf->url, body ? body : "");
@@ -554,7 +614,15 @@ static enum exit_code
 lock_state(struct run *run)
 {
 	bool dry = run->opt.dry_run;
+	char *parent = strdup(run->cfg.state_dir);
 
+	/* run as root, the directories above state_dir must be root's alone */
+	if (parent == NULL || path_trusted_by_root(dirname(parent),
+	    "state_dir") < 0) {
+		free(parent);
+		return EXIT_STATE;
+	}
+	free(parent);
 	run->dirfd = state_dir_open(run->cfg.state_dir, !dry);
 	if (dry && run->dirfd == -2)
 		return EXIT_OK;		/* never reported: every server is due */
@@ -634,6 +702,11 @@ do_show(struct run *run)
 	if (run->opt.json) {
 		json_t *root = show_json(&run->report, shown, run->ntargets,
 		    run->cfg.private_name);
+
+		/* which file was read: an opt-out in another one is not */
+		if (root != NULL)
+			json_object_set_new(root, "config_file",
+			    json_string(run->cfg.path));
 		char *text = root ? json_dumps(root, JSON_INDENT(2) |
 		    JSON_PRESERVE_ORDER) : NULL;
 		if (text != NULL)
@@ -643,6 +716,8 @@ do_show(struct run *run)
 	} else {
 		show_print(stdout, &run->report, shown, run->ntargets,
 		    run->cfg.enabled, isatty(STDOUT_FILENO), run->now);
+		printf("\nConfiguration: %s%s\n", run->cfg.path,
+		    run->cfg.file_found ? "" : " (not found: built-in defaults)");
 	}
 	free(shown);
 	return EXIT_OK;
@@ -660,8 +735,10 @@ do_reset(struct run *run)
 		struct target *t = &run->targets[i];
 		int forgot = astdb_forget_ids(run->cfg.asterisk, t->family);
 
+		/* Asterisk down is exit 7 here as in a run's storing: the
+		 * AstDB could not be written (exit 4 is for collecting). */
 		if (forgot == ASTDB_NO_ASTERISK)
-			return EXIT_ASTERISK;
+			return EXIT_STATE;
 		if (forgot < 0 || stamp_remove(run->dirfd, t->conf->name) < 0) {
 			rc = EXIT_STATE;
 			continue;
@@ -689,6 +766,12 @@ main(int argc, char **argv)
 
 	sanitise_stdio();
 	signal(SIGPIPE, SIG_IGN);
+	/* Inherited as ignored, SIGCHLD would make every child vanish
+	 * unwaited-for and every Asterisk failure look like an empty answer. */
+	signal(SIGCHLD, SIG_DFL);
+	/* The environment does not steer the transport: TLS secrets are
+	 * never written to a key log file (NO_PROXY: http/transport.c). */
+	unsetenv("SSLKEYLOGFILE");
 	memset(&run, 0, sizeof run);
 	run.dirfd = run.lockfd = -1;
 
@@ -705,6 +788,17 @@ main(int argc, char **argv)
 	}
 	log_init(run.opt.verbose, run.opt.quiet,
 	    run.opt.mode == MODE_RUN && !run.opt.dry_run);
+	if (run.opt.mode == MODE_RUN && !run.opt.dry_run) {
+		/* a report run ends cleanly on SIGTERM/SIGINT (a shutdown,
+		 * timeout(1)): ids learnt are kept; anything else just dies */
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_stop_signal;	/* no SA_RESTART: wake poll */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 	if (config_load(run.opt.config, run.opt.config_given, &run.cfg) < 0) {
 		code = EXIT_CONFIG;
 		if (run.opt.json && run.opt.mode == MODE_RUN)
@@ -734,6 +828,9 @@ main(int argc, char **argv)
 			print_results_text(&run);
 		break;
 	}
+	if (stop_signal)
+		log_error("stopped by signal %d; exit %d (%s)", (int)stop_signal,
+		    (int)code, exit_code_name(code));
 	log_verbose("exit %d (%s): %s", (int)code, exit_code_name(code),
 	    exit_code_meaning(code));
 out:

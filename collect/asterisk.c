@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,6 +15,18 @@
 
 #include "../common/log.h"
 #include "collect.h"
+
+#ifndef BEACON_COMPAT
+#define BEACON_COMPAT 0
+#endif
+/* close_range(2) came with glibc 2.34; `make COMPAT=1` forces the loop
+ * that older systems (Debian 11, RHEL 8) use. */
+#if !BEACON_COMPAT && defined(__GLIBC__) && \
+    (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#define HAVE_CLOSE_RANGE 1
+#else
+#define HAVE_CLOSE_RANGE 0
+#endif
 
 #define ERR_KEEP 4096		/* bytes of stderr kept for the message */
 #define ERR_LINE 200		/* the message shown to the user */
@@ -65,22 +78,61 @@ move_fd(int fd, int target)
  * its errno goes back on report_fd (close-on-exec, so the parent reads
  * EOF when exec succeeds) and the child ends with 127.
  */
+/* Every descriptor from 3 up close-on-exec, so that whatever else is
+ * open (the lock file, sockets) stays here.  max_fd: from the parent. */
+static void
+cloexec_from_3(int max_fd)
+{
+#if HAVE_CLOSE_RANGE
+	(void)max_fd;
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;		/* else an old kernel: the loop below */
+	max_fd = 65536;
+#endif
+	for (int fd = 3; fd < max_fd; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			(void)fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+}
+
+/* The highest descriptor number + 1 a child may hold (for the loop). */
+static int
+fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur <= 1048576)
+		return (int)rl.rlim_cur;
+	return 1048576;
+}
+
 static void
 child_exec(const char *bin, char *const argv[], int devnull, int out_fd,
-    int err_fd, int report_fd)
+    int err_fd, int report_fd, int max_fd)
 {
 	struct sigaction sa;
+	sigset_t none;
 	int e;
 
-	/* main ignores SIGPIPE; the child should not inherit that. */
+	/* main ignores SIGPIPE and catches SIGTERM/SIGINT; the child gets
+	 * the defaults and no blocked signal, whatever we inherited. */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Its own process group: at the deadline the whole group is killed,
+	 * so a wrapper script's children do not outlive it. */
+	(void)setpgid(0, 0);
 	if (move_fd(devnull, 0) < 0 || move_fd(out_fd, 1) < 0 ||
 	    move_fd(err_fd, 2) < 0)
 		goto fail;
-	/* Whatever else is open (the lock file, sockets) stays here. */
-	(void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	cloexec_from_3(max_fd);
 	execvp(bin, argv);
 fail:
 	e = errno;
@@ -92,7 +144,7 @@ fail:
 /* Start one command; on failure c->start_errno is set. */
 static void
 child_start(struct child *c, const char *bin, const char *command,
-    int devnull)
+    int devnull, int max_fd)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
 	char *argv[4];
@@ -116,7 +168,8 @@ child_start(struct child *c, const char *bin, const char *command,
 		goto fail;
 	}
 	if (c->pid == 0)
-		child_exec(bin, argv, devnull, outp[1], errp[1], rep[1]);
+		child_exec(bin, argv, devnull, outp[1], errp[1], rep[1], max_fd);
+	(void)setpgid(c->pid, c->pid);	/* no race with the first kill */
 	close_fd(&outp[1]);
 	close_fd(&errp[1]);
 	close_fd(&rep[1]);
@@ -143,10 +196,14 @@ fail:
 	close_fd(&rep[1]);
 }
 
-/* Stop reading a child: kill it (reaped later) and close its pipes. */
+/* Stop reading a child: kill its process group (the child is reaped
+ * later) and close its pipes.  The group is killed too when the child is
+ * gone but its pipes are still held: by its own children. */
 static void
 child_abort(struct child *c)
 {
+	if (c->pid > 0 && (!c->reaped || c->out_fd >= 0 || c->err_fd >= 0))
+		kill(-c->pid, SIGKILL);
 	if (c->pid > 0 && !c->reaped)
 		kill(c->pid, SIGKILL);
 	close_fd(&c->out_fd);
@@ -288,7 +345,7 @@ reap_all(struct child *kids, size_t n, long long deadline)
 	for (size_t i = 0; i < n; i++) {
 		struct child *c = &kids[i];
 
-		if (c->pid > 0 && !c->reaped) {
+		if (c->pid > 0 && (!c->reaped || c->out_fd >= 0 || c->err_fd >= 0)) {
 			if (!c->too_big && c->mem_errno == 0)
 				c->timed_out = true;
 			child_abort(c);
@@ -380,7 +437,7 @@ asterisk_run_timed(const char *bin, const char *const *commands, size_t n,
 {
 	struct child *kids;
 	long long deadline;
-	int devnull, ret = 0;
+	int devnull, max_fd, ret = 0;
 
 	for (size_t i = 0; i < n; i++)
 		memset(&replies[i], 0, sizeof replies[i]);
@@ -398,9 +455,10 @@ asterisk_run_timed(const char *bin, const char *const *commands, size_t n,
 		return n ? -1 : 0;
 	}
 	deadline = now_ms() + timeout_ms;
+	max_fd = fd_limit();
 	for (size_t i = 0; i < n; i++) {
 		kids[i].out_fd = kids[i].err_fd = -1;
-		child_start(&kids[i], bin, commands[i], devnull);
+		child_start(&kids[i], bin, commands[i], devnull, max_fd);
 	}
 	close(devnull);
 	pump(kids, n, deadline);
@@ -409,10 +467,14 @@ asterisk_run_timed(const char *bin, const char *const *commands, size_t n,
 		child_finish(&kids[i], bin, timeout_ms, &replies[i]);
 		if (replies[i].status != AST_OK)
 			ret = -1;
-		if (log_is_verbose())
-			log_verbose("%s -rx \"%s\": %ld ms%s", bin, commands[i],
+		if (log_is_verbose()) {
+			char shown[256];
+
+			command_for_log(commands[i], shown, sizeof shown);
+			log_verbose("%s -rx \"%s\": %ld ms%s", bin, shown,
 			    replies[i].duration_ms,
 			    replies[i].status == AST_OK ? "" : " (failed)");
+		}
 		buf_free(&kids[i].out);
 		buf_free(&kids[i].err);
 	}

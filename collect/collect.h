@@ -126,9 +126,21 @@ int proc_parse_uptime(const char *text, long long *seconds);
 /* /proc/cpuinfo text → number of "processor" entries, -1 when none. */
 long proc_parse_cpuinfo(const char *text);
 
+/*
+ * CONTRACT §6: what is sent is coarse, so that a PBX's reports cannot be
+ * linked across --reset by exact values.  Memory in whole multiples of
+ * 256 MiB (down; at least one unit when there is any), seconds in whole
+ * hours (down), times rounded down to the hour.  Negative: unknown, kept.
+ */
+#define COARSE_MEMORY_KB (256LL * 1024)
+long long coarse_memory_kb(long long kb);
+long long coarse_seconds(long long secs);
+time_t coarse_time(time_t t);
+
 /* Fill r's operating-system fields from uname(2) and /proc: sys_name,
  * release, os_version, machine (never the node name), cpu_count,
- * memory_total_kb, system_uptime.  What cannot be read is left NULL/-1.
+ * memory_total_kb, system_uptime (both coarse).  What cannot be read is
+ * left NULL/-1.
  * Returns -1 only when out of memory (printed). */
 int collect_system(struct report *r);
 

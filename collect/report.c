@@ -86,11 +86,12 @@ read_replies(const struct ast_reply *rep, time_t now, struct report *r)
 		    report_commands[CMD_MODULES]);
 	if (parse_core_show_uptime(rep[CMD_UPTIME].out, &up, &reload) == 0 &&
 	    up <= now) {
+		/* rounded down to the hour (CONTRACT §6) */
 		r->have_startup_time = true;
-		r->startup_time = now - (time_t)up;
+		r->startup_time = coarse_time(now - (time_t)up);
 		if (reload >= 0 && reload <= now) {
 			r->have_last_reload_time = true;
-			r->last_reload_time = now - (time_t)reload;
+			r->last_reload_time = coarse_time(now - (time_t)reload);
 		}
 	} else {
 		log_warn("asterisk -rx \"%s\": no uptime; run time left out",

@@ -109,6 +109,30 @@ read_proc(const char *path)
 	return b.data;		/* NULL when nothing was read */
 }
 
+long long
+coarse_memory_kb(long long kb)
+{
+	if (kb < 0)
+		return kb;
+	if (kb < COARSE_MEMORY_KB)
+		return kb > 0 ? COARSE_MEMORY_KB : 0;
+	return kb - kb % COARSE_MEMORY_KB;
+}
+
+long long
+coarse_seconds(long long secs)
+{
+	return secs < 0 ? secs : secs - secs % 3600;
+}
+
+time_t
+coarse_time(time_t t)
+{
+	long long s = (long long)t;
+
+	return (time_t)(s - (((s % 3600) + 3600) % 3600));
+}
+
 int
 collect_system(struct report *r)
 {
@@ -152,6 +176,10 @@ collect_system(struct report *r)
 			r->system_uptime = -1;
 		free(text);
 	}
+	/* CONTRACT §6: as coarse as the times, or they would link a PBX's
+	 * reports across --reset */
+	r->memory_total_kb = coarse_memory_kb(r->memory_total_kb);
+	r->system_uptime = coarse_seconds(r->system_uptime);
 	if (r->cpu_count < 0 || r->memory_total_kb < 0 || r->system_uptime < 0)
 		log_verbose("/proc: some machine facts could not be read; "
 		    "they are left out");

@@ -8,7 +8,12 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "auth.h"
+#include "clock.h"
+#include "metrics.h"
+#include "stats.h"
 #include "validate.h"
+#include "views.h"
 
 static const char JSON[] = "application/json";
 
@@ -137,6 +142,54 @@ begin_update(struct api_request *req, long request_wait)
 	return API_READ_BODY;
 }
 
+/* Until collector/auth.c (the fleet view) is linked in: nobody passes. */
+__attribute__((weak)) bool
+auth_check(const struct collector_config *cfg, const char *authorization)
+{
+	(void)cfg;
+	(void)authorization;
+	return false;
+}
+
+/* GET /api/v1/stats and GET /metrics: public, or behind the fleet view's
+ * HTTP Basic when public_stats = no.  The figures come from the cached
+ * snapshot, k-anonymous already. */
+static enum api_next
+begin_stats(struct api_request *req)
+{
+	const struct collector_config *cfg = req->app->cfg;
+	const struct stats *s;
+	char err[256];
+
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		return not_allowed(req, "GET, HEAD");
+	if (!cfg->public_stats) {
+		if (cfg->admin_password_hash == NULL ||
+		    cfg->admin_password_hash[0] == '\0')
+			return refuse(req, 404, "not found");
+		if (!auth_check(cfg, req->authorization)) {
+			req->resp.www_authenticate =
+			    "Basic realm=\"beacon-collector\", charset=\"UTF-8\"";
+			return refuse(req, 401, "authentication required");
+		}
+	}
+	s = stats_current(req->app->store, cfg, collector_now(), err, sizeof err);
+	if (s == NULL) {
+		req->resp.retry_after = 60;
+		return refuse(req, 503, "database unavailable");
+	}
+	if (req->route == ROUTE_STATS) {
+		set_body(&req->resp, 200, stats_to_json(s));
+	} else {
+		free(req->resp.body);
+		req->resp.body = metrics_render(s);
+		req->resp.status = req->resp.body != NULL ? 200 : 503;
+		req->resp.content_type = METRICS_CONTENT_TYPE;
+	}
+	stats_release(s);
+	return API_RESPOND;
+}
+
 enum api_next
 api_begin(struct api_request *req)
 {
@@ -162,6 +215,14 @@ api_begin(struct api_request *req)
 			return not_allowed(req, "GET, HEAD");
 		return begin_healthz(req);
 	}
+	if (strcmp(p, "/api/v1/stats") == 0 || strcmp(p, "/metrics") == 0) {
+		req->route = p[1] == 'a' ? ROUTE_STATS : ROUTE_METRICS;
+		if (wait > 0)
+			return too_many(req, wait, "too many requests from this address");
+		return begin_stats(req);
+	}
+	if (views_begin(req, wait))
+		return API_RESPOND;
 	if (wait > 0)
 		return too_many(req, wait, "too many requests from this address");
 	return refuse(req, 404, "not found");
@@ -218,7 +279,13 @@ finish_update(struct api_request *req)
 	if (report_validate(req->body.data != NULL ? req->body.data : "",
 	    req->body.len, req->server_id, &report, err, sizeof err) < 0)
 		return refuse(req, 400, err);
+	/* What the report adds to the statistics, made here rather than on
+	 * the store's single writer thread. */
+	req->summary = stats_summary(report, req->now);
 	json_decref(report);
+	if (req->summary == NULL)
+		return refuse(req, 503, "out of memory");
+	job->summary = req->summary;
 	job->kind = STORE_JOB_UPDATE;
 	memcpy(job->server_id, req->server_id, sizeof job->server_id);
 	job->presented[0] = '\0';
@@ -289,12 +356,27 @@ api_job_done(struct api_request *req)
 	}
 }
 
+const char *
+api_arg(const struct api_request *req, const char *key)
+{
+	for (size_t i = 0; i < req->n_args; i++)
+		if (strcmp(req->args[i].key, key) == 0)
+			return req->args[i].value;
+	return NULL;
+}
+
 void
 api_request_free(struct api_request *req)
 {
 	free(req->path);
 	free(req->token_id);
 	free(req->content_type);
+	free(req->authorization);
+	for (size_t i = 0; i < req->n_args; i++) {
+		free(req->args[i].key);
+		free(req->args[i].value);
+	}
+	free(req->summary);
 	buf_free(&req->body);
 	free(req->resp.body);
 	memset(req, 0, sizeof *req);

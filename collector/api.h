@@ -35,7 +35,16 @@ struct api_response {
 	char location[64];		/* "" or "/servers/ID" */
 	long retry_after;		/* > 0: a Retry-After header */
 	const char *allow;		/* static, for 405 */
+	const char *www_authenticate;	/* static, for 401 */
+	const char *csp;		/* static: an HTML page's Content-Security-Policy */
 };
+
+/* A query argument (?key=value), as MHD decoded it. */
+struct api_arg {
+	char *key;
+	char *value;			/* "" for ?key */
+};
+#define API_MAX_ARGS 8			/* more are ignored */
 
 enum api_next {
 	API_RESPOND,		/* resp is set: send it */
@@ -48,6 +57,8 @@ enum api_route {
 	ROUTE_REGISTER,		/* POST /servers */
 	ROUTE_UPDATE,		/* PUT /servers/{id} */
 	ROUTE_HEALTHZ,
+	ROUTE_STATS,		/* GET /api/v1/stats */
+	ROUTE_METRICS,		/* GET /metrics */
 };
 
 /* One request's state, from the first header call to the last byte sent.
@@ -59,6 +70,9 @@ struct api_request {
 	char *path;			/* without the query */
 	char *token_id;			/* ?tokenId=, NULL when absent */
 	char *content_type;		/* NULL when absent */
+	char *authorization;		/* NULL when absent */
+	struct api_arg args[API_MAX_ARGS];	/* the query, for GET pages */
+	size_t n_args;
 	long long content_length;	/* -1 when not given */
 	char client[64];		/* numeric address, or "unix" */
 	time_t now;
@@ -72,6 +86,7 @@ struct api_request {
 	enum api_route route;
 	char server_id[UUID_LEN + 1];
 	struct store_job job;
+	char *summary;			/* job.summary's memory (stats.h) */
 	struct api_response resp;
 };
 
@@ -83,6 +98,9 @@ void api_job_done(struct api_request *req);
 
 /* Fill resp with a JSON error {"error": msg}; for http.c's own refusals. */
 void api_error(struct api_response *resp, int status, const char *msg);
+
+/* The value of query argument key, or NULL when absent. */
+const char *api_arg(const struct api_request *req, const char *key);
 
 /* Free what the request owns (strings, body, response body). */
 void api_request_free(struct api_request *req);

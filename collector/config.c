@@ -81,6 +81,9 @@ struct parse {
 
 /* "FILE:LINE: message" (or "FILE: message" for line 0), the first only.
  * Every value in the message has been sanitised by the caller. */
+static void parse_error(struct parse *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 parse_error(struct parse *p, int line, const char *fmt, ...)
 {

@@ -35,8 +35,9 @@
 
 #include "clock.h"
 #include "http.h"
+#include "metrics.h"
 
-#define CONN_MEMORY_LIMIT (64 * 1024)	/* headers and MHD's buffers */
+#define CONN_MEMORY_LIMIT (16 * 1024)	/* headers and MHD's buffers, per connection */
 #define POOL_THREADS 2			/* per listening socket */
 #define LISTEN_BACKLOG 1024
 #define MAX_CHAIN 16
@@ -161,6 +162,7 @@ struct conn_track {
 	struct conn_track *prev, *next;
 	int fd;
 	long long deadline_ms;		/* 0: not sending a request */
+	bool fresh;			/* connected, first request not begun */
 };
 
 enum req_state { REQ_READING, REQ_WAITING, REQ_SENT };
@@ -173,6 +175,7 @@ struct http_request {
 	struct conn_track *track;
 	enum req_state state;
 	long long start_ms;
+	bool first_on_conn;		/* the connection predates this request */
 };
 
 struct http_server {
@@ -185,8 +188,10 @@ struct http_server {
 	pthread_mutex_t lock;		/* everything below */
 	pthread_cond_t cond;
 	long in_flight;			/* requests begun, not completed */
+	long fresh_conns;		/* connections whose first request is coming */
 	long pending_jobs;		/* submitted, done() not yet called */
-	bool draining;
+	bool draining;			/* SIGTERM: no new request on an old connection */
+	bool closed;			/* the drain is over: no new store job */
 	struct conn_track *conns;
 	bool sweeper_stop;
 	pthread_t sweeper;
@@ -252,7 +257,9 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			return;
 		}
 		t->fd = fd->connect_fd;
+		t->fresh = true;
 		pthread_mutex_lock(&srv->lock);
+		srv->fresh_conns++;
 		t->deadline_ms = mono_ms() + srv->app->cfg->request_timeout * 1000;
 		t->next = srv->conns;
 		if (srv->conns != NULL)
@@ -260,8 +267,14 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		srv->conns = t;
 		pthread_mutex_unlock(&srv->lock);
 		*socket_context = t;
+		metrics_connection(1);
 	} else if (t != NULL) {
+		metrics_connection(-1);
 		pthread_mutex_lock(&srv->lock);
+		if (t->fresh) {
+			srv->fresh_conns--;
+			pthread_cond_broadcast(&srv->cond);
+		}
 		if (t->prev != NULL)
 			t->prev->next = t->next;
 		else
@@ -396,6 +409,14 @@ send_answer(struct http_request *hr)
 	}
 	if (resp->allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+	if (resp->csp != NULL) {
+		MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	}
+	if (resp->www_authenticate != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    resp->www_authenticate);
 	pthread_mutex_lock(&hr->srv->lock);
 	close = hr->srv->draining;
 	pthread_mutex_unlock(&hr->srv->lock);
@@ -406,6 +427,8 @@ send_answer(struct http_request *hr)
 	hr->state = REQ_SENT;
 	set_deadline(hr->srv, hr->track, false);
 	log_request(hr, resp->status);
+	metrics_request(hr->api.method, resp->status,
+	    (double)(mono_ms() - hr->start_ms) / 1000.0);
 	return ret;
 }
 
@@ -437,7 +460,7 @@ finish(struct http_request *hr)
 	hr->api.job.done = on_job_done;
 	hr->api.job.cookie = hr;
 	pthread_mutex_lock(&srv->lock);
-	refused = srv->draining;
+	refused = srv->closed;
 	if (!refused)
 		srv->pending_jobs++;
 	pthread_mutex_unlock(&srv->lock);
@@ -458,6 +481,55 @@ finish(struct http_request *hr)
 		MHD_resume_connection(hr->conn);
 	}
 	return MHD_YES;
+}
+
+/* MHD's iterator over the query: the first API_MAX_ARGS arguments. */
+static enum MHD_Result
+take_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct api_request *req = cls;
+	struct api_arg *a;
+
+	(void)kind;
+	if (req->n_args == API_MAX_ARGS || key == NULL)
+		return MHD_NO;
+	a = &req->args[req->n_args];
+	a->key = strdup(key);
+	a->value = strdup(value != NULL ? value : "");
+	if (a->key == NULL || a->value == NULL) {
+		free(a->key);
+		free(a->value);
+		a->key = a->value = NULL;
+		return MHD_NO;
+	}
+	req->n_args++;
+	return MHD_YES;
+}
+
+/* MHD's unescaping, except that %00 stays as it is: a NUL would cut the
+ * path short ("/%00" would be "/"). */
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *w = s;
+
+	(void)cls;
+	(void)conn;
+	for (const char *r = s; *r != '\0'; r++) {
+		const char *h1, *h2;
+		if (*r == '%' && r[1] != '\0' && r[2] != '\0' &&
+		    (h1 = strchr(hex, r[1] | 0x20)) != NULL &&
+		    (h2 = strchr(hex, r[2] | 0x20)) != NULL &&
+		    (h1 != hex || h2 != hex)) {
+			*w++ = (char)((h1 - hex) << 4 | (h2 - hex));
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static struct http_request *
@@ -484,6 +556,10 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	    MHD_GET_ARGUMENT_KIND, "tokenId"));
 	req->content_type = dup_or_null(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, take_arg, req);
+	req->authorization = dup_or_null(MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 	len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	req->content_length = len != NULL ? strtoll(len, NULL, 10) : -1;
@@ -497,6 +573,11 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	}
 	pthread_mutex_lock(&srv->lock);
 	srv->in_flight++;
+	hr->first_on_conn = hr->track != NULL && hr->track->fresh;
+	if (hr->first_on_conn) {
+		hr->track->fresh = false;
+		srv->fresh_conns--;
+	}
 	pthread_mutex_unlock(&srv->lock);
 	return hr;
 }
@@ -510,17 +591,26 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_request *hr = *con_cls;
 	bool draining;
 
-	(void)version;
 	if (hr == NULL) {
 		hr = begin(srv, conn, url, method);
 		if (hr == NULL)
 			return MHD_NO;
 		*con_cls = hr;
+		/* While draining, a connection's first request was in flight
+		 * when SIGTERM came (no connection is accepted since); a later
+		 * one on a kept-alive connection is new work: refused. */
 		pthread_mutex_lock(&srv->lock);
-		draining = srv->draining;
+		draining = srv->closed || (srv->draining && !hr->first_on_conn);
 		pthread_mutex_unlock(&srv->lock);
 		if (draining) {
 			api_error(&hr->api.resp, 503, "shutting down");
+			return send_answer(hr);
+		}
+		/* HTTP/1.1 without Host is malformed (RFC 9112 3.2). */
+		if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_HOST) == NULL) {
+			api_error(&hr->api.resp, 400, "no Host header");
 			return send_answer(hr);
 		}
 		if (api_begin(&hr->api) == API_RESPOND)
@@ -534,6 +624,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			struct api_request *req = &hr->api;
 			if (!req->body_too_large &&
 			    req->body.len + *upload_size <= req->body_max) {
+				/* A declared length: one allocation of that size,
+				 * not a doubling buffer (memory per connection). */
+				if (req->body.cap == 0 && req->content_length > 0 &&
+				    buf_reserve(&req->body,
+				    (size_t)req->content_length) < 0)
+					return MHD_NO;
 				if (buf_append(&req->body, upload_data, *upload_size) < 0)
 					return MHD_NO;
 			} else {
@@ -577,18 +673,46 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pthread_mutex_unlock(&srv->lock);
 }
 
-static void
+/* Whether s[0..n) looks like a numeric IPv4 or IPv6 address. */
+static bool
+looks_like_address(const char *s, size_t n)
+{
+	int dots = 0, colons = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		dots += s[i] == '.';
+		colons += s[i] == ':';
+	}
+	return (dots == 3 && colons == 0) || colons >= 2;
+}
+
+/* libmicrohttpd's own messages (TLS handshakes that fail, sockets that
+ * cannot be accepted) may name a peer: with log_addresses = no, anything
+ * shaped like an address becomes "<address>" before it reaches the log. */
+static void __attribute__((format(printf, 2, 0)))
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char line[512];
-	size_t n;
+	const struct http_server *srv = cls;
+	char line[512], out[512];
+	size_t n, o = 0;
 
-	(void)cls;
 	vsnprintf(line, sizeof line, fmt, ap);
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
 		line[--n] = '\0';
-	fprintf(stderr, "beacon-collector: libmicrohttpd: %s\n", line);
+	for (size_t i = 0; i < n && o < sizeof out - 10;) {
+		size_t run = strspn(line + i, "0123456789abcdefABCDEF:.");
+		if (run >= 3 && !srv->app->cfg->log_addresses &&
+		    looks_like_address(line + i, run)) {
+			memcpy(out + o, "<address>", 9);
+			o += 9;
+			i += run;
+		} else {
+			out[o++] = line[i++];
+		}
+	}
+	out[o] = '\0';
+	fprintf(stderr, "beacon-collector: libmicrohttpd: %s\n", out);
 }
 
 /* ---- listening sockets ------------------------------------------------ */
@@ -724,13 +848,14 @@ start_daemon(struct http_server *srv, int fd)
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, NULL },
 		{ MHD_OPTION_THREAD_POOL_SIZE, POOL_THREADS, NULL },
 		{ MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, NULL },
+		{ MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
 	if (cfg->tls)
 		return MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL,
 		    on_request, srv,
-		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 		    MHD_OPTION_ARRAY, ops,
 		    MHD_OPTION_HTTPS_CERT_CALLBACK, tls_callback,
 		    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1",
@@ -738,7 +863,7 @@ start_daemon(struct http_server *srv, int fd)
 		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		    MHD_OPTION_END);
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 	    MHD_OPTION_ARRAY, ops,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
@@ -832,9 +957,12 @@ http_server_drain(struct http_server *srv, int drain_s)
 	until.tv_sec += drain_s;
 	pthread_mutex_lock(&srv->lock);
 	srv->draining = true;
-	while (srv->in_flight > 0 &&
+	/* In flight: requests begun, and connections made before the drain
+	 * whose first request is still arriving. */
+	while ((srv->in_flight > 0 || srv->fresh_conns > 0) &&
 	    pthread_cond_timedwait(&srv->cond, &srv->lock, &until) != ETIMEDOUT)
 		;
+	srv->closed = true;
 	/* The store finishes every job it took; none may stay suspended. */
 	while (srv->pending_jobs > 0)
 		pthread_cond_wait(&srv->cond, &srv->lock);

@@ -12,7 +12,7 @@
  * that collide) and a bounded probe.  Slots are never emptied; a slot
  * whose windows have both ended holds nothing that matters and is taken
  * over by the next new address that probes it.  When every slot of a
- * probe is live, the least recently seen address of that probe is
+ * probe is live, the least recently used address of that probe is
  * evicted: it starts over with fresh counters.  That is the choice that
  * keeps the service up under a flood of addresses (refusing new addresses
  * instead would let anyone with many addresses lock everybody out); the
@@ -49,7 +49,7 @@ struct window {
 
 struct slot {
 	char key[KEY_LEN];	/* "" = never used */
-	time_t seen;		/* last request */
+	uint64_t used;		/* the table's tick at its last request */
 	struct window reg;	/* registrations, per hour */
 	struct window req;	/* requests, per minute */
 };
@@ -59,6 +59,7 @@ struct rate_limits {
 	long reg_limit;
 	long req_limit;
 	uint64_t seed[2];
+	uint64_t tick;		/* counts requests: an exact "least recent" */
 	struct slot *slots;
 };
 
@@ -172,7 +173,7 @@ find_slot(struct rate_limits *rl, const char *key, time_t now)
 		if (free_slot == NULL && window_over(&s->reg, HOUR, now) &&
 		    window_over(&s->req, MINUTE, now))
 			free_slot = s;
-		if (oldest == NULL || s->seen < oldest->seen)
+		if (oldest == NULL || s->used < oldest->used)
 			oldest = s;
 	}
 	s = free_slot != NULL ? free_slot : oldest;
@@ -214,7 +215,7 @@ account(struct rate_limits *rl, const char *addr, time_t now, bool reg)
 	canonical(addr != NULL ? addr : "", key);
 	pthread_mutex_lock(&rl->lock);
 	s = find_slot(rl, key, now);
-	s->seen = now;
+	s->used = ++rl->tick;
 	wait = reg ? count(&s->reg, limit, HOUR, now) :
 	    count(&s->req, limit, MINUTE, now);
 	pthread_mutex_unlock(&rl->lock);

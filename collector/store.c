@@ -1,6 +1,7 @@
 /* The one place that decides which backend serves a database URI, and the
  * update decision both backends share. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_backend.h"
@@ -54,6 +55,84 @@ store_retention(struct store *st, time_t cutoff, long *deleted, char *err,
     size_t errlen)
 {
 	return ops_of(st)->retention(st, cutoff, deleted, err, errlen);
+}
+
+static int
+not_here(const struct store *st, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: statistics not implemented yet",
+	    ops_of(st)->name);
+	return -1;
+}
+
+int
+store_stats_read(struct store *st, const char *since, struct stat_rows *out,
+    char *err, size_t errlen)
+{
+	if (ops_of(st)->stats_read == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->stats_read(st, since, out, err, errlen);
+}
+
+int
+store_stats_expire(struct store *st, time_t cutoff, long *expired,
+    char *err, size_t errlen)
+{
+	*expired = 0;
+	if (ops_of(st)->stats_expire == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->stats_expire(st, cutoff, expired, err, errlen);
+}
+
+int
+store_stats_daily(struct store *st, const char *day, char *err, size_t errlen)
+{
+	if (ops_of(st)->stats_daily == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->stats_daily(st, day, err, errlen);
+}
+
+enum store_status
+store_fleet_list(struct store *st, const struct fleet_filter *f,
+    struct fleet_list *out)
+{
+	memset(out, 0, sizeof *out);
+	if (ops_of(st)->fleet_list == NULL)
+		return STORE_UNAVAILABLE;
+	return ops_of(st)->fleet_list(st, f, out);
+}
+
+enum store_status
+store_fleet_get(struct store *st, const char *id, struct fleet_server *out)
+{
+	memset(out, 0, sizeof *out);
+	if (ops_of(st)->fleet_get == NULL)
+		return STORE_UNAVAILABLE;
+	return ops_of(st)->fleet_get(st, id, out);
+}
+
+void
+fleet_server_free(struct fleet_server *s)
+{
+	if (s == NULL)
+		return;
+	free(s->private_name);
+	free(s->version);
+	free(s->startup_time);
+	free(s->report);
+	free(s->previous_report);
+	memset(s, 0, sizeof *s);
+}
+
+void
+fleet_list_free(struct fleet_list *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		fleet_server_free(&l->servers[i]);
+	free(l->servers);
+	memset(l, 0, sizeof *l);
 }
 
 const char *

@@ -22,7 +22,7 @@
 #include "token.h"
 
 /* The schema version this binary writes; a newer database is refused. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum store_status {
 	STORE_OK = 0,
@@ -53,6 +53,9 @@ struct store_job {
 	size_t report_len;
 	time_t now;
 	long min_update_interval_s;	/* UPDATE: 0 = no minimum */
+	const char *summary;		/* UPDATE: stats_summary() of the report,
+					 * applied to the counters in the same
+					 * transaction (stats_diff); NULL = none */
 
 	/* Out, valid in done(). */
 	enum store_status status;
@@ -103,6 +106,73 @@ bool store_ping(struct store *st);
  * number deleted in *deleted.  0, or -1 with a message in err. */
 int store_retention(struct store *st, time_t cutoff, long *deleted,
     char *err, size_t errlen);
+
+/* Statistics (stats.h).  What a snapshot reads: every stat_counts row
+ * and the daily history since `since` (a day, "YYYY-MM-DD"), in one read
+ * transaction.  0, or -1 with a message in err. */
+struct stat_rows;
+int store_stats_read(struct store *st, const char *since,
+    struct stat_rows *out, char *err, size_t errlen);
+
+/* Stop counting the servers last seen before cutoff (subtract their
+ * summaries, counted = 0), in batches; how many in *expired. */
+int store_stats_expire(struct store *st, time_t cutoff, long *expired,
+    char *err, size_t errlen);
+
+/* Copy the counters of the history's dimensions (servers, major) into
+ * stats_daily for day, unless that day has rows already. */
+int store_stats_daily(struct store *st, const char *day, char *err,
+    size_t errlen);
+
+/* ---- the fleet view (COLLECTOR.md §6, the operator's only) ----------- */
+
+/* Which servers: every field optional (NULL / false). */
+struct fleet_filter {
+	const char *version;	/* asterisk.version.name (without a leading
+				 * "Asterisk "), exactly or up to a dot:
+				 * "22" matches "22.10.1", "22.10" too */
+	const char *module;	/* a module's name, with or without ".so" */
+	bool stale_only;	/* last_seen < active_since */
+	time_t active_since;	/* now - active_days */
+	long limit;		/* rows at most (> 0) */
+	long offset;
+};
+
+/* One server as stored, with the fields of its latest report that the
+ * list shows (read by the database, not parsed here); strings malloc'd. */
+struct fleet_server {
+	char id[UUID_LEN + 1];
+	time_t first_seen;
+	time_t last_seen;
+	long reports;
+	char *private_name;	/* NULL: none */
+	char *version;		/* version.name without "Asterisk "; NULL: none */
+	long modules;		/* how many listed; -1: no report yet */
+	char *startup_time;	/* as reported; NULL: none */
+	long long calls_active;	/* -1: not reported */
+	long long calls_processed;
+	char *report;		/* store_fleet_get only: the latest, as received */
+	char *previous_report;	/* store_fleet_get only: the one before */
+};
+
+struct fleet_list {
+	struct fleet_server *servers;	/* newest last_seen first, then id */
+	size_t n;
+	long total;			/* matching the filter, without limit */
+};
+
+/* The servers matching f, a page of them.  STORE_OK or STORE_UNAVAILABLE;
+ * free with fleet_list_free. */
+enum store_status store_fleet_list(struct store *st,
+    const struct fleet_filter *f, struct fleet_list *out);
+
+/* One server with both reports: STORE_OK, STORE_NOT_FOUND or
+ * STORE_UNAVAILABLE; free with fleet_server_free. */
+enum store_status store_fleet_get(struct store *st, const char *id,
+    struct fleet_server *out);
+
+void fleet_server_free(struct fleet_server *s);
+void fleet_list_free(struct fleet_list *l);
 
 /* "sqlite" or "postgresql": for log lines. */
 const char *store_backend_name(const struct store *st);

@@ -15,6 +15,25 @@ struct store_ops {
 	bool (*ping)(struct store *st);
 	int (*retention)(struct store *st, time_t cutoff, long *deleted,
 	    char *err, size_t errlen);
+	/* Statistics: see store.h.  A backend also keeps the counters in its
+	 * write transaction: REGISTER adds 1 to ("known", "") and to
+	 * ("first_seen", stats_utc_day(now)); an accepted
+	 * UPDATE applies stats_diff(counted ? old summary : NULL,
+	 * job->summary) as "UPSERT n = n + delta" (STATS_SQL_BUMP) and stores
+	 * summary and counted = 1; retention subtracts the summaries of the
+	 * counted servers it deletes, their number from ("known", "") and each
+	 * from its ("first_seen", day). */
+	int (*stats_read)(struct store *st, const char *since,
+	    struct stat_rows *out, char *err, size_t errlen);
+	int (*stats_expire)(struct store *st, time_t cutoff, long *expired,
+	    char *err, size_t errlen);
+	int (*stats_daily)(struct store *st, const char *day, char *err,
+	    size_t errlen);
+	/* The fleet view: see store.h.  Reads only, on a reader. */
+	enum store_status (*fleet_list)(struct store *st,
+	    const struct fleet_filter *f, struct fleet_list *out);
+	enum store_status (*fleet_get)(struct store *st, const char *id,
+	    struct fleet_server *out);
 };
 
 /* The common head of every backend's struct store. */

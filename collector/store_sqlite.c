@@ -17,11 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
+#include "metrics.h"
+#include "stats.h"
 #include "store_backend.h"
+#ifndef STORE_SQL_PARAM
 #define STORE_SQL_PARAM(n) "?" #n
+#endif
+#include "stats_sql.h"
 #include "store_sql.h"
 
 #define READERS 4
@@ -45,15 +51,39 @@ static const char *const schema_v1[] = {
 	NULL,
 };
 
+/* The statistics' counters (stats.c, stats_sql.h).  Servers stored by
+ * version 1 are not counted until their next report. */
+static const char *const schema_v2[] = {
+	STATS_SQL_V2_SUMMARY,
+	STATS_SQL_V2_COUNTED,
+	STATS_SQL_V2_INDEX_COUNTED,
+	"CREATE TABLE stat_counts ("
+	" dimension TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" PRIMARY KEY (dimension, key)) WITHOUT ROWID",
+	"CREATE TABLE stats_daily ("
+	" day TEXT NOT NULL,"
+	" dimension TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" PRIMARY KEY (day, dimension, key)) WITHOUT ROWID",
+	STATS_SQL_V2_SEED,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen', strftime('%Y-%m-%d', first_seen, 'unixepoch'),"
+	" count(*) FROM servers GROUP BY 2",
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
+	schema_v2,
 };
 
 static const char sql_select[] = STORE_SQL_SELECT;
 static const char sql_insert[] = STORE_SQL_INSERT;
 static const char sql_update[] = STORE_SQL_UPDATE;
-static const char sql_retention[] = STORE_SQL_RETENTION;
 
 struct reader {
 	pthread_mutex_t lock;
@@ -66,6 +96,7 @@ struct store {
 
 	sqlite3 *wdb;			/* the writer thread's only */
 	sqlite3_stmt *w_select, *w_insert, *w_update;
+	sqlite3_stmt *w_bump, *w_stat_get, *w_stat_set;	/* statistics */
 	pthread_t writer;
 	bool writer_started;
 
@@ -237,6 +268,72 @@ step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Apply one counter change with st (STATS_SQL_BUMP). */
+static int
+bump(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen, long long delta)
+{
+	sqlite3_stmt *st = arg;
+
+	sqlite3_bind_text(st, 1, dim, (int)dimlen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, (int)keylen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)delta);
+	return step_done(st);
+}
+
+static int
+bump_known(sqlite3_stmt *st, long long delta)
+{
+	return bump(st, "known", 5, "", 0, delta);
+}
+
+/* One server more or less first seen on the day of t. */
+static int
+bump_first_seen(sqlite3_stmt *st, time_t t, long long delta)
+{
+	char day[11];
+
+	stats_utc_day(t, day);
+	return bump(st, "first_seen", 10, day, strlen(day), delta);
+}
+
+/* The server's contribution to the counters becomes job->summary: the
+ * difference from what it contributed before, when it was counted. */
+static int
+count_update(struct store *s, const struct store_job *job)
+{
+	sqlite3_stmt *g = s->w_stat_get;
+	const char *old = NULL;
+	int rc;
+
+	if (job->summary == NULL)
+		return 0;
+	sqlite3_bind_text(g, 1, job->server_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(g);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(g);
+		sqlite3_clear_bindings(g);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	if (sqlite3_column_int(g, 0) == 1)
+		old = (const char *)sqlite3_column_text(g, 1);
+	if (old != NULL && strcmp(old, job->summary) == 0) {
+		rc = 0;		/* the usual case: nothing changed */
+	} else {
+		rc = stats_diff(old, job->summary, bump, s->w_bump);
+		if (rc == 0) {
+			sqlite3_bind_text(s->w_stat_set, 1, job->server_id, -1,
+			    SQLITE_STATIC);
+			sqlite3_bind_text(s->w_stat_set, 2, job->summary, -1,
+			    SQLITE_STATIC);
+			rc = step_done(s->w_stat_set);
+		}
+	}
+	sqlite3_reset(g);
+	sqlite3_clear_bindings(g);
+	return rc;
+}
+
 /* One job inside the writer's open transaction; its status says what
  * happened.  -1 only when SQLite failed (the job's savepoint is undone). */
 static int
@@ -250,7 +347,8 @@ run_job(struct store *s, struct store_job *job)
 		sqlite3_bind_text(s->w_insert, 2, job->new_token.id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s->w_insert, 3, (sqlite3_int64)job->new_token.issued);
 		sqlite3_bind_int64(s->w_insert, 4, (sqlite3_int64)job->now);
-		if (step_done(s->w_insert) < 0)
+		if (step_done(s->w_insert) < 0 || bump_known(s->w_bump, 1) < 0 ||
+		    bump_first_seen(s->w_bump, job->now, 1) < 0)
 			return -1;
 		job->token = job->new_token;
 		job->status = STORE_OK;
@@ -270,7 +368,9 @@ run_job(struct store *s, struct store_job *job)
 	sqlite3_bind_int64(s->w_update, 8, (sqlite3_int64)state.reports);
 	sqlite3_bind_text(s->w_update, 9, job->report, (int)job->report_len,
 	    SQLITE_STATIC);
-	return step_done(s->w_update);
+	if (step_done(s->w_update) < 0)
+		return -1;
+	return count_update(s, job);
 }
 
 /* One group commit: every job of the batch, one COMMIT, then done(). */
@@ -279,6 +379,7 @@ run_batch(struct store *s, struct store_job *batch)
 {
 	bool open = exec_all(s->wdb, "BEGIN IMMEDIATE") == 0;
 	struct store_job *job, *next;
+	struct timespec t0, t1;
 
 	for (job = batch; job != NULL; job = job->next) {
 		job->status = STORE_UNAVAILABLE;
@@ -292,6 +393,7 @@ run_batch(struct store *s, struct store_job *batch)
 		}
 		exec_all(s->wdb, "RELEASE job");
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (open && exec_all(s->wdb, "COMMIT") < 0) {
 		fprintf(stderr, "beacon-collector: sqlite: commit: %s\n",
 		    sqlite3_errmsg(s->wdb));
@@ -301,6 +403,11 @@ run_batch(struct store *s, struct store_job *batch)
 	} else if (!open) {
 		fprintf(stderr, "beacon-collector: sqlite: begin: %s\n",
 		    sqlite3_errmsg(s->wdb));
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		stats_touch();
 	}
 	for (job = batch; job != NULL; job = next) {
 		next = job->next;
@@ -390,29 +497,240 @@ sqlite_ping(struct store *s)
 	return ok;
 }
 
+/* Run fn in a BEGIN IMMEDIATE transaction on a pool connection, whose lock
+ * (with busy_timeout) orders it against the writer. */
+static int
+in_transaction(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg)
+{
+	if (exec_all(db, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (fn(db, arg) < 0 || exec_all(db, "COMMIT") < 0) {
+		exec_all(db, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
+struct batch {
+	time_t cutoff;
+	long done;
+	char *err;
+	size_t errlen;
+};
+
+/* One batch of retention: each deleted server's contribution, when it was
+ * counted, and its place among the known, leave the counters with it. */
+static int
+retention_batch(sqlite3 *db, void *arg)
+{
+	struct batch *b = arg;
+	sqlite3_stmt *pick = NULL, *del = NULL, *up = NULL;
+	int rc = -1, step;
+	long n = 0;
+
+	b->done = 0;
+	if (prepare(db, STATS_SQL_RETENTION_PICK, &pick, b->err, b->errlen) < 0 ||
+	    prepare(db, STATS_SQL_DELETE_ONE, &del, b->err, b->errlen) < 0 ||
+	    prepare(db, STATS_SQL_BUMP, &up, b->err, b->errlen) < 0)
+		goto out;
+	sqlite3_bind_int64(pick, 1, (sqlite3_int64)b->cutoff);
+	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
+		const char *summary = (const char *)sqlite3_column_text(pick, 2);
+		sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(pick, 0),
+		    -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(del, 2, (sqlite3_int64)b->cutoff);
+		if (step_done(del) < 0)
+			goto out;
+		if (sqlite3_changes(db) == 0)
+			continue;
+		n++;
+		if (bump_first_seen(up, (time_t)sqlite3_column_int64(pick, 3),
+		    -1) < 0)
+			goto out;
+		if (sqlite3_column_int(pick, 1) == 1 &&
+		    stats_diff(summary, NULL, bump, up) != 0)
+			goto out;
+	}
+	if (step != SQLITE_DONE || (n > 0 && bump_known(up, -n) < 0))
+		goto out;
+	b->done = n;
+	rc = 0;
+out:
+	if (rc < 0 && b->err[0] == '\0')
+		set_err(b->err, b->errlen, "retention", db);
+	sqlite3_finalize(pick);
+	sqlite3_finalize(del);
+	sqlite3_finalize(up);
+	return rc;
+}
+
 static int
 sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
     size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	sqlite3_stmt *st = NULL;
-	int rc = -1, changed;
+	struct batch b = { .cutoff = cutoff, .err = err, .errlen = errlen };
+	int rc = 0;
 
 	*deleted = 0;
-	if (prepare(r->db, sql_retention, &st, err, errlen) < 0)
-		goto out;
+	err[0] = '\0';
 	do {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
-		if (step_done(st) < 0) {
-			set_err(err, errlen, "retention", r->db);
-			goto out;
+		if (in_transaction(r->db, retention_batch, &b) < 0) {
+			if (err[0] == '\0')
+				set_err(err, errlen, "retention", r->db);
+			rc = -1;
+			break;
 		}
-		changed = sqlite3_changes(r->db);
-		*deleted += changed;
-	} while (changed > 0);
+		*deleted += b.done;
+	} while (b.done > 0);
+	pthread_mutex_unlock(&r->lock);
+	if (*deleted > 0)
+		stats_touch();
+	return rc;
+}
+
+/* One batch of expiry: servers that fell out of active_days stop counting. */
+static int
+expire_batch(sqlite3 *db, void *arg)
+{
+	struct batch *b = arg;
+	sqlite3_stmt *pick = NULL, *unc = NULL, *up = NULL, *zero = NULL;
+	int rc = -1, step;
+
+	b->done = 0;
+	if (prepare(db, STATS_SQL_EXPIRE_PICK, &pick, b->err, b->errlen) < 0 ||
+	    prepare(db, STATS_SQL_UNCOUNT, &unc, b->err, b->errlen) < 0 ||
+	    prepare(db, STATS_SQL_BUMP, &up, b->err, b->errlen) < 0 ||
+	    prepare(db, STATS_SQL_ZERO, &zero, b->err, b->errlen) < 0)
+		goto out;
+	sqlite3_bind_int64(pick, 1, (sqlite3_int64)b->cutoff);
+	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
+		sqlite3_bind_text(unc, 1, (const char *)sqlite3_column_text(pick, 0),
+		    -1, SQLITE_TRANSIENT);
+		if (step_done(unc) < 0 || stats_diff((const char *)
+		    sqlite3_column_text(pick, 1), NULL, bump, up) != 0)
+			goto out;
+		b->done++;
+	}
+	if (step != SQLITE_DONE || (b->done > 0 && step_done(zero) < 0))
+		goto out;
 	rc = 0;
 out:
+	if (rc < 0 && b->err[0] == '\0')
+		set_err(b->err, b->errlen, "expire", db);
+	sqlite3_finalize(pick);
+	sqlite3_finalize(unc);
+	sqlite3_finalize(up);
+	sqlite3_finalize(zero);
+	return rc;
+}
+
+static int
+sqlite_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
+    size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct batch b = { .cutoff = cutoff, .err = err, .errlen = errlen };
+	int rc = 0;
+
+	*expired = 0;
+	err[0] = '\0';
+	do {
+		if (in_transaction(r->db, expire_batch, &b) < 0) {
+			if (err[0] == '\0')
+				set_err(err, errlen, "expire", r->db);
+			rc = -1;
+			break;
+		}
+		*expired += b.done;
+	} while (b.done > 0);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+struct daily {
+	const char *day;
+	char *err;
+	size_t errlen;
+};
+
+static int
+daily_tx(sqlite3 *db, void *arg)
+{
+	struct daily *d = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(db, STATS_SQL_DAILY, &st, d->err, d->errlen) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, d->day, -1, SQLITE_STATIC);
+	rc = step_done(st);
+	if (rc < 0)
+		set_err(d->err, d->errlen, "daily", db);
 	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sqlite_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct daily d = { .day = day, .err = err, .errlen = errlen };
+	int rc;
+
+	err[0] = '\0';
+	rc = in_transaction(r->db, daily_tx, &d);
+	if (rc < 0 && err[0] == '\0')
+		set_err(err, errlen, "daily", r->db);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* Every row of one query into rows; history rows carry their day first. */
+static int
+read_rows(sqlite3 *db, const char *sql, const char *param, bool history,
+    struct stat_row **rows, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int step, col;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (param != NULL)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		col = history ? 1 : 0;
+		if (stat_rows_add(rows, n,
+		    (const char *)sqlite3_column_text(st, col),
+		    (const char *)sqlite3_column_text(st, col + 1),
+		    (long long)sqlite3_column_int64(st, col + 2),
+		    history ? (const char *)sqlite3_column_text(st, 0) : NULL) < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE ? 0 : -1;
+}
+
+/* One read transaction, so that the counters and the history agree. */
+static int
+sqlite_stats_read(struct store *s, const char *since, struct stat_rows *out,
+    char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	int rc = -1;
+
+	if (exec_all(r->db, "BEGIN") < 0)
+		goto out;
+	if (read_rows(r->db, STATS_SQL_COUNTS, NULL, false, &out->counts,
+	    &out->n_counts) < 0 ||
+	    read_rows(r->db, STATS_SQL_HISTORY, since, true, &out->history,
+	    &out->n_history) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		set_err(err, errlen, "statistics", r->db);
+	exec_all(r->db, "COMMIT");
 	pthread_mutex_unlock(&r->lock);
 	return rc;
 }
@@ -429,6 +747,9 @@ sqlite_close(struct store *s)
 	sqlite3_finalize(s->w_select);
 	sqlite3_finalize(s->w_insert);
 	sqlite3_finalize(s->w_update);
+	sqlite3_finalize(s->w_bump);
+	sqlite3_finalize(s->w_stat_get);
+	sqlite3_finalize(s->w_stat_set);
 	sqlite3_close(s->wdb);
 	for (int i = 0; i < READERS; i++) {
 		sqlite3_finalize(s->readers[i].select);
@@ -466,7 +787,12 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 	    migrate(s->wdb, path, err, errlen) < 0 ||
 	    prepare(s->wdb, sql_select, &s->w_select, err, errlen) < 0 ||
 	    prepare(s->wdb, sql_insert, &s->w_insert, err, errlen) < 0 ||
-	    prepare(s->wdb, sql_update, &s->w_update, err, errlen) < 0)
+	    prepare(s->wdb, sql_update, &s->w_update, err, errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_BUMP, &s->w_bump, err, errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_SERVER_GET, &s->w_stat_get, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_SERVER_SET, &s->w_stat_set, err,
+	    errlen) < 0)
 		goto fail;
 	for (int i = 0; i < READERS; i++)
 		if (open_conn(path, &s->readers[i].db, err, errlen) < 0 ||
@@ -485,6 +811,160 @@ fail:
 	return -1;
 }
 
+/* ---- the fleet view ---------------------------------------------------- */
+
+/* The filters of struct fleet_filter, shared by the page and its count:
+ * ?1 version (NULL = any), ?2 module (NULL = any), ?3 stale only (0/1),
+ * ?4 active_since.  v is version.name without a leading "Asterisk ". */
+#define FLEET_FROM \
+	" FROM (SELECT *, CASE WHEN substr(vn, 1, 9) = 'Asterisk '" \
+	" THEN substr(vn, 10) ELSE vn END AS v FROM (SELECT id, first_seen," \
+	" last_seen, reports, report, previous_report," \
+	" json_extract(report, '$.asterisk.version.name') AS vn FROM servers))"
+#define FLEET_WHERE \
+	" WHERE (?1 IS NULL OR v = ?1 OR substr(v, 1, length(?1) + 1) = ?1 || '.')" \
+	" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(report, '$.asterisk.modules')" \
+	" WHERE json_extract(value, '$.name') IN (?2, ?2 || '.so')))" \
+	" AND (?3 = 0 OR last_seen < ?4)"
+#define FLEET_COLUMNS \
+	"SELECT id, first_seen, last_seen, reports," \
+	" json_extract(report, '$.private_name'), v," \
+	" CASE WHEN report IS NULL THEN -1 ELSE" \
+	" coalesce(json_array_length(report, '$.asterisk.modules'), 0) END," \
+	" json_extract(report, '$.asterisk.stats.run_time.startup_time')," \
+	" json_extract(report, '$.asterisk.stats.calls.active')," \
+	" json_extract(report, '$.asterisk.stats.calls.processed')"
+
+static const char sql_fleet_page[] = FLEET_COLUMNS FLEET_FROM FLEET_WHERE
+	" ORDER BY last_seen DESC, id LIMIT ?5 OFFSET ?6";
+static const char sql_fleet_count[] = "SELECT count(*)" FLEET_FROM FLEET_WHERE;
+static const char sql_fleet_get[] = FLEET_COLUMNS ", report, previous_report"
+	FLEET_FROM " WHERE id = ?1";
+
+static void
+bind_fleet_filter(sqlite3_stmt *st, const struct fleet_filter *f)
+{
+	if (f->version != NULL)
+		sqlite3_bind_text(st, 1, f->version, -1, SQLITE_STATIC);
+	if (f->module != NULL)
+		sqlite3_bind_text(st, 2, f->module, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, f->stale_only ? 1 : 0);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->active_since);
+}
+
+static char *
+column_dup(sqlite3_stmt *st, int col, bool *oom)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	char *copy;
+
+	if (t == NULL)
+		return NULL;
+	copy = strdup((const char *)t);
+	if (copy == NULL)
+		*oom = true;
+	return copy;
+}
+
+/* The row st is on into out; false when out of memory. */
+static bool
+fleet_row(sqlite3_stmt *st, struct fleet_server *out, bool both)
+{
+	const unsigned char *id = sqlite3_column_text(st, 0);
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	if (id != NULL)
+		snprintf(out->id, sizeof out->id, "%s", (const char *)id);
+	out->first_seen = (time_t)sqlite3_column_int64(st, 1);
+	out->last_seen = (time_t)sqlite3_column_int64(st, 2);
+	out->reports = (long)sqlite3_column_int64(st, 3);
+	out->private_name = column_dup(st, 4, &oom);
+	out->version = column_dup(st, 5, &oom);
+	out->modules = (long)sqlite3_column_int64(st, 6);
+	out->startup_time = column_dup(st, 7, &oom);
+	out->calls_active = sqlite3_column_type(st, 8) == SQLITE_INTEGER ?
+	    (long long)sqlite3_column_int64(st, 8) : -1;
+	out->calls_processed = sqlite3_column_type(st, 9) == SQLITE_INTEGER ?
+	    (long long)sqlite3_column_int64(st, 9) : -1;
+	if (both) {
+		out->report = column_dup(st, 10, &oom);
+		out->previous_report = column_dup(st, 11, &oom);
+	}
+	return !oom;
+}
+
+static enum store_status
+sqlite_fleet_list(struct store *s, const struct fleet_filter *f,
+    struct fleet_list *out)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *page = NULL, *cnt = NULL;
+	enum store_status status = STORE_UNAVAILABLE;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql_fleet_count, -1, &cnt, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(r->db, sql_fleet_page, -1, &page, NULL) != SQLITE_OK)
+		goto out;
+	bind_fleet_filter(cnt, f);
+	if (sqlite3_step(cnt) != SQLITE_ROW)
+		goto out;
+	out->total = (long)sqlite3_column_int64(cnt, 0);
+	bind_fleet_filter(page, f);
+	sqlite3_bind_int64(page, 5, f->limit > 0 ? f->limit : 1);
+	sqlite3_bind_int64(page, 6, f->offset > 0 ? f->offset : 0);
+	while ((rc = sqlite3_step(page)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct fleet_server *ns = realloc(out->servers,
+			    ncap * sizeof *ns);
+			if (ns == NULL)
+				goto out;
+			out->servers = ns;
+			cap = ncap;
+		}
+		if (!fleet_row(page, &out->servers[out->n++], false))
+			goto out;
+	}
+	if (rc == SQLITE_DONE)
+		status = STORE_OK;
+out:
+	if (status != STORE_OK) {
+		fprintf(stderr, "beacon-collector: sqlite: fleet: %s\n",
+		    sqlite3_errmsg(r->db));
+		fleet_list_free(out);
+	}
+	sqlite3_finalize(cnt);
+	sqlite3_finalize(page);
+	pthread_mutex_unlock(&r->lock);
+	return status;
+}
+
+static enum store_status
+sqlite_fleet_get(struct store *s, const char *id, struct fleet_server *out)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *st = NULL;
+	enum store_status status = STORE_UNAVAILABLE;
+	int rc;
+
+	if (sqlite3_prepare_v2(r->db, sql_fleet_get, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		status = fleet_row(st, out, true) ? STORE_OK : STORE_UNAVAILABLE;
+	else if (rc == SQLITE_DONE)
+		status = STORE_NOT_FOUND;
+out:
+	if (status == STORE_UNAVAILABLE)
+		fleet_server_free(out);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&r->lock);
+	return status;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -492,4 +972,9 @@ static const struct store_ops sqlite_ops = {
 	.lookup = sqlite_lookup,
 	.ping = sqlite_ping,
 	.retention = sqlite_retention,
+	.stats_read = sqlite_stats_read,
+	.stats_expire = sqlite_stats_expire,
+	.stats_daily = sqlite_stats_daily,
+	.fleet_list = sqlite_fleet_list,
+	.fleet_get = sqlite_fleet_get,
 };

@@ -26,72 +26,96 @@
 
 #define PATH_MAX_LEN 512	/* the field path in a message */
 #define KEY_SHOWN 64		/* bytes of an unknown key shown in a path */
+#define PATH_SEGS (REPORT_MAX_DEPTH + 8)
+
+/* The path to the value being checked, as a stack of segments: a key (a
+ * pointer into the parsed body) or an index.  It is turned into text only
+ * when a check fails, so that a valid body costs no formatting. */
+struct seg {
+	const char *key;	/* NULL: an array index */
+	size_t index;
+};
 
 struct walk {
-	char path[PATH_MAX_LEN];
-	size_t len;		/* strlen(path), or more when cut */
+	struct seg segs[PATH_SEGS];
+	size_t depth;		/* segments in use; past PATH_SEGS not kept */
 	char *err;
 	size_t errlen;
 };
 
-/* "PATH: message" into the error; always -1.  The path holds only
- * sanitised text. */
+/* The path as text ("asterisk.modules[3].name"), keys sanitised and cut,
+ * the whole cut to fit. */
+static void
+path_format(const struct walk *w, char out[PATH_MAX_LEN])
+{
+	size_t len = 0, n = w->depth < PATH_SEGS ? w->depth : PATH_SEGS;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && len < PATH_MAX_LEN - 1; i++) {
+		int k;
+		if (w->segs[i].key != NULL) {
+			char *shown = text_sanitize(w->segs[i].key,
+			    strlen(w->segs[i].key), KEY_SHOWN);
+			k = snprintf(out + len, PATH_MAX_LEN - len, "%s%s",
+			    i > 0 ? "." : "", shown != NULL ? shown : "?");
+			free(shown);
+		} else {
+			k = snprintf(out + len, PATH_MAX_LEN - len, "[%zu]",
+			    w->segs[i].index);
+		}
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
+}
+
+/* "PATH: message" into the error; always -1. */
+static int fail(struct walk *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
 fail(struct walk *w, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[256], path[PATH_MAX_LEN];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	path_format(w, path);
 	if (w->errlen > 0)
 		snprintf(w->err, w->errlen, "%s: %s",
-		    w->path[0] != '\0' ? w->path : "body", msg);
+		    path[0] != '\0' ? path : "body", msg);
 	return -1;
 }
 
-/* Append ".key" (or "key" at the top) to the path; returns the old length
- * for path_pop.  A key is shown sanitised and cut; a path too long for the
- * buffer is cut, never overrun. */
+/* Enter a member or an element; returns the old depth for path_pop. */
 static size_t
 path_push_key(struct walk *w, const char *key)
 {
-	size_t old = w->len;
-	char *shown = text_sanitize(key, strlen(key), KEY_SHOWN);
-	int n;
+	size_t old = w->depth;
 
-	if (old >= sizeof w->path - 1)
-		return old;
-	n = snprintf(w->path + old, sizeof w->path - old, "%s%s",
-	    old > 0 ? "." : "", shown != NULL ? shown : "?");
-	free(shown);
-	if (n > 0)
-		w->len = old + (size_t)n < sizeof w->path - 1 ?
-		    old + (size_t)n : sizeof w->path - 1;
+	if (old < PATH_SEGS)
+		w->segs[old] = (struct seg){ .key = key };
+	w->depth++;
 	return old;
 }
 
 static size_t
 path_push_index(struct walk *w, size_t i)
 {
-	size_t old = w->len;
-	int n;
+	size_t old = w->depth;
 
-	if (old >= sizeof w->path - 1)
-		return old;
-	n = snprintf(w->path + old, sizeof w->path - old, "[%zu]", i);
-	if (n > 0)
-		w->len = old + (size_t)n < sizeof w->path - 1 ?
-		    old + (size_t)n : sizeof w->path - 1;
+	if (old < PATH_SEGS)
+		w->segs[old] = (struct seg){ .key = NULL, .index = i };
+	w->depth++;
 	return old;
 }
 
 static void
 path_pop(struct walk *w, size_t old)
 {
-	w->len = old;
-	w->path[old] = '\0';
+	w->depth = old;
 }
 
 /* The limits on every value: depth counts containers (the body object is

@@ -24,35 +24,55 @@ char *
 text_sanitize(const char *s, size_t len, size_t max)
 {
 	char *out;
-	size_t o = 0;
-	bool space = false, cut = false;
+	size_t o = 0, keep = 0;
+	bool space = false;
 
 	if (max < 4)
 		max = 4;
 	out = malloc(max + 1);
 	if (out == NULL)
 		return NULL;
+	/* Copy until the text is known not to fit; only then cut it back
+	 * to leave room for "...": a text of max bytes is kept whole. */
 	for (size_t i = 0; s != NULL && i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
 			space = o > 0;
 			continue;
 		}
-		if (o + (space ? 2 : 1) > max - 3) {
-			cut = true;
+		if (o + (space ? 2 : 1) > max) {
+			o = keep;
+			memcpy(out + o, "...", 3);
+			o += 3;
 			break;
 		}
 		if (space)
 			out[o++] = ' ';
 		space = false;
 		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (cut) {
-		memcpy(out + o, "...", 3);
-		o += 3;
+		if (o <= max - 3)
+			keep = o;
 	}
 	out[o] = '\0';
 	return out;
+}
+
+void
+command_for_log(const char *cmd, char *out, size_t size)
+{
+	static const char put[] = "database put ";
+	const char *key, *end;
+
+	if (size == 0)
+		return;
+	snprintf(out, size, "%s", cmd);
+	if (strncmp(cmd, put, sizeof put - 1) != 0)
+		return;
+	key = strchr(cmd + sizeof put - 1, ' ');	/* after the family */
+	if (key == NULL || strncmp(key + 1, "token_id ", 9) != 0)
+		return;
+	end = key + 1 + 9;
+	snprintf(out, size, "%.*s" SECRET_MASK, (int)(end - cmd), cmd);
 }
 
 void
@@ -109,6 +129,23 @@ buf_append(struct buf *b, const void *data, size_t len)
 		memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_reserve(struct buf *b, size_t len)
+{
+	char *p;
+
+	if (len >= SIZE_MAX - b->len - 1)
+		return -1;
+	if (b->len + len + 1 <= b->cap)
+		return 0;
+	p = realloc(b->data, b->len + len + 1);
+	if (p == NULL)
+		return -1;
+	b->data = p;
+	b->cap = b->len + len + 1;
 	return 0;
 }
 

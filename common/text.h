@@ -21,6 +21,14 @@ bool uuid_is_valid(const char *s);
  */
 char *text_sanitize(const char *s, size_t len, size_t max);
 
+/* What stands for a secret (a token, a password) in every line shown. */
+#define SECRET_MASK "****"
+
+/* cmd as it may be printed or logged: the value of `database put F
+ * token_id V` becomes SECRET_MASK, the one rule for tokens (the HTTP
+ * lines mask ?tokenId= the same way).  Always NUL-terminates out. */
+void command_for_log(const char *cmd, char *out, size_t size);
+
 /* Format t as RFC 3339 UTC ("2026-11-22T18:00:00Z") into buf. */
 void time_format_utc(time_t t, char buf[RFC3339_LEN + 1]);
 
@@ -38,6 +46,9 @@ struct buf {
 
 /* Append len bytes; -1 when out of memory (the buffer is unchanged). */
 int buf_append(struct buf *b, const void *data, size_t len);
+/* Make room for len more bytes at once (one allocation of the exact size
+ * when the size is known in advance); -1 when out of memory. */
+int buf_reserve(struct buf *b, size_t len);
 /* Free the buffer's memory and reset it to empty. */
 void buf_free(struct buf *b);
 /* Hand the data to the caller (who frees it) and reset the buffer;

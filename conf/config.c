@@ -2,15 +2,21 @@
  * mistake reported as "FILE:LINE: message". */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
 #include "../common/log.h"
+#include "../common/text.h"
 #include "config.h"
 
 #ifndef DEFAULT_STATE_DIR
@@ -56,7 +62,7 @@ struct parse {
 static void PRINTF_LIKE(3, 4)
 parse_error(struct parse *p, int line, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], *clean;
 	va_list ap;
 
 	if (p->error)
@@ -64,7 +70,11 @@ parse_error(struct parse *p, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	log_error("%s:%d: %s", p->path, line, msg);
+	/* the message quotes the file's values: no escape sequence of
+	 * theirs reaches a terminal or syslog */
+	clean = text_sanitize(msg, strlen(msg), sizeof msg);
+	log_error("%s:%d: %s", p->path, line, clean ? clean : "bad value");
+	free(clean);
 	p->error = true;
 }
 
@@ -195,8 +205,12 @@ add_server(struct config *cfg, const char *name, bool builtin)
 	memset(s, 0, sizeof *s);
 	s->name = strdup(name);
 	s->url = strdup(builtin ? BEACON_URL : "");
-	if (s->name == NULL || s->url == NULL)
+	if (s->name == NULL || s->url == NULL) {
+		free(s->name);	/* not counted yet: config_free would miss them */
+		free(s->url);
+		s->name = s->url = NULL;
 		return NULL;
+	}
 	s->interval = 360;
 	s->start_time = 0;
 	s->verify_cert = true;
@@ -246,7 +260,7 @@ note_section(struct parse *p, const char *name, int line)
 	if (builtin && !config_has_builtin()) {
 		/* checked like the real one, so that --show-config stays a
 		 * config check, then dropped */
-		log_warn("%s:%d: [beacon] ignored: this build has no built-in server (DEV_MODE)",
+		log_notice("%s:%d: [beacon] ignored: this build has no built-in server (DEV_MODE)",
 		    p->path, line);
 		p->dev_beacon.builtin = true;
 		sec->server = &p->dev_beacon;
@@ -403,6 +417,12 @@ handle_server(struct parse *p, struct section *sec, const char *name,
 			parse_error(p, line, "ca_path: not a path");
 		else if (*v != '\0' && set_string(&s->ca_path, v) < 0)
 			return -1;
+	} else if (!builtin && strcmp(name, "private_name") == 0) {
+		/* this collector's only; [general]'s then not sent to it */
+		if (!printable(v) || strlen(v) > 255)
+			parse_error(p, line, "private_name: must be printable text of at most 255 bytes");
+		else if (*v != '\0' && set_string(&s->private_name, v) < 0)
+			return -1;
 	} else if (builtin && (strcmp(name, "url") == 0 || strcmp(name, "type") == 0 ||
 	    strcmp(name, "verify_cert") == 0)) {
 		parse_error(p, line, "[beacon] does not accept '%s': the built-in server's URL and certificate check are fixed", name);
@@ -467,7 +487,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		rc = handle_general(p, name, value);
 		if (rc > 0)
 			parse_error(p, p->line, "unknown option '%s' in [general]", name);
-	} else if (is_general_option(name)) {
+	} else if (is_general_option(name) &&
+	    !(strcmp(name, "private_name") == 0 && strcmp(section, BUILTIN_SERVER) != 0)) {
 		parse_error(p, p->line, "'%s' belongs in [general], not in [%s]", name, section);
 		rc = 0;
 	} else {
@@ -503,7 +524,8 @@ server_conf_free(struct server_conf *s)
 	free(s->url);
 	free(s->proxy);
 	free(s->ca_path);
-	s->name = s->url = s->proxy = s->ca_path = NULL;
+	free(s->private_name);
+	s->name = s->url = s->proxy = s->ca_path = s->private_name = NULL;
 }
 
 static int
@@ -522,6 +544,102 @@ set_defaults(struct config *cfg, const char *path)
 	if (config_has_builtin() && add_server(cfg, BUILTIN_SERVER, true) == NULL)
 		return -1;
 	return 0;
+}
+
+/* "uid 1000 (name)" for a message. */
+static void
+owner_text(uid_t uid, char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	snprintf(buf, size, "%s (uid %ld)", pw ? pw->pw_name : "?", (long)uid);
+}
+
+/* One path component: 0 when only root can change it, -1 (printed). */
+static int
+component_trusted(const char *path, const struct stat *st, bool dir,
+    const char *what, const char *top)
+{
+	char who[128];
+	struct group *gr;
+
+	if (st->st_uid != 0) {
+		owner_text(st->st_uid, who, sizeof who);
+		log_error("%s %s: %s is owned by %s, not root; refusing to use it as root",
+		    what, top, path, who);
+		return -1;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) == 0 ||
+	    (dir && (st->st_mode & S_ISVTX)))
+		return 0;
+	gr = getgrgid(st->st_gid);
+	log_error("%s %s: %s is writable by %s (mode %04o, group %s); refusing to use it as root",
+	    what, top, path, st->st_mode & S_IWOTH ? "every user" : "its group",
+	    (unsigned)(st->st_mode & 07777), gr ? gr->gr_name : "?");
+	return -1;
+}
+
+/* dir and every directory above it; 0 or -1 (printed).  dir is
+ * resolved first; one that does not exist holds nothing to trust. */
+static int
+chain_trusted(const char *dir, const char *what, const char *top)
+{
+	char *real = realpath(dir, NULL);
+	struct stat st;
+	int rc = 0;
+
+	if (real == NULL)
+		return 0;
+	for (;;) {
+		char *slash;
+
+		if (stat(real, &st) == 0 &&
+		    component_trusted(real, &st, true, what, top) < 0) {
+			rc = -1;
+			break;
+		}
+		if (strcmp(real, "/") == 0)
+			break;
+		slash = strrchr(real, '/');
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(real);
+	return rc;
+}
+
+int
+path_trusted_by_root(const char *path, const char *what)
+{
+	char *copy, *real;
+	struct stat st;
+	int rc;
+
+	if (geteuid() != 0)
+		return 0;
+	/* where the name lives (a symbolic link can be replaced there) */
+	copy = strdup(path);
+	if (copy == NULL)
+		return -1;
+	rc = chain_trusted(dirname(copy), what, path);
+	free(copy);
+	if (rc < 0)
+		return -1;
+	/* and what it names, with the directories above that */
+	real = realpath(path, NULL);
+	if (real == NULL)
+		return 0;	/* absent: the defaults apply */
+	if (stat(real, &st) == 0)
+		rc = component_trusted(real, &st, S_ISDIR(st.st_mode), what, path);
+	if (rc == 0) {
+		copy = strdup(real);
+		rc = copy != NULL ? chain_trusted(dirname(copy), what, path) : -1;
+		free(copy);
+	}
+	free(real);
+	return rc;
 }
 
 int
@@ -543,6 +661,12 @@ config_load(const char *path, bool must_exist, struct config *cfg)
 	}
 	p->path = path;
 	p->cfg = cfg;
+	/* root runs the file's `asterisk =`: only root may write it */
+	if (path_trusted_by_root(path, "configuration file") < 0) {
+		free(p);
+		config_free(cfg);
+		return -1;
+	}
 	p->file = fopen(path, "r");
 	if (p->file == NULL) {
 		if (errno == ENOENT && !must_exist) {

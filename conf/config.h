@@ -14,6 +14,7 @@ struct server_conf {
 	char *url;		/* https base URL, without "/servers" or a trailing '/' */
 	char *proxy;		/* NULL when unset; may hold a password: never print it */
 	char *ca_path;		/* NULL when unset: CA file or hashed directory */
+	char *private_name;	/* NULL when unset: [general]'s applies */
 	unsigned interval;	/* minutes, >= MIN_INTERVAL */
 	unsigned start_time;	/* minutes after local midnight, 0..1439 */
 	bool verify_cert;	/* always true for the built-in server */
@@ -36,7 +37,9 @@ struct config {
 /*
  * Fill cfg from the file at path (the defaults when path is absent and
  * must_exist is false).  On a bad file prints "FILE:LINE: message" and
- * returns -1; cfg then holds nothing to free.  0 on success; the caller
+ * returns -1; cfg then holds nothing to free.  Run as root, a file (or a
+ * directory above it) that a user other than root can write is refused
+ * (-1, naming the path and its owner): it names a program to run.  0 on success; the caller
  * frees cfg with config_free().
  */
 int config_load(const char *path, bool must_exist, struct config *cfg);
@@ -52,6 +55,15 @@ char *config_server_names(const struct config *cfg);
 
 /* Print the effective settings (--show-config), passwords as "****". */
 void config_print(const struct config *cfg, bool json);
+
+/*
+ * Run as root (euid 0), may path be trusted?  The file itself (when it
+ * exists) must be root's and writable by no one else; every directory
+ * above it root's and not group- or world-writable, unless sticky (/tmp).
+ * what names the path in the message ("configuration file").  0, or -1
+ * with the reason printed.  Not root: always 0.
+ */
+int path_trusted_by_root(const char *path, const char *what);
 
 /* True when this build has the built-in Asterisk Beacon server. */
 bool config_has_builtin(void);

@@ -8,7 +8,9 @@
 
 #include "config.h"
 
-/* The proxy string with any password replaced by "****"; caller frees. */
+/* The proxy string with its credentials masked: "user:****@" for a
+ * user and password, "****@" for a user alone (it may be a token, and
+ * libcurl takes it as the whole credential); caller frees. */
 static char *
 proxy_masked(const char *proxy)
 {
@@ -20,12 +22,14 @@ proxy_masked(const char *proxy)
 	start = strstr(proxy, "://");
 	start = start ? start + 3 : proxy;
 	at = strrchr(start, '@');
-	colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
-	if (colon == NULL)
+	if (at == NULL)
 		return strdup(proxy);
+	colon = memchr(start, ':', (size_t)(at - start));
 	out = malloc(strlen(proxy) + 5);
-	if (out != NULL)
+	if (out != NULL && colon != NULL)
 		sprintf(out, "%.*s****%s", (int)(colon + 1 - proxy), proxy, at);
+	else if (out != NULL)
+		sprintf(out, "%.*s****%s", (int)(start - proxy), proxy, at);
 	return out;
 }
 
@@ -59,6 +63,8 @@ print_text(const struct config *cfg)
 		    "verify_cert = %s\nca_path = %s\n", s->url, proxy ? proxy : "****",
 		    s->interval, s->start_time / 60, s->start_time % 60,
 		    yes_no(s->verify_cert), s->ca_path ? s->ca_path : "");
+		if (s->private_name != NULL)
+			printf("private_name = %s\n", s->private_name);
 		free(proxy);
 	}
 }
@@ -77,11 +83,11 @@ print_json(const struct config *cfg)
 
 		snprintf(hhmm, sizeof hhmm, "%02u:%02u", s->start_time / 60,
 		    s->start_time % 60);
-		json_array_append_new(servers, json_pack("{s:s, s:b, s:s, s:s?, s:i, s:s, s:b, s:s?}",
+		json_array_append_new(servers, json_pack("{s:s, s:b, s:s, s:s?, s:i, s:s, s:b, s:s?, s:s?}",
 		    "name", s->name, "builtin", s->builtin, "url", s->url,
 		    "proxy", s->proxy ? proxy : NULL, "interval", (int)s->interval,
 		    "start_time", hhmm, "verify_cert", s->verify_cert,
-		    "ca_path", s->ca_path));
+		    "ca_path", s->ca_path, "private_name", s->private_name));
 		free(proxy);
 	}
 	root = json_pack("{s:s, s:b, s:b, s:{s:b, s:s?, s:s, s:s, s:i}, s:o}",

@@ -57,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ids = start;
 	why = NULL;
-	if (proto_parse_server_token(body, size, &ids, &why) == 0) {
+	if (proto_parse_server_token(body, size, (time_t)1795370400, &ids, &why) == 0) {
 		FUZZ_CHECK(uuid_is_valid(ids.server_id));
 		FUZZ_CHECK(uuid_is_valid(ids.token_id));
 		check_date(ids.token_issued);
@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ids = start;
 	why = NULL;
-	if (proto_parse_token(body, size, &ids, &why) == 0) {
+	if (proto_parse_token(body, size, (time_t)1795370400, &ids, &why) == 0) {
 		FUZZ_CHECK(memcmp(ids.server_id, start.server_id,
 		    sizeof ids.server_id) == 0);
 		FUZZ_CHECK(uuid_is_valid(ids.token_id));

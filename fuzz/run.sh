@@ -17,7 +17,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=$here/build
-targets=${FUZZ_TARGETS:-version modules uptime calls proc astdb response config}
+targets=${FUZZ_TARGETS:-version modules uptime calls proc astdb response config collector_validate collector_config}
 CC=${FUZZ_CC:-clang}
 
 # -fno-sanitize-recover: UBSan's reports go to the closed stderr unless
@@ -61,9 +61,55 @@ for i in "${!srcs[@]}"; do
 	fi
 done
 
+# The collector's targets (collector_*) link the collector's sources
+# instead, built with its own flags and packages (collector.mk), from one
+# archive: the linker takes only the objects a target needs, so a target
+# does not depend on the parts of the server it does not test (the
+# storage backends, the HTTP side).  beacon-collector.c has main.
+collector_targets=0
 for t in $targets; do
-	"$CC" "${flags[@]}" "${warn[@]}" -Werror "${pkg_cflags[@]}" \
-		-o "$build/bin/fuzz_$t" "fuzz/fuzz_$t.c" "${objs[@]}" "${pkg_libs[@]}" ||
+	case $t in collector_*) collector_targets=1 ;; esac
+done
+if [ "$collector_targets" = 1 ]; then
+	cpkgs=$(sed -n 's/^COLLECTOR_PKGS *= *//p' collector.mk)
+	read -r -a c_cflags <<<"$(pkg-config --cflags $cpkgs)" || exit 2
+	read -r -a c_libs <<<"$(pkg-config --libs $cpkgs)" || exit 2
+	c_libs+=(-lpthread)
+	c_flags=("${flags[@]}"
+		-DDEFAULT_COLLECTOR_CONFIG='"/etc/beacon-collector/beacon-collector.ini"')
+	csrcs=() cobjs=()
+	for src in common/*.c collector/*.c; do
+		[ -e "$src" ] && [ "$src" != collector/beacon-collector.c ] || continue
+		csrcs+=("$src")
+		cobjs+=("$build/obj-collector/${src%.c}.o")
+		mkdir -p "$build/obj-collector/$(dirname "$src")"
+	done
+	rm -f "${cobjs[@]}" "$build/obj-collector/libcollector.a"
+	for i in "${!csrcs[@]}"; do
+		"$CC" "${c_flags[@]}" "${warn[@]}" "${c_cflags[@]}" \
+			-c -o "${cobjs[$i]}" "${csrcs[$i]}" &
+		(( i % 2 == 1 )) && wait
+	done
+	wait
+	for i in "${!csrcs[@]}"; do
+		if [ ! -s "${cobjs[$i]}" ]; then
+			echo "fuzz: cannot compile ${csrcs[$i]}" >&2
+			exit 2
+		fi
+	done
+	ar rcs "$build/obj-collector/libcollector.a" "${cobjs[@]}" || exit 2
+fi
+
+for t in $targets; do
+	case $t in
+	collector_*)
+		"$CC" "${c_flags[@]}" "${warn[@]}" -Werror "${c_cflags[@]}" \
+			-o "$build/bin/fuzz_$t" "fuzz/fuzz_$t.c" \
+			"$build/obj-collector/libcollector.a" "${c_libs[@]}" ;;
+	*)
+		"$CC" "${flags[@]}" "${warn[@]}" -Werror "${pkg_cflags[@]}" \
+			-o "$build/bin/fuzz_$t" "fuzz/fuzz_$t.c" "${objs[@]}" "${pkg_libs[@]}" ;;
+	esac ||
 		{ echo "fuzz: cannot build fuzz_$t" >&2; exit 2; }
 done
 

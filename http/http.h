@@ -5,7 +5,9 @@
 #define BEACON_HTTP_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "../common/exit_code.h"
 #include "../conf/config.h"
@@ -15,10 +17,23 @@
 #define HTTP_CONNECT_TIMEOUT 10		/* seconds, at most `timeout` */
 
 /*
- * Builds the PUT body for a server id: the Server JSON.  Returns a string
- * the caller frees, or NULL when out of memory.
+ * Builds the PUT body for a server and its id: the Server JSON (with that
+ * server's private_name).  Returns a string the caller frees, or NULL
+ * when out of memory.
  */
-typedef char *(*body_builder)(void *ctx, const char *server_id);
+typedef char *(*body_builder)(void *ctx, const struct server_conf *server,
+    const char *server_id);
+
+struct send_job;
+
+/*
+ * Keeps a job's ids (job->ids, valid and complete) the moment the
+ * exchange gives them, before anything else is sent: a registration must
+ * survive a cut later in the run.  prev holds the ids stored before.
+ * 0 when they were kept, -1 when not (printed).
+ */
+typedef int (*ids_sink)(void *ctx, const struct send_job *job,
+    const struct server_ids *prev);
 
 /* One due server's exchange. */
 struct send_job {
@@ -27,7 +42,8 @@ struct send_job {
 	/* in/out: the stored ids; replaced only by valid ones from the server */
 	struct server_ids ids;
 	/* out */
-	bool ids_changed;	/* ids must be written back to the AstDB */
+	bool ids_changed;	/* ids differ from those that came in */
+	bool store_failed;	/* the sink could not keep them */
 	enum server_result result;	/* SENT, REJECTED or UNREACHED */
 	long http_status;	/* last HTTP status, 0 when none */
 	char *error;		/* owned: a sanitised one-line reason, or NULL */
@@ -35,8 +51,14 @@ struct send_job {
 
 struct http_options {
 	unsigned timeout;	/* seconds per request */
+	time_t now;		/* the run's clock (an unreadable token date) */
 	body_builder body;
 	void *body_ctx;
+	ids_sink store;		/* may be NULL: the caller stores at the end */
+	void *store_ctx;
+	/* When *stop becomes non-zero (SIGTERM, SIGINT), nothing more is
+	 * sent: requests in flight end unreached.  May be NULL. */
+	volatile sig_atomic_t *stop;
 };
 
 /* Call once before http_send_all, and http_global_cleanup at the end;
@@ -63,13 +85,14 @@ void send_job_free(struct send_job *job);
 
 /* A ServerToken body {"token":{"id","issued"|"issue"},"server":{"id"}}
  * into ids (server_id, token_id, token_issued: now when the server's
- * date cannot be read).  0, or -1 with *why set to a static reason. */
-int proto_parse_server_token(const char *body, size_t len,
+ * date cannot be read: the run's clock).  0, or -1 with *why set to a
+ * static reason. */
+int proto_parse_server_token(const char *body, size_t len, time_t now,
     struct server_ids *ids, const char **why);
 
 /* A Token body {"id","issued"} into ids->token_id/token_issued. */
-int proto_parse_token(const char *body, size_t len, struct server_ids *ids,
-    const char **why);
+int proto_parse_token(const char *body, size_t len, time_t now,
+    struct server_ids *ids, const char **why);
 
 /* The path and query of the PUT for ids: "/servers/ID?tokenId=T", or
  * without the query when there is no token; caller frees.  NULL when
@@ -112,10 +135,13 @@ int http_multi_start(struct http_multi *m, const struct server_conf *server,
 /*
  * Wait for the next request to finish, without holding up the others.
  * 1 with *owner and *reply set (free with http_reply_free), 0 when no
- * request is left, -1 when libcurl's multi interface failed (printed).
+ * request is left, -1 when libcurl's multi interface failed (printed),
+ * -2 when *stop became non-zero (stop may be NULL); it is looked at
+ * least every HTTP_STOP_MS.
  */
+#define HTTP_STOP_MS 200
 int http_multi_next(struct http_multi *m, void **owner,
-    struct http_reply *reply);
+    struct http_reply *reply, volatile sig_atomic_t *stop);
 
 void http_reply_free(struct http_reply *reply);
 

@@ -12,7 +12,7 @@
 #include "http.h"
 
 #define SERVER_TEXT_MAX 200	/* bytes of a server's own words in an error */
-#define TOKEN_MASK "****"	/* a token never appears in output */
+#define TOKEN_MASK SECRET_MASK	/* a token never appears in output */
 
 enum step {
 	STEP_REGISTER,
@@ -24,6 +24,7 @@ enum step {
 struct job_run {
 	struct send_job *job;
 	struct server_ids orig;	/* the ids as they came in */
+	struct server_ids kept;	/* the ids the sink holds now */
 	enum step step;
 	bool again;		/* a 401/404 already made us register anew */
 	const char *method;	/* of the request in flight */
@@ -92,7 +93,7 @@ job_request(struct job_run *run, struct http_multi *m,
 		    asprintf(&run->shown_url, "%s/servers/%s%s", server->url,
 		    ids->server_id, strchr(path, '?') != NULL ?
 		    "?tokenId=" TOKEN_MASK : "") >= 0 &&
-		    (body = opt->body(opt->body_ctx, ids->server_id)) != NULL)
+		    (body = opt->body(opt->body_ctx, server, ids->server_id)) != NULL)
 			rc = 0;
 	}
 	if (rc == 0)
@@ -116,9 +117,10 @@ job_begin(struct job_run *run, struct http_multi *m,
 	job->result = RESULT_NONE;
 	job->ids_changed = false;
 	job->http_status = 0;
-	run->orig = job->ids;
+	run->orig = run->kept = job->ids;
+	/* the admin's own choice, shown by --show-config: not under -q */
 	if (!job->server->verify_cert)
-		log_warn("server %s: certificate verification is off "
+		log_notice("server %s: certificate verification is off "
 		    "(verify_cert = no)", job->server->name);
 	if (uuid_is_valid(job->ids.server_id)) {
 		run->step = STEP_UPDATE;
@@ -162,6 +164,32 @@ job_fail_status(struct job_run *run, const struct http_reply *reply,
 	free(text);
 }
 
+static bool
+ids_equal(const struct server_ids *a, const struct server_ids *b)
+{
+	return strcmp(a->server_id, b->server_id) == 0 &&
+	    strcmp(a->token_id, b->token_id) == 0 &&
+	    strcmp(a->token_issued, b->token_issued) == 0;
+}
+
+/* Hand the job's ids to the sink when they are complete, valid and not
+ * yet kept. */
+static void
+job_keep(struct job_run *run, const struct http_options *opt)
+{
+	struct send_job *job = run->job;
+
+	if (opt->store == NULL || !uuid_is_valid(job->ids.server_id) ||
+	    !uuid_is_valid(job->ids.token_id) || ids_equal(&job->ids, &run->kept))
+		return;
+	if (opt->store(opt->store_ctx, job, &run->kept) == 0) {
+		run->kept = job->ids;
+		job->store_failed = false;
+	} else {
+		job->store_failed = true;
+	}
+}
+
 /* The answer to the POST: a ServerToken gives the ids to PUT with. */
 static void
 answer_register(struct job_run *run, const struct http_reply *reply,
@@ -176,12 +204,13 @@ answer_register(struct job_run *run, const struct http_reply *reply,
 		return;
 	}
 	memset(&got, 0, sizeof got);
-	if (proto_parse_server_token(reply->body, reply->len, &got, &why) != 0) {
+	if (proto_parse_server_token(reply->body, reply->len, opt->now, &got, &why) != 0) {
 		job_fail(run, RESULT_REJECTED, "HTTP %ld from %s: not a "
 		    "ServerToken: %s", reply->status, run->shown_url, why);
 		return;
 	}
 	run->job->ids = got;
+	job_keep(run, opt);	/* before the PUT: it may never end */
 	run->step = STEP_UPDATE;
 	job_request(run, m, opt);
 }
@@ -209,7 +238,7 @@ answer_update(struct job_run *run, const struct http_reply *reply,
 		    reply->status < 400 ? ": redirect not followed" : "");
 		return;
 	}
-	if (proto_parse_token(reply->body, reply->len, &got, &why) != 0) {
+	if (proto_parse_token(reply->body, reply->len, opt->now, &got, &why) != 0) {
 		job_fail(run, RESULT_REJECTED, "HTTP %ld from %s: not a Token: %s",
 		    reply->status, run->shown_url, why);
 		return;
@@ -254,19 +283,18 @@ job_answer(struct job_run *run, const struct http_reply *reply,
  * by nothing and the next run retries with them.
  */
 static void
-job_close(struct job_run *run)
+job_close(struct job_run *run, const struct http_options *opt)
 {
 	struct send_job *job = run->job;
-	const struct server_ids *a = &job->ids, *b = &run->orig;
+	const struct server_ids *a = &job->ids;
 
 	if (!uuid_is_valid(a->server_id) || !uuid_is_valid(a->token_id)) {
-		job->ids = run->orig;
-		job->ids_changed = false;
-	} else {
-		job->ids_changed = strcmp(a->server_id, b->server_id) != 0 ||
-		    strcmp(a->token_id, b->token_id) != 0 ||
-		    strcmp(a->token_issued, b->token_issued) != 0;
+		/* the last ids kept (those that came in, or a registration
+		 * the sink already holds) stay the job's */
+		job->ids = run->kept;
 	}
+	job_keep(run, opt);
+	job->ids_changed = !ids_equal(&job->ids, &run->orig);
 	free(run->shown_url);
 	run->shown_url = NULL;
 }
@@ -298,20 +326,21 @@ http_send_all(struct send_job *jobs, size_t n, const struct http_options *opt)
 	}
 	for (size_t i = 0; i < n; i++)
 		job_begin(&runs[i], m, opt);
-	while ((rc = http_multi_next(m, &owner, &reply)) == 1) {
+	while ((rc = http_multi_next(m, &owner, &reply, opt->stop)) == 1) {
 		job_answer(owner, &reply, m, opt);
 		http_reply_free(&reply);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (runs[i].step != STEP_DONE)
-			job_fail(&runs[i], RESULT_UNREACHED, "%s %s: libcurl failed",
+			job_fail(&runs[i], RESULT_UNREACHED, "%s %s: %s",
 			    runs[i].method, runs[i].shown_url ?
-			    runs[i].shown_url : jobs[i].server->url);
-		job_close(&runs[i]);
+			    runs[i].shown_url : jobs[i].server->url,
+			    rc == -2 ? "interrupted by a signal" : "libcurl failed");
+		job_close(&runs[i], opt);
 	}
 	http_multi_free(m);
 	free(runs);
-	return rc < 0 ? -1 : 0;
+	return rc == -1 ? -1 : 0;
 }
 
 void

@@ -1,5 +1,5 @@
 /* A server's answers as typed data (CONTRACT §6).  Pure apart from
- * reading the clock for an unreadable date: no libcurl, no I/O, so that
+ * nothing: the caller's clock stands in for an unreadable date; no libcurl, no I/O, so that
  * these functions can be fuzzed on their own. */
 #include <ctype.h>
 #include <stdio.h>
@@ -129,14 +129,15 @@ issued_parse(const char *s, time_t *out)
 	return 0;
 }
 
-/* Store the server's date as RFC 3339 UTC, or now when unreadable. */
+/* Store the server's date as RFC 3339 UTC, or the run's now when
+ * unreadable. */
 static void
-issued_store(const char *text, char out[RFC3339_LEN + 1])
+issued_store(const char *text, time_t now, char out[RFC3339_LEN + 1])
 {
 	time_t t;
 
 	if (issued_parse(text, &t) != 0)
-		t = time(NULL);
+		t = now;
 	time_format_utc(t, out);
 }
 
@@ -161,7 +162,7 @@ issued_pick(const char *issued, const char *issue)
 }
 
 int
-proto_parse_server_token(const char *body, size_t len,
+proto_parse_server_token(const char *body, size_t len, time_t now,
     struct server_ids *ids, const char **why)
 {
 	const char *tid = NULL, *issued = NULL, *issue = NULL, *sid = NULL;
@@ -188,7 +189,7 @@ proto_parse_server_token(const char *body, size_t len,
 	else {
 		memcpy(got.server_id, sid, UUID_LEN + 1);
 		memcpy(got.token_id, tid, UUID_LEN + 1);
-		issued_store(issued_pick(issued, issue), got.token_issued);
+		issued_store(issued_pick(issued, issue), now, got.token_issued);
 		*ids = got;
 		rc = 0;
 	}
@@ -197,7 +198,8 @@ proto_parse_server_token(const char *body, size_t len,
 }
 
 int
-proto_parse_token(const char *body, size_t len, struct server_ids *ids,
+proto_parse_token(const char *body, size_t len, time_t now,
+    struct server_ids *ids,
     const char **why)
 {
 	const char *tid = NULL, *issued = NULL, *issue = NULL;
@@ -218,7 +220,7 @@ proto_parse_token(const char *body, size_t len, struct server_ids *ids,
 		*why = "token id is not a UUID";
 	else {
 		memcpy(ids->token_id, tid, UUID_LEN + 1);
-		issued_store(issued_pick(issued, issue), ids->token_issued);
+		issued_store(issued_pick(issued, issue), now, ids->token_issued);
 		rc = 0;
 	}
 	json_decref(root);

@@ -1,17 +1,38 @@
 /* Requests on the wire: libcurl easy handles set up for the Beacon
  * protocol's transport rules (CONTRACT §6), run together over one multi
  * handle, each answer collected into a capped buffer. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#ifndef BEACON_COMPAT
+#define BEACON_COMPAT 0
+#endif
+#if BEACON_COMPAT
+/* `make COMPAT=1` builds the paths of libcurl < 7.84 on a newer one,
+ * where their options are marked deprecated (libcurl's own switch). */
+#define CURL_DISABLE_DEPRECATION 1
+#endif
 #include <curl/curl.h>
+
+/* CURLOPT_PROTOCOLS_STR came with libcurl 7.85, CURLINFO_CAPATH with
+ * 7.84 (Debian 11 has 7.74, Ubuntu 22.04 7.81, RHEL 9 7.76). */
+#if !BEACON_COMPAT && LIBCURL_VERSION_NUM >= 0x075500
+#define HAVE_PROTOCOLS_STR 1
+#else
+#define HAVE_PROTOCOLS_STR 0
+#endif
+#if !BEACON_COMPAT && LIBCURL_VERSION_NUM >= 0x075400
+#define HAVE_INFO_CAPATH 1
+#else
+#define HAVE_INFO_CAPATH 0
+#endif
 
 #include "../common/log.h"
 #include "http.h"
 
-#define HTTP_POLL_MS 1000	/* curl wakes us earlier when a request needs it */
 
 /* The system's hashed CA directory, for a libcurl built without one. */
 #define SYSTEM_CA_DIR "/etc/ssl/certs"
@@ -23,6 +44,8 @@ struct http_request {
 	struct buf body;	/* the answer so far */
 	bool too_big;
 	char errbuf[CURL_ERROR_SIZE];
+	char *proxy_secret;	/* the proxy password as configured, or NULL:
+				 * masked in every error text */
 	const char *server_name;	/* borrowed from the server_conf */
 	char *method;
 	char *shown_url;
@@ -81,46 +104,188 @@ request_free(struct http_request *req)
 	buf_free(&req->body);
 	free(req->method);
 	free(req->shown_url);
+	free(req->proxy_secret);
 	free(req);
 }
 
+/* The default CA directory for handle easy: the build's, else the
+ * system's hashed directory (libcurl without CURLINFO_CAPATH: always). */
+static const char *
+default_capath(CURL *easy)
+{
+	char *capath = NULL;
+
+#if HAVE_INFO_CAPATH
+	if (curl_easy_getinfo(easy, CURLINFO_CAPATH, &capath) == CURLE_OK &&
+	    capath != NULL)
+		return NULL;	/* libcurl keeps its own */
+#else
+	(void)easy;
+	(void)capath;
+#endif
+	return SYSTEM_CA_DIR;
+}
+
 /*
- * Trust for server: the configured CA in addition to the system's, never
- * instead of it, so that a TLS-inspecting proxy's CA can be added without
- * losing the public ones.  With OpenSSL, CURLOPT_CAINFO replaces the
- * default bundle, so a CA file goes into CAINFO and the system's hashed
- * directory stays in CAPATH; a CA directory goes into CAPATH and the
- * default bundle stays in CAINFO.  A path that cannot be stat'ed is
- * treated as a file: libcurl then fails the request naming the problem.
+ * Trust for server, and for an https:// proxy on the way (the same
+ * verify_cert and ca_path): the configured CA in addition to the
+ * system's, never instead of it, so that a TLS-inspecting proxy's CA can
+ * be added without losing the public ones.  With OpenSSL, CURLOPT_CAINFO
+ * replaces the default bundle, so a CA file goes into CAINFO and the
+ * system's hashed directory stays in CAPATH; a CA directory goes into
+ * CAPATH and the default bundle stays in CAINFO.  A path that cannot be
+ * stat'ed is treated as a file: libcurl then fails the request naming the
+ * problem.
  */
 static CURLcode
 set_trust(CURL *easy, const struct server_conf *server)
 {
 	struct stat st;
 	CURLcode rc = CURLE_OK;
+	long verify = server->verify_cert ? 1L : 0L;
+	const char *capath;
 
-	if (!server->verify_cert) {
-		rc = curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
-		if (rc == CURLE_OK)
-			rc = curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+#define SET(opt, val) do { \
+	if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, val); } while (0)
+	SET(CURLOPT_SSL_VERIFYPEER, verify);
+	SET(CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+	SET(CURLOPT_PROXY_SSL_VERIFYPEER, verify);
+	SET(CURLOPT_PROXY_SSL_VERIFYHOST, verify ? 2L : 0L);
+	if (rc != CURLE_OK || !server->verify_cert || server->ca_path == NULL)
+		return rc;
+	if (stat(server->ca_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		SET(CURLOPT_CAPATH, server->ca_path);
+		SET(CURLOPT_PROXY_CAPATH, server->ca_path);
 		return rc;
 	}
-	rc = curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_CAINFO, server->ca_path);
+	SET(CURLOPT_PROXY_CAINFO, server->ca_path);
+	/* keep the build's default directory, or name the system's */
+	if ((capath = default_capath(easy)) != NULL) {
+		SET(CURLOPT_CAPATH, capath);
+		SET(CURLOPT_PROXY_CAPATH, capath);
+	}
+#undef SET
+	return rc;
+}
+
+/* Decode %XX in s in place (a proxy URL's user and password are
+ * written that way); bad escapes are kept as they are. */
+static void
+percent_decode(char *s)
+{
+	char *o = s;
+
+	for (const char *i = s; *i; i++) {
+		if (i[0] == '%' && isxdigit((unsigned char)i[1]) &&
+		    isxdigit((unsigned char)i[2])) {
+			char hex[3] = {i[1], i[2], '\0'};
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = *i;
+		}
+	}
+	*o = '\0';
+}
+
+/*
+ * Split a configured proxy "[scheme://][user[:pass]@]host[:port]" into
+ * the URL without credentials and the decoded user and password (NULL
+ * when absent), so that no libcurl text (which quotes the proxy URL)
+ * can carry the password.  Each out string is the caller's.  0 or -1
+ * (out of memory).
+ */
+static int
+proxy_split(const char *proxy, char **url, char **user, char **pass)
+{
+	const char *rest = strstr(proxy, "://");
+	const char *at;
+
+	*url = *user = *pass = NULL;
+	rest = rest != NULL ? rest + 3 : proxy;
+	at = strrchr(rest, '@');
+	if (at == NULL) {
+		*url = strdup(proxy);
+		return *url != NULL ? 0 : -1;
+	}
+	if (asprintf(url, "%.*s%s", (int)(rest - proxy), proxy, at + 1) < 0) {
+		*url = NULL;
+		return -1;
+	}
+	const char *colon = memchr(rest, ':', (size_t)(at - rest));
+	size_t ulen = (size_t)((colon != NULL ? colon : at) - rest);
+	*user = strndup(rest, ulen);
+	if (colon != NULL)
+		*pass = strndup(colon + 1, (size_t)(at - colon - 1));
+	if (*user == NULL || (colon != NULL && *pass == NULL)) {
+		free(*url);
+		free(*user);
+		*url = *user = NULL;
+		return -1;
+	}
+	percent_decode(*user);
+	return 0;
+}
+
+/* Replace every occurrence of secret in text (a new string, or NULL on
+ * ENOMEM) with SECRET_MASK. */
+static char *
+mask_secret(const char *text, const char *secret)
+{
+	struct buf out = {0};
+	size_t n = secret != NULL ? strlen(secret) : 0;
+	const char *p = text, *hit;
+
+	while (n > 0 && (hit = strstr(p, secret)) != NULL) {
+		if (buf_append(&out, p, (size_t)(hit - p)) < 0 ||
+		    buf_append(&out, SECRET_MASK, strlen(SECRET_MASK)) < 0) {
+			buf_free(&out);
+			return NULL;
+		}
+		p = hit + n;
+	}
+	if (buf_append(&out, p, strlen(p)) < 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
+}
+
+/* The proxy options: the URL without credentials, and the credentials
+ * apart.  "" when no proxy is configured makes libcurl ignore
+ * https_proxy and friends in the environment (cron's environment is not
+ * the admin's), and NOPROXY "" keeps NO_PROXY from bypassing a
+ * configured proxy. */
+static CURLcode
+set_proxy(struct http_request *req, const struct server_conf *server)
+{
+	char *url = NULL, *user = NULL, *pass = NULL;
+	CURLcode rc = CURLE_OK;
+
+	if (server->proxy != NULL && proxy_split(server->proxy, &url, &user,
+	    &pass) < 0)
+		return CURLE_OUT_OF_MEMORY;
+	if (pass != NULL) {
+		/* as configured and as decoded: masked in any text */
+		req->proxy_secret = strdup(pass);
+		percent_decode(pass);
+		if (req->proxy_secret == NULL)
+			rc = CURLE_OUT_OF_MEMORY;
+	}
 	if (rc == CURLE_OK)
-		rc = curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (rc != CURLE_OK || server->ca_path == NULL)
-		return rc;
-	if (stat(server->ca_path, &st) == 0 && S_ISDIR(st.st_mode))
-		return curl_easy_setopt(easy, CURLOPT_CAPATH, server->ca_path);
-	rc = curl_easy_setopt(easy, CURLOPT_CAINFO, server->ca_path);
-	if (rc == CURLE_OK) {
-		char *capath = NULL;
-
-		/* keep the build's default directory, or name the system's */
-		if (curl_easy_getinfo(easy, CURLINFO_CAPATH, &capath) != CURLE_OK ||
-		    capath == NULL)
-			rc = curl_easy_setopt(easy, CURLOPT_CAPATH, SYSTEM_CA_DIR);
-	}
+		rc = curl_easy_setopt(req->easy, CURLOPT_PROXY, url != NULL ? url : "");
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(req->easy, CURLOPT_NOPROXY, "");
+	if (rc == CURLE_OK && user != NULL)
+		rc = curl_easy_setopt(req->easy, CURLOPT_PROXYUSERNAME, user);
+	if (rc == CURLE_OK && pass != NULL)
+		rc = curl_easy_setopt(req->easy, CURLOPT_PROXYPASSWORD, pass);
+	free(url);
+	free(user);
+	if (pass != NULL)
+		memset(pass, 0, strlen(pass));
+	free(pass);
 	return rc;
 }
 
@@ -151,8 +316,13 @@ request_setup(struct http_request *req, const struct server_conf *server,
 	SET(CURLOPT_ERRORBUFFER, req->errbuf);
 	SET(CURLOPT_PRIVATE, req);
 	SET(CURLOPT_URL, url);
+#if HAVE_PROTOCOLS_STR
 	SET(CURLOPT_PROTOCOLS_STR, "https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+	SET(CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+	SET(CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_TIMEOUT, (long)timeout);
@@ -162,18 +332,15 @@ request_setup(struct http_request *req, const struct server_conf *server,
 	SET(CURLOPT_HTTPHEADER, req->headers);
 	SET(CURLOPT_WRITEFUNCTION, write_body);
 	SET(CURLOPT_WRITEDATA, req);
-	/*
-	 * Where the request goes depends on the configuration file alone:
-	 * with no proxy configured, "" makes libcurl ignore https_proxy and
-	 * friends in the environment (cron's environment is not the admin's).
-	 */
-	SET(CURLOPT_PROXY, server->proxy != NULL ? server->proxy : "");
 	/* the body: PUT sends it through the POST machinery with its verb */
 	SET(CURLOPT_POSTFIELDSIZE, (long)(body != NULL ? strlen(body) : 0));
 	SET(CURLOPT_COPYPOSTFIELDS, body != NULL ? body : "");
 	if (strcmp(req->method, "POST") != 0)
 		SET(CURLOPT_CUSTOMREQUEST, req->method);
 #undef SET
+	/* where the request goes depends on the configuration file alone */
+	if (rc == CURLE_OK)
+		rc = set_proxy(req, server);
 	if (rc == CURLE_OK)
 		rc = set_trust(easy, server);
 	return rc;
@@ -280,8 +447,12 @@ request_finish(struct http_request *req, CURLcode result,
 	} else if (result != CURLE_OK && !req->too_big) {
 		const char *text = req->errbuf[0] ? req->errbuf :
 		    curl_easy_strerror(result);
+		char *masked = mask_secret(text, req->proxy_secret);
 		reply->failed = true;
-		reply->error = text_sanitize(text, strlen(text), 300);
+		/* no proxy password from libcurl's words, however quoted */
+		reply->error = masked != NULL ? text_sanitize(masked,
+		    strlen(masked), 300) : strdup(curl_easy_strerror(result));
+		free(masked);
 	}
 	if (reply->failed)
 		log_verbose("server %s: %s %s: %s (%.3f s)", req->server_name,
@@ -295,7 +466,8 @@ request_finish(struct http_request *req, CURLcode result,
 }
 
 int
-http_multi_next(struct http_multi *m, void **owner, struct http_reply *reply)
+http_multi_next(struct http_multi *m, void **owner, struct http_reply *reply,
+    volatile sig_atomic_t *stop)
 {
 	while (m->requests != NULL) {
 		int running = 0, left = 0;
@@ -320,7 +492,9 @@ http_multi_next(struct http_multi *m, void **owner, struct http_reply *reply)
 			request_finish(req, result, reply);
 			return 1;
 		}
-		mc = curl_multi_poll(m->multi, NULL, 0, HTTP_POLL_MS, NULL);
+		if (stop != NULL && *stop)
+			return -2;
+		mc = curl_multi_poll(m->multi, NULL, 0, HTTP_STOP_MS, NULL);
 		if (mc != CURLM_OK) {
 			log_error("libcurl: %s", curl_multi_strerror(mc));
 			return -1;

@@ -99,11 +99,47 @@ show_lookup(const char *text, const char *family, const char *key,
 	return false;
 }
 
-void
+bool
+astdb_is_listing(const char *text)
+{
+	const char *line = text, *next;
+	unsigned long count = 0, rows = 0;
+	char *end;
+
+	if (text == NULL)
+		return false;
+	/* every line but the last is "/key : value"; the last is the footer
+	 * "N results found." with N the number of rows */
+	for (; *line != '\0'; line = next) {
+		size_t len = strcspn(line, "\n");
+
+		next = line[len] == '\n' ? line + len + 1 : line + len;
+		if (line[0] == '/' && memchr(line, ':', len) != NULL) {
+			rows++;
+			continue;
+		}
+		if (line[0] < '0' || line[0] > '9')
+			return false;
+		count = strtoul(line, &end, 10);
+		if (strncmp(end, " results found.", 15) != 0)
+			return false;
+		end += 15;
+		while (*end == '\r')
+			end++;
+		if (end != line + len || next[strspn(next, "\r\n")] != '\0')
+			return false;	/* the footer ends the answer */
+		return count == rows;
+	}
+	return false;		/* no footer */
+}
+
+int
 astdb_parse_ids(const char *show_text, const char *family,
     struct server_ids *ids)
 {
 	memset(ids, 0, sizeof *ids);
+	if (!astdb_is_listing(show_text))
+		return -1;
 	for (enum id_key k = 0; k < KEY__MAX; k++) {
 		char value[64];
 
@@ -121,6 +157,7 @@ astdb_parse_ids(const char *show_text, const char *family,
 	}
 	if (ids->server_id[0] == '\0')	/* a token without its server is useless */
 		ids->token_id[0] = ids->token_issued[0] = '\0';
+	return 0;
 }
 
 /* Run n commands at once; the replies are checked by the caller.
@@ -134,7 +171,10 @@ run_batch(const char *bin, const char *const *cmds, size_t n,
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (replies[i].status != AST_OK) {
-			log_error("asterisk -rx \"%s\": %s", cmds[i],
+			char shown[256];
+
+			command_for_log(cmds[i], shown, sizeof shown);
+			log_error("asterisk -rx \"%s\": %s", shown,
 			    replies[i].err ? replies[i].err : "failed");
 			break;
 		}
@@ -142,7 +182,8 @@ run_batch(const char *bin, const char *const *cmds, size_t n,
 	return ASTDB_NO_ASTERISK;
 }
 
-/* Run `database show family` into *text (caller frees).  0, or
+/* Run `database show family` into *text (caller frees).  0, -1 when the
+ * answer is not a listing (a locked database, a permission denial), or
  * ASTDB_NO_ASTERISK (printed). */
 static int
 read_family(const char *bin, const char *family, char **text)
@@ -154,6 +195,13 @@ read_family(const char *bin, const char *family, char **text)
 
 	snprintf(cmd, sizeof cmd, "database show %s", family);
 	rc = run_batch(bin, cmds, 1, &reply);
+	if (rc == 0 && !astdb_is_listing(reply.out)) {
+		char *said = text_sanitize(reply.out, reply.out_len, 120);
+		log_error("asterisk -rx \"%s\": not a database listing: \"%s\"",
+		    cmd, said ? said : "");
+		free(said);
+		rc = -1;
+	}
 	*text = rc == 0 ? reply.out : NULL;
 	if (rc == 0)
 		reply.out = NULL;
@@ -161,61 +209,90 @@ read_family(const char *bin, const char *family, char **text)
 	return rc;
 }
 
+/* One `database put`/`del` whose answer must start with ok; 0, -1
+ * (printed) or ASTDB_NO_ASTERISK. */
+static int
+astdb_cmd(const char *bin, const char *family, const char *cmd,
+    const char *key, const char *ok, bool any_answer)
+{
+	const char *cmds[1] = {cmd};
+	struct ast_reply reply;
+	int rc = run_batch(bin, cmds, 1, &reply);
+
+	if (rc == 0 && !any_answer && (reply.out == NULL ||
+	    strncmp(reply.out, ok, strlen(ok)) != 0)) {
+		char *why = text_sanitize(reply.out, reply.out ? reply.out_len : 0,
+		    120);
+		log_error("AstDB /%s/%s: database %s failed: %s", family, key,
+		    strncmp(cmd, "database put", 12) == 0 ? "put" : "del",
+		    why && *why ? why : "no answer");
+		free(why);
+		rc = -1;
+	}
+	ast_reply_free(&reply);
+	return rc;
+}
+
 int
 astdb_store_ids(const char *bin, const char *family,
-    const struct server_ids *ids_in)
+    const struct server_ids *ids_in, const struct server_ids *prev)
 {
 	struct server_ids ids = *ids_in;
-	char cmd[KEY__MAX][256];
-	const char *cmds[KEY__MAX];
-	enum id_key keys[KEY__MAX];
-	struct ast_reply replies[KEY__MAX];
-	size_t n = 0;
+	static const enum id_key order[KEY__MAX] = {KEY_SERVER_ID,
+	    KEY_TOKEN_ISSUED, KEY_TOKEN_ID};
+	char cmd[256];
 	int rc;
 	char *text;
 
 	for (enum id_key k = 0; k < KEY__MAX; k++) {
 		const char *v = id_field(&ids, k);
-		if (*v == '\0')
-			continue;
-		if (!valid_value(k, v)) {	/* never store a worse value */
+		if (*v != '\0' && !valid_value(k, v)) {	/* never store a worse value */
 			log_error("AstDB /%s/%s: refusing to store an invalid value",
 			    family, key_names[k]);
 			return -1;
 		}
-		snprintf(cmd[n], sizeof cmd[n], "database put %s %s %s", family,
+	}
+	/*
+	 * One key at a time, in an order where a cut (a kill, Asterisk
+	 * going down) between two writes never pairs a new server id with
+	 * the old token: a new id first drops the old token, and the token
+	 * id comes last.
+	 */
+	if (prev != NULL && prev->token_id[0] != '\0' &&
+	    strcmp(prev->server_id, ids.server_id) != 0) {
+		snprintf(cmd, sizeof cmd, "database del %s %s", family,
+		    key_names[KEY_TOKEN_ID]);
+		if ((rc = astdb_cmd(bin, family, cmd, key_names[KEY_TOKEN_ID],
+		    "", true)) != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < KEY__MAX; i++) {
+		enum id_key k = order[i];
+		const char *v = id_field(&ids, k);
+
+		if (*v == '\0' || (prev != NULL &&
+		    strcmp(id_field((struct server_ids *)prev, k), v) == 0 &&
+		    strcmp(prev->server_id, ids.server_id) == 0))
+			continue;	/* unchanged */
+		snprintf(cmd, sizeof cmd, "database put %s %s %s", family,
 		    key_names[k], v);
-		cmds[n] = cmd[n];
-		keys[n++] = k;
+		if ((rc = astdb_cmd(bin, family, cmd, key_names[k], PUT_OK,
+		    false)) != 0)
+			return rc;
 	}
-	if (n == 0)
-		return 0;
-	rc = run_batch(bin, cmds, n, replies);
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && (replies[i].out == NULL ||
-		    strncmp(replies[i].out, PUT_OK, strlen(PUT_OK)) != 0)) {
-			char *why = text_sanitize(replies[i].out, replies[i].out ?
-			    replies[i].out_len : 0, 120);
-			log_error("AstDB /%s/%s: database put failed: %s", family,
-			    key_names[keys[i]], why && *why ? why : "no answer");
-			free(why);
-			rc = -1;
-		}
-		ast_reply_free(&replies[i]);
-	}
-	if (rc < 0)
-		return rc;
 	/* "Updated database successfully" is not proof: read it back. */
-	if ((rc = read_family(bin, family, &text)) < 0)
+	if ((rc = read_family(bin, family, &text)) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
+	for (enum id_key k = 0; k < KEY__MAX; k++) {
 		char got[64];
-		const char *want = id_field(&ids, keys[i]);
-		if (!show_lookup(text, family, key_names[keys[i]], got, sizeof got) ||
+		const char *want = id_field(&ids, k);
+		if (*want == '\0')
+			continue;
+		if (!show_lookup(text, family, key_names[k], got, sizeof got) ||
 		    strcmp(got, want) != 0) {
 			log_error("AstDB /%s/%s: the value written is not there on "
 			    "read-back (is the astdb read-only?)", family,
-			    key_names[keys[i]]);
+			    key_names[k]);
 			rc = -1;
 		}
 	}
@@ -242,7 +319,7 @@ astdb_forget_ids(const char *bin, const char *family)
 	rc = run_batch(bin, cmds, KEY__MAX, replies);
 	for (size_t i = 0; i < KEY__MAX; i++)
 		ast_reply_free(&replies[i]);
-	if (rc < 0 || (rc = read_family(bin, family, &text)) < 0)
+	if (rc != 0 || (rc = read_family(bin, family, &text)) != 0)
 		return rc;
 	for (enum id_key k = 0; k < KEY__MAX; k++) {
 		char got[64];

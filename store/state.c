@@ -1,6 +1,7 @@
 /* state_dir: the lock and the last-report stamps.  Every file is opened
  * relative to the directory's fd without following symlinks, and stamps
  * are replaced atomically (temp file, fsync, rename). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,51 @@
 #include "store.h"
 
 #define STAMP_MAX 64
+#define FUTURE_MAX (24 * 60 * 60)	/* a stamp ahead by more: a clock reset */
+
+/* Run as root, a file just created in state_dir gets the directory's
+ * owner and group, so that a run by root never locks out the next run
+ * by the user that owns state_dir.  0 or -1 (errno set). */
+static int
+give_to_dir_owner(int dirfd, int fd)
+{
+	struct stat dst, fst;
+
+	if (geteuid() != 0)
+		return 0;
+	if (fstat(dirfd, &dst) < 0 || fstat(fd, &fst) < 0)
+		return -1;
+	if (fst.st_uid == dst.st_uid && fst.st_gid == dst.st_gid)
+		return 0;
+	return fchown(fd, dst.st_uid, dst.st_gid);
+}
+
+/* Remove what crashed runs left: ".NAME.stamp.PID.tmp".  Called under
+ * the lock, so no live run's temporary file is among them. */
+static void
+remove_stale_temps(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' && n > 4 &&
+		    strcmp(e->d_name + n - 4, ".tmp") == 0 &&
+		    strstr(e->d_name, ".stamp.") != NULL &&
+		    unlinkat(dirfd, e->d_name, 0) == 0)
+			log_verbose("state_dir: removed %s, left by a run that "
+			    "did not finish", e->d_name);
+	}
+	closedir(d);
+}
 
 int
 state_dir_open(const char *path, bool create)
@@ -38,6 +84,14 @@ state_dir_open(const char *path, bool create)
 		close(fd);
 		return -1;
 	}
+	if (geteuid() == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		/* others could plant files that root then trusts */
+		log_error("state_dir %s: writable by %s (mode %04o); refusing "
+		    "to use it as root", path, st.st_mode & S_IWOTH ?
+		    "every user" : "its group", (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -59,6 +113,13 @@ state_lock(int dirfd)
 		log_error("state_dir lock file: %s", strerror(e));
 		return -1;
 	}
+	if (give_to_dir_owner(dirfd, fd) < 0) {
+		log_error("state_dir lock file: cannot give it to the directory's "
+		    "owner: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	remove_stale_temps(dirfd);
 	return fd;
 }
 
@@ -105,10 +166,13 @@ stamp_read(int dirfd, const char *name, time_t now, time_t *last)
 		log_warn("stamp %s: not an RFC 3339 UTC time; ignored", file);
 		return 0;
 	}
-	if (*last > now) {
-		log_warn("stamp %s: %s is in the future; ignored", file, text);
+	if (*last > now + FUTURE_MAX) {
+		log_warn("stamp %s: %s is more than 24 h in the future (a clock "
+		    "reset?); ignored", file, text);
 		return 0;
 	}
+	if (*last > now)
+		*last = now;	/* the clock stepped back: a report made now */
 	return 1;
 }
 
@@ -133,7 +197,8 @@ stamp_write(int dirfd, const char *name, time_t when)
 		log_error("stamp %s: cannot write: %s", file, strerror(errno));
 		return -1;
 	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+	if (write(fd, text, len) != (ssize_t)len || give_to_dir_owner(dirfd, fd) < 0 ||
+	    fsync(fd) < 0) {
 		log_error("stamp %s: cannot write: %s", file, strerror(errno));
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
@@ -144,7 +209,11 @@ stamp_write(int dirfd, const char *name, time_t when)
 		unlinkat(dirfd, tmp, 0);
 		return -1;
 	}
-	fsync(dirfd);		/* make the rename itself durable */
+	if (fsync(dirfd) < 0) {	/* make the rename itself durable */
+		log_error("stamp %s: cannot sync state_dir: %s", file,
+		    strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -26,12 +26,19 @@ char *astdb_family(const char *server_name, bool builtin);
 /* The command that reads every server's ids at once. */
 #define ASTDB_SHOW_ALL "database show beacon"
 
+/* True when text is a whole `database show` listing: "/key : value"
+ * lines, then the footer "N results found." with N the number of rows.
+ * Anything else (a locked database, a cli_permissions denial, a cut
+ * answer) is a read failure, never an empty store. */
+bool astdb_is_listing(const char *text);
+
 /*
  * From the text of `database show beacon`, the ids of family (exactly,
  * not its sub-families).  Values that are not valid are treated as absent
- * with a warning naming the key.  Pure apart from the warnings.
+ * with a warning naming the key.  0, or -1 when the text is not a listing
+ * (ids then empty; nothing printed).  Pure apart from the warnings.
  */
-void astdb_parse_ids(const char *show_text, const char *family,
+int astdb_parse_ids(const char *show_text, const char *family,
     struct server_ids *ids);
 
 /* What the AstDB writers return when Asterisk could not be asked at all
@@ -40,13 +47,16 @@ void astdb_parse_ids(const char *show_text, const char *family,
 #define ASTDB_NO_ASTERISK (-2)
 
 /*
- * Store ids under family: `database put` for each key, then one read-back;
- * a key whose answer is not a success or whose read-back differs is an
- * error printed here.  0 on success, -1 when a write did not hold,
- * ASTDB_NO_ASTERISK when Asterisk could not be asked.
+ * Store ids under family, one `database put` at a time (a new server id
+ * first drops prev's token; the token id is written last, so that a cut
+ * never pairs a new id with an old token; keys equal to prev's are not
+ * written again; prev may be NULL), then one read-back.  A key whose
+ * answer is not a success or whose read-back differs is an error printed
+ * here.  0 on success, -1 when a write did not hold, ASTDB_NO_ASTERISK
+ * when Asterisk could not be asked.
  */
 int astdb_store_ids(const char *asterisk_bin, const char *family,
-    const struct server_ids *ids);
+    const struct server_ids *ids, const struct server_ids *prev);
 
 /* Forget the ids of family (`database del` of each key), checked by a
  * read-back.  0, -1 or ASTDB_NO_ASTERISK as for astdb_store_ids. */
@@ -55,12 +65,14 @@ int astdb_forget_ids(const char *asterisk_bin, const char *family);
 /* ---- state_dir: stamps and lock -------------------------------------- */
 
 /* Open state_dir (no symlink followed), first creating it 0700 when
- * create is true.  Returns a directory fd; -2 when it does not exist and
- * create is false; -1 on any other error (printed). */
+ * create is true.  Run as root, a state_dir that its group or others
+ * can write is refused.  Returns a directory fd; -2 when it does not
+ * exist and create is false; -1 on any other error (printed). */
 int state_dir_open(const char *path, bool create);
 
-/* Take the run's lock: a non-blocking flock on "lock" in dirfd.
- * Returns the lock fd (keep it open for the run), -2 when another
+/* Take the run's lock: a non-blocking flock on "lock" in dirfd; then
+ * remove temporary files that crashed runs left.  Run as root, files
+ * created in state_dir get the directory's owner.  Returns the lock fd (keep it open for the run), -2 when another
  * process holds it, -1 on another error (printed). */
 int state_lock(int dirfd);
 
@@ -68,12 +80,15 @@ int state_lock(int dirfd);
  * Read the last-report stamp of server name (dirfd < 0: no state_dir,
  * so no stamp).  1 and *last set when there
  * is one, 0 when there is none (or it was unusable: a warning is
- * printed), -1 on a read error (printed).  A stamp in the future is
- * ignored with a warning.
+ * printed), -1 on a read error (printed).  A stamp in the future by up
+ * to 24 h counts as a report made now (*last = now: a clock stepped back
+ * never lifts the 60-minute floor); one further ahead is ignored with a
+ * warning (a clock reset).
  */
 int stamp_read(int dirfd, const char *name, time_t now, time_t *last);
 
-/* Replace the stamp atomically (temp file, fsync, rename). 0 or -1. */
+/* Replace the stamp atomically (temp file, fsync, rename, fsync of the
+ * directory: each checked). 0 or -1 (printed). */
 int stamp_write(int dirfd, const char *name, time_t when);
 
 /* Remove the stamp; no stamp is not an error.  0 or -1. */

@@ -432,7 +432,8 @@ start_proxy() {
 	_valid_name "$name" || return 1
 	while [ "$#" -gt 0 ]; do
 		case $1 in
-		--user) user=(--user "$2"); shift 2 ;;
+		--user) user+=(--user "$2"); shift 2 ;;
+		--tls) user+=(--tls "$TEST_CA/server.pem" "$TEST_CA/server.key"); shift ;;
 		*) flunk "start_proxy: unknown option $1"; return 1 ;;
 		esac
 	done

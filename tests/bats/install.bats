@@ -133,7 +133,7 @@ uncomment() {
 @test "make install: exactly the binary, man page, config, cron file and units, with their modes" {
 	need_install
 	run file_modes "$ROOT"
-	assert_output "644 /etc/asterisk/beacon.ini
+	assert_output "640 /etc/asterisk/beacon.ini
 644 /etc/cron.d/beacon-report
 644 /lib/systemd/system/beacon-report.service
 644 /lib/systemd/system/beacon-report.timer
@@ -144,6 +144,33 @@ uncomment() {
 	# No @VAR@ left unsubstituted.
 	run grep -l '@[A-Z]*@' -r "$ROOT/etc" "$ROOT/lib"
 	assert_output ""
+}
+
+# issue 11: a from-source install works like the package.
+@test "make install with its defaults: /etc/asterisk/beacon.ini 0640 group RUN_GROUP, /etc/cron.d, the state dir 0700 of RUN_USER; the binary reads that file" {
+	need_install
+	local d="$BATS_TEST_TMPDIR/default"
+	[ "$(id -u)" = 0 ] || flunk "this test needs root (chown of the state dir)"
+	(unset MAKEFLAGS MFLAGS MAKELEVEL
+	 make -C "$REPO" install DESTDIR="$d" RUN_USER=nobody RUN_GROUP=nogroup) \
+		>"$BATS_TEST_TMPDIR/make.log" 2>&1 || flunk "make install failed:" "$(tail -n 20 "$BATS_TEST_TMPDIR/make.log")"
+	assert_eq "config" "640 root:nogroup" "$(stat -c '%a %U:%G' "$d/etc/asterisk/beacon.ini")"
+	assert_eq "cron file" "644" "$(stat -c '%a' "$d/etc/cron.d/beacon-report")"
+	assert_eq "state dir" "700 nobody" "$(stat -c '%a %U' "$d/var/lib/beacon-report")"
+	[ -x "$d/usr/local/sbin/beacon-report" ] || flunk "no /usr/local/sbin/beacon-report"
+	grep -q ' /usr/local/sbin/beacon-report -q' "$d/etc/cron.d/beacon-report" ||
+		flunk "the cron line does not run the installed binary:" "$(cat "$d/etc/cron.d/beacon-report")"
+	run "$d/usr/local/sbin/beacon-report" --show-config
+	assert_output_contains "; /etc/asterisk/beacon.ini"
+	run "$d/usr/local/sbin/beacon-report" --help
+	assert_output_contains "(default /etc/asterisk/beacon.ini)"
+	# a user or group that does not exist is said, not an error
+	(unset MAKEFLAGS MFLAGS MAKELEVEL
+	 make -C "$REPO" install DESTDIR="$BATS_TEST_TMPDIR/nouser" RUN_USER=no-such-user-x \
+		RUN_GROUP=no-such-group-x) >"$BATS_TEST_TMPDIR/make.log" 2>&1 ||
+		flunk "make install failed:" "$(tail -n 20 "$BATS_TEST_TMPDIR/make.log")"
+	grep -q "no user no-such-user-x" "$BATS_TEST_TMPDIR/make.log" || flunk "$(cat "$BATS_TEST_TMPDIR/make.log")"
+	grep -q "no group no-such-group-x" "$BATS_TEST_TMPDIR/make.log" || flunk "$(cat "$BATS_TEST_TMPDIR/make.log")"
 }
 
 @test "make install keeps an existing beacon.ini" {
@@ -162,7 +189,9 @@ uncomment() {
 	make_in "$d" install
 	make_in "$d" uninstall
 	run file_modes "$d"
-	assert_output "644 /etc/asterisk/beacon.ini"
+	assert_output "640 /etc/asterisk/beacon.ini"
+	# the state directory is the admin's data too
+	[ -d "$d/var/lib/beacon-report" ] || flunk "make uninstall removed the state directory"
 }
 
 # ---- cron -----------------------------------------------------------------
@@ -417,7 +446,7 @@ WantedBy=timers.target"
 	assert_output "$(printf '%s\n' \
 		$'mylab\ttype\tserver' $'mylab\turl\thttps://stats.example.com/beacon' \
 		$'mylab\tproxy\t' $'mylab\tinterval\t360' $'mylab\tstart_time\t00:00' \
-		$'mylab\tverify_cert\tyes' $'mylab\tca_path\t')"
+		$'mylab\tverify_cert\tyes' $'mylab\tca_path\t' $'mylab\tprivate_name\t')"
 }
 
 # show_config FILE [--json]: --show-config of FILE without the line or key

@@ -269,14 +269,33 @@ use_zone() {
 
 # ---- stamps ----------------------------------------------------------------------
 
-@test "schedule: a stamp in the future is ignored with a warning, so the server is due" {
+@test "schedule: a stamp more than 24 h in the future (a clock reset) is ignored with a warning, so the server is due" {
 	sched_config 360 00:00
-	stamp_set mylab 2026-11-23T00:00:00Z
+	stamp_set mylab 2026-11-23T12:01:00Z
 	run_at 2026-11-22T12:00:00Z
 	assert_sent_at 2026-11-22T12:00:00Z
 	assert_stderr_contains "beacon-report: "
-	assert_stderr_contains "2026-11-23T00:00:00Z"
+	assert_stderr_contains "2026-11-23T12:01:00Z"
 	assert_stderr_contains "future"
+}
+
+# issue 11 / CONTRACT §5: a small clock step back never lifts the floor.
+@test "schedule: a stamp in the future by up to 24 h counts as a report made now: not due, and -f keeps the built-in server's floor" {
+	sched_config 360 00:00
+	stamp_set mylab 2026-11-22T12:30:00Z
+	run_at 2026-11-22T12:00:00Z
+	assert_not_due 2026-11-22T18:00:00Z
+	refute_stderr_contains "future"
+	# the built-in server: 30 min ahead, -f: the 60-minute floor holds
+	stamp_set beacon 2026-11-22T12:30:00Z
+	BEACON_REPORT_NOW=2026-11-22T12:00:00Z run --separate-stderr beacon -c "$CONFIG" -s beacon -f
+	assert_status 9
+	assert_output "beacon: not due until 2026-11-22T13:00:00Z"
+	assert_no_asterisk_calls
+	# 23 h 59 min ahead still counts as now
+	stamp_set mylab 2026-11-23T11:59:00Z
+	run_at 2026-11-22T12:00:00Z
+	assert_not_due 2026-11-22T18:00:00Z
 }
 
 @test "schedule: each server has its own stamp" {

@@ -146,7 +146,7 @@ assert_no_network() {
 import json, sys
 out, nmod, sid_beacon, tok_mylab, active, processed = sys.argv[1:]
 d = json.loads(out)
-assert set(d) == {"report", "servers"}, d.keys()
+assert set(d) == {"report", "servers", "config_file"}, d.keys()
 a = d["report"]["asterisk"]
 assert a["version"]["number"] == "221001", a["version"]
 assert a["version"]["name"] == "Asterisk 22.10.1", a["version"]

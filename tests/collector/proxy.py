@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """CONNECT proxy for the tests, on 127.0.0.1 only.  Standard library only.
 
-    proxy.py [--port N] [--user USER:PASS] [--log FILE]
+    proxy.py [--port N] [--user USER:PASS] [--log FILE] [--tls CERT KEY]
 
 Prints "READY port=N" once listening; stops on SIGTERM.  Only CONNECT to
 127.0.0.1 is tunnelled (403 otherwise; 405 for any other method).  With
@@ -134,11 +134,18 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--user", help="USER:PASS required from clients")
     ap.add_argument("--log")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"),
+                    help="an https:// proxy: TLS to the proxy itself")
     ARGS = ap.parse_args()
     try:
         srv = Server(("127.0.0.1", ARGS.port), Handler)
     except OSError as e:
         sys.exit("proxy.py: cannot listen on 127.0.0.1:%d: %s" % (ARGS.port, e))
+    if ARGS.tls:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.tls[0], ARGS.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 
     def stop(signum, frame):
         threading.Thread(target=srv.shutdown, daemon=True).start()

@@ -9,7 +9,7 @@ main(void)
 	char *text = unit_fixture("22.10.1/database_show_beacon.txt");
 	char *family;
 
-	astdb_parse_ids(text, "beacon", &ids);
+	CHECK_INT(astdb_parse_ids(text, "beacon", &ids), 0);
 	CHECK_STR(ids.server_id, "3f1c2a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6");
 	CHECK_STR(ids.token_id, "0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d");
 	CHECK_STR(ids.token_issued, "");
@@ -27,8 +27,8 @@ main(void)
 	/* invalid values are absent; a token without a server id too */
 	astdb_parse_ids("/beacon/server_id                                 : not-a-uuid\r\n"
 	    "/beacon/token_id                                  : 0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d\n"
-	    "/beacon/token_issued                              : 2026-11-22T18:00:00Z\n",
-	    "beacon", &ids);
+	    "/beacon/token_issued                              : 2026-11-22T18:00:00Z\n"
+	    "3 results found.\n", "beacon", &ids);
 	CHECK_STR(ids.server_id, "");
 	CHECK_STR(ids.token_id, "");
 	/* CRLF, long keys without padding, values with trailing blanks */
@@ -40,12 +40,29 @@ main(void)
 	CHECK_STR(ids.token_id, "0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d");
 	CHECK_STR(ids.token_issued, "2026-11-22T18:00:00Z");
 	/* "0 results found." (a read-only astdb can say so) and garbage */
-	astdb_parse_ids("0 results found.\n", "beacon", &ids);
+	CHECK_INT(astdb_parse_ids("0 results found.\n", "beacon", &ids), 0);
 	CHECK_STR(ids.server_id, "");
-	astdb_parse_ids("\xff\x00garbage", "beacon", &ids);
+	CHECK_INT(astdb_parse_ids("\xff\x00garbage", "beacon", &ids), -1);
 	CHECK_STR(ids.server_id, "");
-	astdb_parse_ids(NULL, "beacon", &ids);
+	CHECK_INT(astdb_parse_ids(NULL, "beacon", &ids), -1);
 	CHECK_STR(ids.server_id, "");
+
+	/* issue 11: an answer that is not a listing is a read failure, never
+	 * an empty store (a locked database, a cli_permissions denial, a
+	 * listing cut short, a footer that does not count the rows) */
+	CHECK_INT(astdb_parse_ids("", "beacon", &ids), -1);
+	CHECK_INT(astdb_parse_ids("You don't have permissions to run 'database show' command\n",
+	    "beacon", &ids), -1);
+	CHECK_INT(astdb_parse_ids("database is locked\n", "beacon", &ids), -1);
+	CHECK_INT(astdb_parse_ids("/beacon/server_id                                 : "
+	    "3f1c2a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6\n", "beacon", &ids), -1);
+	CHECK_STR(ids.server_id, "");
+	CHECK_INT(astdb_parse_ids("/beacon/server_id                                 : "
+	    "3f1c2a4e-1b2c-4d5e-8f90-a1b2c3d4e5f6\n2 results found.\n", "beacon", &ids), -1);
+	CHECK_INT(astdb_parse_ids("0 results found.\ntrailing words\n", "beacon", &ids), -1);
+	CHECK(astdb_is_listing("0 results found.\n"));
+	CHECK(astdb_is_listing("0 results found.\r\n"));
+	CHECK(!astdb_is_listing("results found.\n"));
 
 	family = astdb_family("mylab", false);
 	CHECK_STR(family, "beacon/mylab");

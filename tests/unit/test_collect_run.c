@@ -3,6 +3,7 @@
  * no shell, no inherited descriptors. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -220,6 +221,66 @@ test_stdin_and_fds(void)
 	ast_reply_free(&r);
 }
 
+/* Is pid gone (or a zombie nobody will run again)? */
+static bool
+process_gone(long pid)
+{
+	char path[64], stat[512];
+	FILE *f;
+	char *close_paren;
+	bool gone = true;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return true;
+	if (fgets(stat, sizeof stat, f) != NULL &&
+	    (close_paren = strrchr(stat, ')')) != NULL)
+		gone = close_paren[2] == 'Z' || close_paren[2] == 'X';
+	fclose(f);
+	return gone;
+}
+
+/* issue 11: a wrapper given as `asterisk =` runs Asterisk as its child;
+ * at the deadline the whole process group is killed, not the wrapper
+ * alone; and a descriptor far up is not inherited either. */
+static void
+test_group_killed_and_high_fd(void)
+{
+	char body[512], pidfile[300], num[16];
+	const char *wrapper, *fdcheck;
+	const char *cmds[] = { "core show version" };
+	const char *fdcmd[] = { num };
+	struct ast_reply r;
+	long pid = 0;
+	FILE *f;
+	int high;
+
+	snprintf(pidfile, sizeof pidfile, "%s/grandchild.pid", dir);
+	snprintf(body, sizeof body, "sleep 30 &\necho $! >%s\nwait", pidfile);
+	wrapper = script("wrapper", body);
+	CHECK_INT(asterisk_run_timed(wrapper, cmds, 1, &r, 500), -1);
+	CHECK_INT(r.status, AST_TIMEOUT);
+	ast_reply_free(&r);
+	f = fopen(pidfile, "r");
+	CHECK(f != NULL && fscanf(f, "%ld", &pid) == 1 && pid > 1);
+	if (f != NULL)
+		fclose(f);
+	for (int i = 0; i < 100 && pid > 1 && !process_gone(pid); i++)
+		poll(NULL, 0, 10);
+	CHECK(pid > 1 && process_gone(pid));
+
+	high = dup2(1, 900);	/* no O_CLOEXEC on purpose */
+	CHECK_INT(high, 900);
+	fdcheck = script("fds2",
+	    "if [ -e /proc/$$/fd/$2 ]; then echo open; else echo closed; fi");
+	snprintf(num, sizeof num, "%d", high);
+	CHECK_INT(asterisk_run_timed(fdcheck, fdcmd, 1, &r, 2000), 0);
+	CHECK_STR(r.out, "closed\n");
+	ast_reply_free(&r);
+	close(high);
+}
+
 static void
 test_mixed_batch(void)
 {
@@ -257,6 +318,7 @@ main(void)
 	test_cap();
 	test_timeout_and_parallel();
 	test_stdin_and_fds();
+	test_group_killed_and_high_fd();
 	test_mixed_batch();
 	unit_remove_dir(dir);
 	UNIT_END("collect_run");

@@ -162,6 +162,19 @@ test_text(void)
 	s = text_sanitize("0123456789abcdef", 16, 10);
 	CHECK_STR(s, "0123456...");
 	free(s);
+	/* issue 11: a text that fits is never cut */
+	s = text_sanitize("0123456789", 10, 10);
+	CHECK_STR(s, "0123456789");
+	free(s);
+	s = text_sanitize("abcd", 4, 4);
+	CHECK_STR(s, "abcd");
+	free(s);
+	s = text_sanitize("01234 6789", 10, 10);
+	CHECK_STR(s, "01234 6789");
+	free(s);
+	s = text_sanitize("0123456789a", 11, 10);
+	CHECK_STR(s, "0123456...");
+	free(s);
 }
 
 int

@@ -11,6 +11,9 @@
 #define OLD_SID "11111111-2222-4333-8444-555555555555"
 #define OLD_TID "0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d"
 #define OLD_ISSUED "2020-01-02T03:04:05Z"
+/* The run's clock, far from the real one: an unreadable date must give
+ * this, never time(NULL) (issue 11). */
+#define UNIT_NOW ((time_t)1795370400)	/* 2026-11-22T18:00:00Z */
 
 /* ids as they were before an answer came */
 static void
@@ -28,7 +31,7 @@ server_token(const char *body, struct server_ids *ids, const char **why)
 {
 	old_ids(ids);
 	*why = NULL;
-	return proto_parse_server_token(body, strlen(body), ids, why);
+	return proto_parse_server_token(body, strlen(body), UNIT_NOW, ids, why);
 }
 
 static void
@@ -57,7 +60,7 @@ check_refused_token(const char *body, int line)
 	const char *why = NULL;
 
 	old_ids(&ids);
-	if (proto_parse_token(body, strlen(body), &ids, &why) != -1 ||
+	if (proto_parse_token(body, strlen(body), UNIT_NOW, &ids, &why) != -1 ||
 	    why == NULL || strcmp(ids.server_id, OLD_SID) != 0 ||
 	    strcmp(ids.token_id, OLD_TID) != 0 ||
 	    strcmp(ids.token_issued, OLD_ISSUED) != 0) {
@@ -115,7 +118,7 @@ test_server_token_dates(void)
 	    "\"server\":{\"id\":\"" SID "\"}}", &ids, &why), 0);
 	CHECK_STR(ids.token_issued, "2002-02-02T00:00:00Z");
 
-	/* unreadable or absurd dates: the time of the answer */
+	/* unreadable or absurd dates: the run's clock */
 	static const char *const odd[] = {
 		"yesterday", "", "2026-13-45T99:00:00Z", "1969-12-31T23:59:59Z",
 		"Mon Dec 29 2014 15:37:18 PST", "2026-11-22T18:00:00Z trailing",
@@ -123,13 +126,13 @@ test_server_token_dates(void)
 	};
 	for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
 		char body[512];
-		time_t before = time(NULL), got;
+		time_t got;
 
 		snprintf(body, sizeof body, "{\"token\":{\"id\":\"" TID "\","
 		    "\"issued\":\"%s\"},\"server\":{\"id\":\"" SID "\"}}", odd[i]);
 		CHECK_INT(server_token(body, &ids, &why), 0);
 		CHECK_INT(time_parse_utc(ids.token_issued, &got), 0);
-		CHECK(got >= before && got <= time(NULL));
+		CHECK_INT(got, UNIT_NOW);
 	}
 }
 
@@ -212,10 +215,10 @@ test_length_respected(void)
 	size_t len = strlen(body) - strlen("garbage");
 
 	old_ids(&ids);
-	CHECK_INT(proto_parse_token(body, len, &ids, &why), 0);
-	CHECK_INT(proto_parse_token(body, len - 1, &ids, &why), -1);
+	CHECK_INT(proto_parse_token(body, len, UNIT_NOW, &ids, &why), 0);
+	CHECK_INT(proto_parse_token(body, len - 1, UNIT_NOW, &ids, &why), -1);
 	CHECK(why != NULL);
-	CHECK_INT(proto_parse_token(NULL, 0, &ids, &why), -1);
+	CHECK_INT(proto_parse_token(NULL, 0, UNIT_NOW, &ids, &why), -1);
 }
 
 static void
@@ -226,14 +229,14 @@ test_token(void)
 	const char *body = "{\"id\":\"" TID "\",\"issued\":\"2026-11-22T18:00:00Z\",\"new\":true}";
 
 	old_ids(&ids);
-	CHECK_INT(proto_parse_token(body, strlen(body), &ids, &why), 0);
+	CHECK_INT(proto_parse_token(body, strlen(body), UNIT_NOW, &ids, &why), 0);
 	CHECK_STR(ids.server_id, OLD_SID);	/* a Token leaves the server id */
 	CHECK_STR(ids.token_id, TID);
 	CHECK_STR(ids.token_issued, "2026-11-22T18:00:00Z");
 
 	body = "{\"id\":\"" TID "\",\"issue\":\"Mon Dec 29 2014 15:37:18 UTC\"}";
 	old_ids(&ids);
-	CHECK_INT(proto_parse_token(body, strlen(body), &ids, &why), 0);
+	CHECK_INT(proto_parse_token(body, strlen(body), UNIT_NOW, &ids, &why), 0);
 	CHECK_STR(ids.token_issued, "2014-12-29T15:37:18Z");
 
 	REFUSED_T("");

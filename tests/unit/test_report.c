@@ -215,20 +215,20 @@ test_collect(void)
 	struct ast_reply xr[1];
 	struct report r;
 	struct utsname u;
-	time_t before, after;
+	/* the fixture says up 76 s, reloaded 51 s ago */
+	time_t now = utc("2026-11-22T21:54:39Z");
 	char *log, *want;
 
-	before = time(NULL);
-	CHECK_INT(collect_report(bin, extra, 1, xr, time(NULL), &r), 0);
-	after = time(NULL);
+	CHECK_INT(collect_report(bin, extra, 1, xr, now, &r), 0);
 	CHECK_STR(r.version_name, "Asterisk 22.10.1");
 	CHECK_STR(r.version_number, "221001");
 	CHECK(r.have_modules);
 	CHECK_INT(r.nmodules, 326);
-	CHECK(r.have_startup_time && r.startup_time >= before - 76 &&
-	    r.startup_time <= after - 76);
-	CHECK(r.have_last_reload_time && r.last_reload_time >= before - 51 &&
-	    r.last_reload_time <= after - 51);
+	/* CONTRACT §6 (issue 11): rounded down to the hour, never exact */
+	CHECK(r.have_startup_time);
+	CHECK_INT(r.startup_time, utc("2026-11-22T21:00:00Z"));
+	CHECK(r.have_last_reload_time);
+	CHECK_INT(r.last_reload_time, utc("2026-11-22T21:00:00Z"));
 	CHECK(r.have_calls_active && r.calls_active == 2);
 	CHECK(r.have_calls_processed && r.calls_processed == 5);
 	CHECK(uname(&u) == 0);
@@ -237,8 +237,15 @@ test_collect(void)
 	CHECK_STR(r.machine, u.machine);
 	CHECK(r.cpu_count >= 1);
 	CHECK(r.memory_total_kb > 0);
+	CHECK_INT(r.memory_total_kb % COARSE_MEMORY_KB, 0);
 	CHECK(r.system_uptime >= 0);
+	CHECK_INT(r.system_uptime % 3600, 0);
 	CHECK_INT(xr[0].status, AST_OK);
+	CHECK_INT(coarse_memory_kb(4028512), 3932160);	/* 3.75 GiB */
+	CHECK_INT(coarse_memory_kb(1024), COARSE_MEMORY_KB);
+	CHECK_INT(coarse_memory_kb(-1), -1);
+	CHECK_INT(coarse_seconds(350735), 349200);
+	CHECK_INT(coarse_time(utc("2026-11-22T21:59:59Z")), utc("2026-11-22T21:00:00Z"));
 	want = unit_fixture("22.10.1/database_show_beacon.txt");
 	CHECK_STR(xr[0].out, want);
 	free(want);

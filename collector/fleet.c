@@ -1,0 +1,821 @@
+/* The fleet view: the store's rows as an HTML table, JSON or CSV, and one
+ * server's page with the changes since its report before. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "dashboard.h"
+#include "fleet.h"
+#include "html.h"
+
+#define PAGE_ROWS 100		/* HTML */
+#define API_ROWS 1000		/* JSON, default */
+#define API_ROWS_MAX 100000	/* JSON and CSV */
+#define FILTER_MAX 200		/* bytes of a filter value */
+
+enum fleet_format { FMT_HTML, FMT_JSON, FMT_CSV };
+
+static const char API_PREFIX[] = "/api/v1/fleet";
+
+bool
+fleet_path(const char *p)
+{
+	return strcmp(p, "/fleet") == 0 || strcmp(p, "/fleet/") == 0 ||
+	    strncmp(p, "/fleet/", 7) == 0 || strcmp(p, API_PREFIX) == 0 ||
+	    strcmp(p, "/api/v1/fleet.csv") == 0 ||
+	    strncmp(p, "/api/v1/fleet/", 14) == 0;
+}
+
+/* ---- what a row says ---------------------------------------------------- */
+
+/* The uptime at the last report, in seconds; -1 when unknown. */
+static long long
+uptime_of(const struct fleet_server *s)
+{
+	time_t start;
+
+	if (s->startup_time == NULL || time_parse_utc(s->startup_time, &start) < 0 ||
+	    start > s->last_seen)
+		return -1;
+	return (long long)(s->last_seen - start);
+}
+
+/* "3 d 4 h", "5 h 12 min", "40 min", "12 s". */
+static void
+duration(long long s, char *out, size_t outlen)
+{
+	if (s < 0)
+		snprintf(out, outlen, "-");
+	else if (s >= 86400)
+		snprintf(out, outlen, "%lld d %lld h", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(out, outlen, "%lld h %lld min", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, outlen, "%lld min", s / 60);
+	else
+		snprintf(out, outlen, "%lld s", s);
+}
+
+static bool
+is_active(const struct fleet_server *s, time_t active_since)
+{
+	return s->last_seen >= active_since;
+}
+
+/* ---- changes between two reports ---------------------------------------- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted module names of a report (not copies: they live in r). */
+static const char **
+module_names(json_t *r, size_t *n)
+{
+	json_t *mods = json_object_get(json_object_get(r, "asterisk"), "modules");
+	size_t len = json_array_size(mods), k = 0;
+	const char **names = calloc(len + 1, sizeof *names);
+
+	if (names == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		const char *name = json_string_value(json_object_get(
+		    json_array_get(mods, i), "name"));
+		if (name != NULL)
+			names[k++] = name;
+	}
+	qsort(names, k, sizeof *names, cmp_str);
+	*n = k;
+	return names;
+}
+
+static const char *
+version_of(json_t *r)
+{
+	return json_string_value(json_object_get(json_object_get(
+	    json_object_get(r, "asterisk"), "version"), "name"));
+}
+
+static int
+push(char ***list, size_t *n, const char *s)
+{
+	char **nl = realloc(*list, (*n + 1) * sizeof *nl);
+	char *copy = strdup(s);
+
+	if (nl == NULL || copy == NULL) {
+		if (nl != NULL)
+			*list = nl;
+		free(copy);
+		return -1;
+	}
+	*list = nl;
+	nl[(*n)++] = copy;
+	return 0;
+}
+
+int
+fleet_diff(const char *previous, const char *latest, struct fleet_changes *out)
+{
+	json_t *a = previous != NULL ? json_loads(previous, 0, NULL) : NULL;
+	json_t *b = latest != NULL ? json_loads(latest, 0, NULL) : NULL;
+	const char **na = NULL, **nb = NULL;
+	size_t ia = 0, ib = 0, la = 0, lb = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (a == NULL || b == NULL) {
+		rc = 0;		/* nothing to compare with */
+		goto out;
+	}
+	{
+		const char *va = version_of(a), *vb = version_of(b);
+		if (va != NULL && vb != NULL && strcmp(va, vb) != 0) {
+			out->version_from = strdup(va);
+			out->version_to = strdup(vb);
+			if (out->version_from == NULL || out->version_to == NULL)
+				goto out;
+		}
+	}
+	na = module_names(a, &la);
+	nb = module_names(b, &lb);
+	if (na == NULL || nb == NULL)
+		goto out;
+	while (ia < la || ib < lb) {
+		int c = ia == la ? 1 : ib == lb ? -1 : strcmp(na[ia], nb[ib]);
+		if (c < 0) {
+			if (push(&out->removed, &out->n_removed, na[ia]) < 0)
+				goto out;
+			ia++;
+		} else if (c > 0) {
+			if (push(&out->added, &out->n_added, nb[ib]) < 0)
+				goto out;
+			ib++;
+		} else {
+			ia++;
+			ib++;
+		}
+	}
+	rc = 0;
+out:
+	free(na);
+	free(nb);
+	json_decref(a);
+	json_decref(b);
+	if (rc < 0)
+		fleet_changes_free(out);
+	return rc;
+}
+
+void
+fleet_changes_free(struct fleet_changes *c)
+{
+	free(c->version_from);
+	free(c->version_to);
+	for (size_t i = 0; i < c->n_added; i++)
+		free(c->added[i]);
+	for (size_t i = 0; i < c->n_removed; i++)
+		free(c->removed[i]);
+	free(c->added);
+	free(c->removed);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+int
+fleet_csv_cell(struct buf *b, const char *s)
+{
+	bool quote, inert;
+
+	if (s == NULL)
+		return 0;
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	/* A spreadsheet takes a cell that starts so for a formula. */
+	inert = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
+	if (quote || inert) {
+		if (buf_append(b, "\"", 1) < 0 || (inert && buf_append(b, "'", 1) < 0))
+			return -1;
+		for (const char *p = s; *p != '\0'; p++)
+			if (buf_append(b, p, 1) < 0 ||
+			    (*p == '"' && buf_append(b, "\"", 1) < 0))
+				return -1;
+		return buf_append(b, "\"", 1);
+	}
+	return buf_append(b, s, strlen(s));
+}
+
+static int
+csv_num(struct buf *b, long long v)
+{
+	char n[32];
+
+	if (v < 0)
+		return 0;
+	snprintf(n, sizeof n, "%lld", v);
+	return buf_append(b, n, strlen(n));
+}
+
+static char *
+render_csv(const struct fleet_list *l, time_t active_since)
+{
+	static const char head[] = "id,private_name,version,first_seen,last_seen,"
+	    "state,modules,uptime_seconds,calls_active,calls_processed,reports\r\n";
+	struct buf b = { 0 };
+	bool bad = buf_append(&b, head, strlen(head)) < 0;
+
+	for (size_t i = 0; i < l->n && !bad; i++) {
+		const struct fleet_server *s = &l->servers[i];
+		char first[RFC3339_LEN + 1], last[RFC3339_LEN + 1];
+
+		const char *state = is_active(s, active_since) ? ",active," :
+		    ",stale,";
+
+		time_format_utc(s->first_seen, first);
+		time_format_utc(s->last_seen, last);
+		bad = buf_append(&b, s->id, strlen(s->id)) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, s->private_name) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, s->version) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    buf_append(&b, first, strlen(first)) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    buf_append(&b, last, strlen(last)) < 0 ||
+		    buf_append(&b, state, strlen(state)) < 0 ||
+		    csv_num(&b, s->modules) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    csv_num(&b, uptime_of(s)) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    csv_num(&b, s->calls_active) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    csv_num(&b, s->calls_processed) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    csv_num(&b, s->reports) < 0 ||
+		    buf_append(&b, "\r\n", 2) < 0;
+	}
+	if (bad) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static json_t *
+num_or_null(long long v)
+{
+	return v < 0 ? json_null() : json_integer(v);
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+server_json(const struct fleet_server *s, time_t active_since)
+{
+	char first[RFC3339_LEN + 1], last[RFC3339_LEN + 1];
+
+	time_format_utc(s->first_seen, first);
+	time_format_utc(s->last_seen, last);
+	return json_pack("{s:s,s:o,s:o,s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:I}",
+	    "id", s->id, "private_name", str_or_null(s->private_name),
+	    "version", str_or_null(s->version), "first_seen", first,
+	    "last_seen", last, "active", is_active(s, active_since),
+	    "modules", num_or_null(s->modules),
+	    "uptime_seconds", num_or_null(uptime_of(s)),
+	    "calls_active", num_or_null(s->calls_active),
+	    "calls_processed", num_or_null(s->calls_processed),
+	    "reports", (json_int_t)s->reports);
+}
+
+static json_t *
+list_json(const struct fleet_list *l, const struct fleet_filter *f)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < l->n; i++)
+		if (json_array_append_new(arr, server_json(&l->servers[i],
+		    f->active_since)) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	if (arr == NULL)
+		return NULL;
+	return json_pack("{s:I,s:I,s:I,s:o}", "total", (json_int_t)l->total,
+	    "offset", (json_int_t)f->offset, "limit", (json_int_t)f->limit,
+	    "servers", arr);
+}
+
+static json_t *
+names_json(char **names, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < n; i++)
+		json_array_append_new(arr, json_string(names[i]));
+	return arr;
+}
+
+static json_t *
+one_json(const struct fleet_server *s, const struct fleet_changes *c,
+    time_t active_since)
+{
+	json_t *report = s->report != NULL ? json_loads(s->report, 0, NULL) : NULL;
+	json_t *version = c->version_from != NULL ?
+	    json_pack("{s:s,s:s}", "from", c->version_from, "to", c->version_to) :
+	    json_null();
+
+	return json_pack("{s:o,s:o,s:{s:b,s:o,s:o,s:o}}",
+	    "server", server_json(s, active_since),
+	    "report", report != NULL ? report : json_null(),
+	    "changes", "previous_report", s->previous_report != NULL,
+	    "version", version,
+	    "modules_added", names_json(c->added, c->n_added),
+	    "modules_removed", names_json(c->removed, c->n_removed));
+}
+
+/* ---- HTML ----------------------------------------------------------------- */
+
+/* Percent-encode s for a query value. */
+static void
+url_value(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == '~')
+			buf_append(b, p, 1);
+		else
+			buf_append(b, enc, 3);
+	}
+}
+
+/* href to the list with f's filters and another offset. */
+static void
+list_link(struct html *h, const struct fleet_filter *f, long offset,
+    const char *text)
+{
+	struct buf u = { 0 };
+	char num[32];
+
+	buf_append(&u, "/fleet?", 7);
+	if (f->version != NULL) {
+		buf_append(&u, "version=", 8);
+		url_value(&u, f->version);
+		buf_append(&u, "&", 1);
+	}
+	if (f->module != NULL) {
+		buf_append(&u, "module=", 7);
+		url_value(&u, f->module);
+		buf_append(&u, "&", 1);
+	}
+	if (f->stale_only)
+		buf_append(&u, "stale=1&", 8);
+	snprintf(num, sizeof num, "offset=%ld", offset);
+	buf_append(&u, num, strlen(num));
+	html_raw(h, "<a");
+	html_attr(h, "href", u.data != NULL ? u.data : "/fleet");
+	html_raw(h, ">");
+	html_text(h, text);
+	html_raw(h, "</a>");
+	buf_free(&u);
+}
+
+static void
+server_link(struct html *h, const struct fleet_server *s)
+{
+	char href[64];
+
+	snprintf(href, sizeof href, "/fleet/%s", s->id);
+	html_raw(h, "<a");
+	html_attr(h, "href", href);
+	html_raw(h, ">");
+	if (s->private_name != NULL && s->private_name[0] != '\0')
+		html_text_cut(h, s->private_name, 80);
+	else {
+		char shortid[9];
+		snprintf(shortid, sizeof shortid, "%.8s", s->id);
+		html_raw(h, "<i>unnamed</i> ");
+		html_text(h, shortid);
+	}
+	html_raw(h, "</a>");
+}
+
+static void
+state_badge(struct html *h, bool active)
+{
+	html_raw(h, active ? "<span class=\"badge active\">active</span>" :
+	    "<span class=\"badge stale\">stale</span>");
+}
+
+static void
+td_num(struct html *h, long long v)
+{
+	char num[32];
+
+	html_raw(h, "<td class=\"num\">");
+	if (v < 0) {
+		html_raw(h, "-");
+	} else {
+		html_format_count((long)v, num, sizeof num);
+		html_text(h, num);
+	}
+	html_raw(h, "</td>");
+}
+
+static void
+page_header(struct html *h, const char *title, const char *sub)
+{
+	dashboard_page_open(h, title, "fleet");
+	html_raw(h, "<h1>");
+	html_text(h, title);
+	html_raw(h, "</h1><p class=\"sub\">");
+	html_text(h, sub);
+	html_raw(h, "</p></div></header>\n<main class=\"wrap\">");
+}
+
+static void
+page_footer(struct html *h)
+{
+	dashboard_page_close(h);
+	html_raw(h, "<p>The operator's view: private names and server ids are "
+	    "shown here only, behind the password. Also as "
+	    "<a href=\"/api/v1/fleet\">JSON</a> and "
+	    "<a href=\"/api/v1/fleet.csv\">CSV</a>.</p></div></footer></body>"
+	    "</html>\n");
+}
+
+static char *
+render_list(const struct fleet_list *l, const struct fleet_filter *f,
+    time_t now)
+{
+	struct html h = { 0 };
+	char sub[160], total[32], when[48];
+
+	html_format_count(l->total, total, sizeof total);
+	dashboard_human_time(now, when, sizeof when);
+	snprintf(sub, sizeof sub, "%s server%s%s. As of %s.", total,
+	    l->total == 1 ? "" : "s",
+	    f->version || f->module || f->stale_only ? " match the filter" :
+	    " report here", when);
+	page_header(&h, "Fleet", sub);
+
+	html_raw(&h, "<div class=\"card\"><form class=\"filters\" method=\"get\" "
+	    "action=\"/fleet\"><label>Version<input type=\"text\" name=\"version\" "
+	    "placeholder=\"22 or 22.10.1\"");
+	html_attr(&h, "value", f->version);
+	html_raw(&h, "></label><label>Module<input type=\"text\" name=\"module\" "
+	    "placeholder=\"chan_sip\"");
+	html_attr(&h, "value", f->module);
+	html_raw(&h, "></label><label class=\"check\"><input type=\"checkbox\" "
+	    "name=\"stale\" value=\"1\"");
+	html_raw(&h, f->stale_only ? " checked" : "");
+	html_raw(&h, "> Stale only</label><button type=\"submit\">Filter</button>"
+	    "</form>");
+
+	html_raw(&h, "<div class=\"scroll\"><table><caption>Servers, most recently "
+	    "seen first</caption><thead><tr><th scope=\"col\">Name</th>"
+	    "<th scope=\"col\">Version</th><th scope=\"col\">Last seen (UTC)</th>"
+	    "<th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Modules</th>"
+	    "<th scope=\"col\" class=\"num\">Uptime</th>"
+	    "<th scope=\"col\" class=\"num\">Calls now</th>"
+	    "<th scope=\"col\" class=\"num\">Calls processed</th></tr></thead><tbody>");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct fleet_server *s = &l->servers[i];
+		char last[RFC3339_LEN + 1], up[32];
+
+		time_format_utc(s->last_seen, last);
+		duration(uptime_of(s), up, sizeof up);
+		html_raw(&h, "<tr><th scope=\"row\">");
+		server_link(&h, s);
+		html_raw(&h, "</th><td>");
+		html_text(&h, s->version != NULL ? s->version : "-");
+		html_raw(&h, "</td><td><time");
+		html_attr(&h, "datetime", last);
+		html_raw(&h, ">");
+		html_text(&h, last);
+		html_raw(&h, "</time></td><td>");
+		state_badge(&h, is_active(s, f->active_since));
+		html_raw(&h, "</td>");
+		td_num(&h, s->modules);
+		html_raw(&h, "<td class=\"num\">");
+		html_text(&h, up);
+		html_raw(&h, "</td>");
+		td_num(&h, s->calls_active);
+		td_num(&h, s->calls_processed);
+		html_raw(&h, "</tr>");
+	}
+	if (l->n == 0)
+		html_raw(&h, "<tr><td colspan=\"8\">No server matches.</td></tr>");
+	html_raw(&h, "</tbody></table></div>");
+	if (f->offset > 0 || f->offset + (long)l->n < l->total) {
+		html_raw(&h, "<p>");
+		if (f->offset > 0)
+			list_link(&h, f, f->offset > f->limit ? f->offset - f->limit : 0,
+			    "\xE2\x86\x90 Newer");
+		html_rawf(&h, " Servers %ld\xE2\x80\x93%ld ", f->offset + 1,
+		    f->offset + (long)l->n);
+		if (f->offset + (long)l->n < l->total)
+			list_link(&h, f, f->offset + f->limit, "Older \xE2\x86\x92");
+		html_raw(&h, "</p>");
+	}
+	html_raw(&h, "</div>");
+	page_footer(&h);
+	return html_steal(&h);
+}
+
+static void
+fact(struct html *h, const char *name, const char *value)
+{
+	html_raw(h, "<dt>");
+	html_text(h, name);
+	html_raw(h, "</dt><dd>");
+	html_text(h, value != NULL ? value : "-");
+	html_raw(h, "</dd>");
+}
+
+static void
+module_table(struct html *h, json_t *report)
+{
+	json_t *mods = json_object_get(json_object_get(report, "asterisk"),
+	    "modules");
+	size_t n = json_array_size(mods);
+
+	html_raw(h, "<details class=\"data\"><summary>");
+	html_rawf(h, "All %zu modules", n);
+	html_raw(h, "</summary><div class=\"scroll\"><table><thead><tr>"
+	    "<th scope=\"col\">Module</th><th scope=\"col\">Status</th>"
+	    "<th scope=\"col\">Support level</th><th scope=\"col\">Description</th>"
+	    "</tr></thead><tbody>");
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = json_array_get(mods, i);
+		const char *support = json_string_value(json_object_get(m,
+		    "support_level"));
+		html_raw(h, "<tr><th scope=\"row\">");
+		html_text(h, json_string_value(json_object_get(m, "name")));
+		html_raw(h, "</th>");
+		html_elem(h, "td", json_string_value(json_object_get(m, "status")));
+		html_raw(h, "<td>");
+		if (support != NULL && strcmp(support, "deprecated") == 0)
+			html_raw(h, "<span class=\"flag\">\xE2\x9A\xA0 deprecated</span>");
+		else
+			html_text(h, support);
+		html_raw(h, "</td>");
+		html_elem(h, "td", json_string_value(json_object_get(m,
+		    "description")));
+		html_raw(h, "</tr>");
+	}
+	html_raw(h, "</tbody></table></div></details>");
+}
+
+static char *
+render_one(const struct fleet_server *s, const struct fleet_changes *c,
+    time_t active_since)
+{
+	struct html h = { 0 };
+	json_t *report = s->report != NULL ? json_loads(s->report, 0, NULL) : NULL;
+	json_t *os = json_object_get(report, "operating_system");
+	char first[48], last[48], up[32], num[32], sub[160];
+	char *pretty = report != NULL ? json_dumps(report, JSON_INDENT(2) |
+	    JSON_PRESERVE_ORDER) : NULL;
+	bool active = is_active(s, active_since);
+
+	dashboard_human_time(s->first_seen, first, sizeof first);
+	dashboard_human_time(s->last_seen, last, sizeof last);
+	snprintf(sub, sizeof sub, "Server %s", s->id);
+	page_header(&h, s->private_name != NULL && s->private_name[0] != '\0' ?
+	    s->private_name : "Unnamed server", sub);
+
+	html_raw(&h, "<div class=\"grid\"><div class=\"card\"><h2>Latest report</h2>"
+	    "<dl class=\"facts\">");
+	html_raw(&h, "<dt>State</dt><dd>");
+	state_badge(&h, active);
+	html_raw(&h, "</dd>");
+	fact(&h, "Version", s->version);
+	fact(&h, "Last seen", last);
+	fact(&h, "First seen", first);
+	html_format_count(s->reports, num, sizeof num);
+	fact(&h, "Reports", num);
+	duration(uptime_of(s), up, sizeof up);
+	fact(&h, "Uptime", up);
+	if (s->calls_active >= 0) {
+		html_format_count((long)s->calls_active, num, sizeof num);
+		fact(&h, "Calls now", num);
+	}
+	if (s->calls_processed >= 0) {
+		html_format_count((long)s->calls_processed, num, sizeof num);
+		fact(&h, "Calls processed", num);
+	}
+	fact(&h, "System", json_string_value(json_object_get(os, "sys_name")));
+	fact(&h, "Kernel", json_string_value(json_object_get(os, "release")));
+	fact(&h, "Machine", json_string_value(json_object_get(os, "machine")));
+	html_raw(&h, "</dl></div>");
+
+	html_raw(&h, "<div class=\"card\"><h2>Since the report before</h2>");
+	if (s->previous_report == NULL) {
+		html_raw(&h, "<p>This is the first report: nothing to compare with.</p>");
+	} else if (c->version_from == NULL && c->n_added == 0 && c->n_removed == 0) {
+		html_raw(&h, "<p>No change of version or modules.</p>");
+	} else {
+		if (c->version_from != NULL) {
+			html_raw(&h, "<p>Version: <span class=\"removed\">");
+			html_text(&h, c->version_from);
+			html_raw(&h, "</span> \xE2\x86\x92 <span class=\"added\">");
+			html_text(&h, c->version_to);
+			html_raw(&h, "</span></p>");
+		}
+		if (c->n_added > 0) {
+			html_rawf(&h, "<p>%zu module%s added:</p><ul class=\"changes\">",
+			    c->n_added, c->n_added == 1 ? "" : "s");
+			for (size_t i = 0; i < c->n_added; i++) {
+				html_raw(&h, "<li class=\"added\">");
+				html_text(&h, c->added[i]);
+				html_raw(&h, "</li>");
+			}
+			html_raw(&h, "</ul>");
+		}
+		if (c->n_removed > 0) {
+			html_rawf(&h, "<p>%zu module%s removed:</p><ul class=\"changes\">",
+			    c->n_removed, c->n_removed == 1 ? "" : "s");
+			for (size_t i = 0; i < c->n_removed; i++) {
+				html_raw(&h, "<li class=\"removed\">");
+				html_text(&h, c->removed[i]);
+				html_raw(&h, "</li>");
+			}
+			html_raw(&h, "</ul>");
+		}
+	}
+	html_raw(&h, "</div><div class=\"card wide\"><h2>Modules</h2>");
+	module_table(&h, report);
+	html_raw(&h, "<details class=\"data\"><summary>The report as received"
+	    "</summary><pre>");
+	html_text(&h, pretty != NULL ? pretty : "(none yet)");
+	html_raw(&h, "</pre></details></div></div>");
+	html_raw(&h, "<p><a href=\"/fleet\">\xE2\x86\x90 The whole fleet</a></p>");
+	page_footer(&h);
+	free(pretty);
+	json_decref(report);
+	return html_steal(&h);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static void
+respond(struct api_request *req, char *body, const char *type, bool html)
+{
+	if (body == NULL) {
+		api_error(&req->resp, 503, "out of memory");
+		return;
+	}
+	free(req->resp.body);
+	req->resp.body = body;
+	req->resp.status = 200;
+	req->resp.content_type = type;
+	if (html)
+		req->resp.csp = dashboard_csp();
+}
+
+static void
+respond_json(struct api_request *req, json_t *obj)
+{
+	char *body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	json_decref(obj);
+	respond(req, body, "application/json", false);
+}
+
+/* A filter value: absent or empty is no filter; too long is an error. */
+static int
+filter_arg(struct api_request *req, const char *key, const char **out)
+{
+	const char *v = api_arg(req, key);
+
+	*out = NULL;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (strlen(v) > FILTER_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+count_arg(struct api_request *req, const char *key, long *out, long max)
+{
+	const char *v = api_arg(req, key);
+	char *end;
+	long n;
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || n < 0 || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static void
+list(struct api_request *req, enum fleet_format fmt)
+{
+	const char *stale = api_arg(req, "stale");
+	struct fleet_filter f = { .limit = fmt == FMT_HTML ? PAGE_ROWS :
+	    fmt == FMT_CSV ? API_ROWS_MAX : API_ROWS };
+	struct fleet_list l;
+	time_t now = collector_now();
+
+	f.active_since = now - (time_t)req->app->cfg->active_days * 86400;
+	if (filter_arg(req, "version", &f.version) < 0 ||
+	    filter_arg(req, "module", &f.module) < 0) {
+		api_error(&req->resp, 400, "filter value too long");
+		return;
+	}
+	f.stale_only = stale != NULL && strcmp(stale, "1") == 0;
+	if (count_arg(req, "offset", &f.offset, 1000000000L) < 0 ||
+	    (fmt != FMT_HTML && count_arg(req, "limit", &f.limit, API_ROWS_MAX) < 0)) {
+		api_error(&req->resp, 400, "offset or limit: not a number in range");
+		return;
+	}
+	if (f.limit == 0)
+		f.limit = 1;
+	if (store_fleet_list(req->app->store, &f, &l) != STORE_OK) {
+		req->resp.retry_after = 60;
+		api_error(&req->resp, 503, "database unavailable");
+		return;
+	}
+	if (fmt == FMT_JSON)
+		respond_json(req, list_json(&l, &f));
+	else if (fmt == FMT_CSV)
+		respond(req, render_csv(&l, f.active_since), "text/csv; charset=utf-8",
+		    false);
+	else
+		respond(req, render_list(&l, &f, now), "text/html; charset=utf-8",
+		    true);
+	fleet_list_free(&l);
+}
+
+static void
+one(struct api_request *req, const char *id, enum fleet_format fmt)
+{
+	struct fleet_server s;
+	struct fleet_changes c;
+	enum store_status st;
+	time_t active_since = collector_now() -
+	    (time_t)req->app->cfg->active_days * 86400;
+
+	if (!uuid_is_valid(id)) {
+		api_error(&req->resp, 404, "No such server");
+		return;
+	}
+	st = store_fleet_get(req->app->store, id, &s);
+	if (st == STORE_NOT_FOUND) {
+		api_error(&req->resp, 404, "No such server");
+		return;
+	}
+	if (st != STORE_OK) {
+		req->resp.retry_after = 60;
+		api_error(&req->resp, 503, "database unavailable");
+		return;
+	}
+	if (fleet_diff(s.previous_report, s.report, &c) < 0) {
+		fleet_server_free(&s);
+		api_error(&req->resp, 503, "out of memory");
+		return;
+	}
+	if (fmt == FMT_JSON)
+		respond_json(req, one_json(&s, &c, active_since));
+	else
+		respond(req, render_one(&s, &c, active_since),
+		    "text/html; charset=utf-8", true);
+	fleet_changes_free(&c);
+	fleet_server_free(&s);
+}
+
+void
+fleet_respond(struct api_request *req)
+{
+	const char *p = req->path;
+
+	if (strcmp(p, "/fleet") == 0 || strcmp(p, "/fleet/") == 0)
+		list(req, FMT_HTML);
+	else if (strcmp(p, API_PREFIX) == 0)
+		list(req, FMT_JSON);
+	else if (strcmp(p, "/api/v1/fleet.csv") == 0)
+		list(req, FMT_CSV);
+	else if (strncmp(p, "/api/v1/fleet/", 14) == 0)
+		one(req, p + 14, FMT_JSON);
+	else
+		one(req, p + 7, FMT_HTML);
+}

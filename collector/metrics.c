@@ -1,0 +1,244 @@
+/*
+ * The Prometheus exposition: one group per family, HELP and TYPE first
+ * (collectd write_prometheus.c 184-232), label values escaped (112-147).
+ * Every label set is bounded: the figures' groups are k-anonymous and
+ * merged into "other" below min_group, methods are five, status codes
+ * 100-599.  No server id anywhere.
+ */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/text.h"
+#include "metrics.h"
+
+#define N_METHODS 5
+static const char *const methods[N_METHODS] = { "GET", "HEAD", "POST", "PUT",
+	"other" };
+
+/* Seconds; the request and commit histograms share them. */
+#define N_BUCKETS 12
+static const double bounds[N_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005,
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
+
+struct histogram {
+	atomic_ullong buckets[N_BUCKETS];	/* not cumulative here */
+	atomic_ullong count;
+	atomic_ullong sum_us;			/* microseconds */
+};
+
+static atomic_ullong requests[N_METHODS][600];
+static struct histogram request_hist, commit_hist;
+static atomic_long connections;
+
+static void
+observe(struct histogram *h, double seconds)
+{
+	int i = 0;
+
+	if (seconds < 0)
+		seconds = 0;
+	while (i < N_BUCKETS && seconds > bounds[i])
+		i++;
+	if (i < N_BUCKETS)
+		atomic_fetch_add(&h->buckets[i], 1);
+	atomic_fetch_add(&h->count, 1);
+	atomic_fetch_add(&h->sum_us, (unsigned long long)(seconds * 1e6));
+}
+
+void
+metrics_request(const char *method, int status, double seconds)
+{
+	int m = N_METHODS - 1;
+
+	for (int i = 0; i < N_METHODS - 1; i++)
+		if (method != NULL && strcmp(method, methods[i]) == 0)
+			m = i;
+	if (status >= 100 && status < 600)
+		atomic_fetch_add(&requests[m][status], 1);
+	observe(&request_hist, seconds);
+}
+
+void
+metrics_commit(double seconds)
+{
+	observe(&commit_hist, seconds);
+}
+
+void
+metrics_connection(int delta)
+{
+	atomic_fetch_add(&connections, delta);
+}
+
+char *
+metrics_escape(const char *v)
+{
+	struct buf b = { 0 };
+
+	for (; v != NULL && *v != '\0'; v++) {
+		const char *e = *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" :
+		    *v == '\n' ? "\\n" : NULL;
+		if (buf_append(&b, e != NULL ? e : v, e != NULL ? 2 : 1) < 0) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	if (buf_append(&b, "", 1) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+struct out {
+	struct buf b;
+	bool bad;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+put(struct out *o, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line || buf_append(&o->b, line,
+	    (size_t)n) < 0)
+		o->bad = true;
+}
+
+static void
+family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+labelled_list(struct out *o, const char *name, const char *label,
+    const char *help, const struct stat_list *l)
+{
+	family(o, name, "gauge", help);
+	for (size_t i = 0; i < l->n; i++) {
+		char *v = metrics_escape(l->groups[i].key);
+		if (v == NULL) {
+			o->bad = true;
+			return;
+		}
+		put(o, "%s{%s=\"%s\"} %ld\n", name, label, v,
+		    l->groups[i].servers);
+		free(v);
+	}
+}
+
+static void
+histogram(struct out *o, const char *name, const char *help,
+    struct histogram *h)
+{
+	unsigned long long cum = 0, count = atomic_load(&h->count);
+
+	family(o, name, "histogram", help);
+	for (int i = 0; i < N_BUCKETS; i++) {
+		cum += atomic_load(&h->buckets[i]);
+		put(o, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cum);
+	}
+	/* count is read first: +Inf never below a bucket. */
+	put(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, cum > count ? cum : count);
+	put(o, "%s_sum %.6f\n", name, (double)atomic_load(&h->sum_us) / 1e6);
+	put(o, "%s_count %llu\n", name, cum > count ? cum : count);
+}
+
+static void
+figures(struct out *o, const struct stats *s)
+{
+	family(o, "beacon_servers_known", "gauge", "Servers stored.");
+	put(o, "beacon_servers_known %ld\n", s->servers_known);
+	family(o, "beacon_servers_active", "gauge",
+	    "Servers that reported within active_days.");
+	put(o, "beacon_servers_active %ld\n", s->servers_active);
+	family(o, "beacon_servers_new_7d", "gauge",
+	    "Servers first seen in the last 7 days.");
+	put(o, "beacon_servers_new_7d %ld\n", s->servers_new_7d);
+	labelled_list(o, "beacon_servers", "version",
+	    "Active servers by Asterisk version.", &s->versions);
+	labelled_list(o, "beacon_servers_by_major", "major",
+	    "Active servers by Asterisk major version.", &s->major_versions);
+	family(o, "beacon_module_servers", "gauge",
+	    "Active servers listing each module (modules of at least min_group servers).");
+	for (size_t i = 0; i < s->n_modules; i++) {
+		char *v = metrics_escape(s->modules[i].name);
+		if (v == NULL) {
+			o->bad = true;
+			return;
+		}
+		put(o, "beacon_module_servers{module=\"%s\"} %ld\n", v,
+		    s->modules[i].servers);
+		free(v);
+	}
+	labelled_list(o, "beacon_deprecated_module_servers", "module",
+	    "Active servers running a module whose support level is deprecated.",
+	    &s->deprecated);
+	labelled_list(o, "beacon_channel_driver_servers", "driver",
+	    "Active servers running each channel driver.", &s->channel_drivers);
+	labelled_list(o, "beacon_os_servers", "sys_name",
+	    "Active servers by operating system.", &s->sys_names);
+	labelled_list(o, "beacon_machine_servers", "machine",
+	    "Active servers by machine architecture.", &s->machines);
+	labelled_list(o, "beacon_kernel_release_servers", "release",
+	    "Active servers by kernel release.", &s->kernel_releases);
+	labelled_list(o, "beacon_uptime_servers", "uptime",
+	    "Active servers by Asterisk uptime at their last report.",
+	    &s->uptime_buckets);
+	family(o, "beacon_calls_active", "gauge",
+	    "Active calls over the active servers, at their last report.");
+	put(o, "beacon_calls_active %ld\n", s->calls_active_total);
+	family(o, "beacon_calls_processed", "gauge",
+	    "Calls processed since start, summed over the active servers.");
+	put(o, "beacon_calls_processed %ld\n", s->calls_processed_total);
+	family(o, "beacon_stats_min_group", "gauge",
+	    "The k of k-anonymity: smaller groups are merged into \"other\".");
+	put(o, "beacon_stats_min_group %ld\n", s->min_group);
+	family(o, "beacon_stats_generated_timestamp_seconds", "gauge",
+	    "When these figures were read.");
+	put(o, "beacon_stats_generated_timestamp_seconds %lld\n",
+	    (long long)s->generated);
+}
+
+char *
+metrics_render(const struct stats *s)
+{
+	struct out o = { 0 };
+
+	if (s != NULL)
+		figures(&o, s);
+	family(&o, "beacon_collector_http_requests_total", "counter",
+	    "HTTP requests answered, by method and status code.");
+	for (int m = 0; m < N_METHODS; m++)
+		for (int c = 100; c < 600; c++) {
+			unsigned long long n = atomic_load(&requests[m][c]);
+			if (n > 0)
+				put(&o, "beacon_collector_http_requests_total"
+				    "{method=\"%s\",code=\"%d\"} %llu\n",
+				    methods[m], c, n);
+		}
+	histogram(&o, "beacon_collector_http_request_duration_seconds",
+	    "Time from a request's first byte to its answer.", &request_hist);
+	histogram(&o, "beacon_collector_commit_duration_seconds",
+	    "Time of one COMMIT of the store (one group of reports).",
+	    &commit_hist);
+	family(&o, "beacon_collector_open_connections", "gauge",
+	    "Open HTTP connections.");
+	put(&o, "beacon_collector_open_connections %ld\n",
+	    atomic_load(&connections));
+	if (o.bad || buf_append(&o.b, "", 1) < 0) {
+		buf_free(&o.b);
+		return NULL;
+	}
+	return buf_steal(&o.b);
+}

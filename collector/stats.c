@@ -1,0 +1,1093 @@
+/*
+ * The statistics of COLLECTOR.md §6.
+ *
+ * Counting.  Every accepted report carries a summary (stats_summary, made
+ * on the MHD thread from the parsed report): the groups the server belongs
+ * to, one sorted line each.  The store keeps one counter per group
+ * (stat_counts) and, per server, the summary it last contributed and
+ * whether it is counted.  An update applies stats_diff(old, new) inside the
+ * report's own transaction: between two reports of one server usually
+ * nothing changes, so usually no counter is written at all.  The periodic
+ * stats_maintain subtracts the servers that fell out of active_days.  So
+ * the counters are always the figures over the active servers' latest
+ * reports, and reading them never touches a report; and since every change
+ * is a delta applied in the writing transaction, several collectors on one
+ * PostgreSQL count correctly.
+ *
+ * Reading.  stats_build turns the counter rows into struct stats and
+ * applies k-anonymity there, so that no output can forget it: a group of
+ * fewer than min_group servers is merged into "other", a module used by
+ * fewer is not listed, and when fewer than min_group servers are active at
+ * all every breakdown is left out (suppressed).  "other" itself may hold
+ * fewer than min_group servers: it is the difference between the total
+ * and the groups shown, which anyone can compute anyway, and it names
+ * nothing.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../common/text.h"
+#include "config.h"
+#include "stats.h"
+#include "store.h"
+
+#define HISTORY_DAYS 365
+#define CALLS_MAX 1000000000000LL	/* per server, per figure */
+
+static const char OTHER[] = "other";
+
+/* ---- the summary ---------------------------------------------------------- */
+
+/* The lines of a summary being built: their text in one arena, each line
+ * an offset, its "DIM\tKEY" length and its whole length.  A PBX with 300
+ * modules has about a thousand, nearly all of the module dimensions, which
+ * are kept in buckets of their own in the report's order: Asterisk lists
+ * its modules sorted, so those buckets usually need no sort at all (a
+ * sort of the thousand lines was most of the cost of a summary). */
+struct line {
+	size_t off, plen, len;
+};
+
+enum bucket { B_OTHER, B_MODULE, B_STATUS, B_SUPPORT, N_BUCKETS };
+
+struct bucket_lines {
+	struct line *v;
+	size_t n, cap;
+};
+
+struct lines {
+	struct buf text;
+	struct bucket_lines b[N_BUCKETS];
+};
+
+/* A key as stored: no control character, '/' replaced too when it is a
+ * module name (the separator of module_status), at most STATS_KEY_MAX bytes
+ * cut on a UTF-8 boundary. */
+static void
+clean_key(const char *s, bool slash, char out[STATS_KEY_MAX + 1])
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0' && n < STATS_KEY_MAX; s++) {
+		unsigned char c = (unsigned char)*s;
+		out[n++] = c < 0x20 || c == 0x7f || (slash && c == '/') ?
+		    '?' : (char)c;
+	}
+	/* Cut inside a UTF-8 sequence (the next byte continues it): drop the
+	 * sequence's bytes already copied, its lead byte included. */
+	if (s != NULL && ((unsigned char)*s & 0xc0) == 0x80) {
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0xc0)
+			n--;
+	}
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, STATS_KEY_MAX + 1, "unknown");
+}
+
+static int
+add_line2(struct lines *lines, enum bucket bk, const char *dim,
+    const char *key, const char *sub, long long n)
+{
+	struct line *ln;
+	char num[24];
+	size_t start = lines->text.len;
+	/* "\t1\n", the usual count, without printf. */
+	int nl = n == 1 ? (memcpy(num, "\t1\n", 4), 3) :
+	    snprintf(num, sizeof num, "\t%lld\n", n);
+	struct bucket_lines *l = &lines->b[bk];
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct line *v = realloc(l->v, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (buf_append(&lines->text, dim, strlen(dim)) < 0 ||
+	    buf_append(&lines->text, "\t", 1) < 0 ||
+	    buf_append(&lines->text, key, strlen(key)) < 0 ||
+	    (sub != NULL && (buf_append(&lines->text, "/", 1) < 0 ||
+	    buf_append(&lines->text, sub, strlen(sub)) < 0)))
+		return -1;
+	ln = &l->v[l->n];
+	ln->off = start;
+	ln->plen = lines->text.len - start;
+	if (buf_append(&lines->text, num, (size_t)nl) < 0)
+		return -1;
+	ln->len = lines->text.len - start;
+	l->n++;
+	return 0;
+}
+
+static int
+add_line(struct lines *l, const char *dim, const char *key, long long n)
+{
+	return add_line2(l, B_OTHER, dim, key, NULL, n);
+}
+
+/* The length of "DIM\tKEY" at the start of a line. */
+static size_t
+prefix_len(const char *s, size_t len)
+{
+	const char *t = memchr(s, '\t', len);
+
+	if (t == NULL)
+		return len;
+	t = memchr(t + 1, '\t', len - (size_t)(t + 1 - s));
+	return t != NULL ? (size_t)(t - s) : len;
+}
+
+static int
+cmp_prefix(const char *a, size_t al, const char *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c != 0 ? c : al < bl ? -1 : al > bl ? 1 : 0;
+}
+
+static int
+cmp_lines(const void *pa, const void *pb, void *arg)
+{
+	const struct line *a = pa, *b = pb;
+	const char *text = arg;
+
+	return cmp_prefix(text + a->off, a->plen, text + b->off, b->plen);
+}
+
+static const char *
+str_member(const json_t *obj, const char *name)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static const char *
+uptime_bucket(const char *startup, time_t now)
+{
+	time_t t;
+	long long up;
+
+	if (startup == NULL || time_parse_utc(startup, &t) < 0)
+		return "unknown";
+	up = (long long)(now - t);
+	if (up < 86400)
+		return "< 1 day";
+	if (up < 7 * 86400LL)
+		return "1-7 days";
+	if (up < 30 * 86400LL)
+		return "7-30 days";
+	if (up < 365 * 86400LL)
+		return "30-365 days";
+	return "> 1 year";
+}
+
+static bool
+is_running(const char *status)
+{
+	return status != NULL && (strncasecmp(status, "running", 7) == 0 ||
+	    strcasecmp(status, "loaded") == 0);
+}
+
+static int
+add_modules(struct lines *l, const json_t *mods)
+{
+	size_t i;
+	const json_t *m;
+	char name[STATS_KEY_MAX + 1], sub[STATS_KEY_MAX + 1];
+	bool pjsip = false;
+
+	json_array_foreach(mods, i, m) {
+		const char *status = str_member(m, "status");
+		const char *support = str_member(m, "support_level");
+		size_t nl;
+
+		clean_key(str_member(m, "name"), true, name);
+		nl = strlen(name);
+		if (add_line2(l, B_MODULE, "module", name, NULL, 1) < 0)
+			return -1;
+		clean_key(status, false, sub);
+		if (add_line2(l, B_STATUS, "module_status", name, sub, 1) < 0)
+			return -1;
+		clean_key(support, false, sub);
+		if (add_line2(l, B_SUPPORT, "module_support", name, sub, 1) < 0)
+			return -1;
+		if (!is_running(status))
+			continue;
+		if (support != NULL && strcasecmp(support, "deprecated") == 0 &&
+		    add_line(l, "deprecated", name, 1) < 0)
+			return -1;
+		if (strcmp(name, "chan_pjsip.so") == 0 ||
+		    strcmp(name, "res_pjsip.so") == 0) {
+			pjsip = true;
+		} else if (strncmp(name, "chan_", 5) == 0 && nl > 8 &&
+		    strcmp(name + nl - 3, ".so") == 0) {
+			name[nl - 3] = '\0';
+			if (add_line(l, "channel_driver", name, 1) < 0)
+				return -1;
+		}
+	}
+	if (pjsip && add_line(l, "channel_driver", "chan_pjsip/res_pjsip", 1) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+build_lines(struct lines *l, const json_t *report, time_t now)
+{
+	const json_t *ast = json_object_get(report, "asterisk");
+	const json_t *os = json_object_get(report, "operating_system");
+	const json_t *ver = json_object_get(ast, "version");
+	const json_t *st = json_object_get(ast, "stats");
+	const json_t *calls = json_object_get(st, "calls");
+	const json_t *mods = json_object_get(ast, "modules");
+	const char *name = str_member(ver, "name");
+	char key[STATS_KEY_MAX + 1];
+	size_t digits;
+	static const char *const os_fields[] = { "sys_name", "machine",
+	    "release", NULL };
+	static const char *const call_fields[] = { "active", "processed", NULL };
+
+	if (add_line(l, "servers", "active", 1) < 0)
+		return -1;
+	if (name != NULL && strncmp(name, "Asterisk ", 9) == 0)
+		name += 9;
+	clean_key(name, false, key);
+	if (add_line(l, "version", key, 1) < 0)
+		return -1;
+	digits = strspn(key, "0123456789");
+	if (digits > 0 && strcmp(key, "unknown") != 0)
+		key[digits] = '\0';
+	else
+		snprintf(key, sizeof key, "unknown");
+	if (add_line(l, "major", key, 1) < 0)
+		return -1;
+	for (const char *const *f = os_fields; *f != NULL; f++) {
+		clean_key(str_member(os, *f), false, key);
+		if (add_line(l, *f, key, 1) < 0)
+			return -1;
+	}
+	if (add_line(l, "uptime", uptime_bucket(str_member(json_object_get(st,
+	    "run_time"), "startup_time"), now), 1) < 0)
+		return -1;
+	for (const char *const *f = call_fields; *f != NULL; f++) {
+		const json_t *v = json_object_get(calls, *f);
+		long long n = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+		/* Capped, so that no sum of a million servers can overflow. */
+		if (n > CALLS_MAX)
+			n = CALLS_MAX;
+		if (n > 0 && add_line(l, "calls", *f, n) < 0)
+			return -1;
+	}
+	if (json_is_array(mods) && add_modules(l, mods) < 0)
+		return -1;
+	return 0;
+}
+
+/* Append bucket bk's lines (sorted, a repeated line once) to out; with
+ * below set, only those whose dimension sorts before "module", else only
+ * the others (the other bucket's lines go around the module buckets). */
+static int
+emit_bucket(struct buf *out, const struct lines *l, enum bucket bk, int part)
+{
+	const char *t = l->text.data;
+
+	for (size_t i = 0; i < l->b[bk].n; i++) {
+		const struct line *ln = &l->b[bk].v[i];
+		if (part != 0 && (cmp_prefix(t + ln->off, ln->plen, "module", 6) < 0) !=
+		    (part < 0))
+			continue;
+		/* A module listed twice is one membership. */
+		if (i > 0 && cmp_lines(ln - 1, ln, l->text.data) == 0)
+			continue;
+		if (buf_append(out, t + ln->off, ln->len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+char *
+stats_summary(const json_t *report, time_t now)
+{
+	struct lines l = { 0 };
+	struct buf out = { 0 };
+	int bad;
+
+	bad = build_lines(&l, report, now);
+	for (int bk = 0; !bad && bk < N_BUCKETS; bk++) {
+		bool sorted = true;
+		for (size_t i = 1; sorted && i < l.b[bk].n; i++)
+			sorted = cmp_lines(&l.b[bk].v[i - 1], &l.b[bk].v[i],
+			    l.text.data) <= 0;
+		if (!sorted)
+			qsort_r(l.b[bk].v, l.b[bk].n, sizeof *l.b[bk].v,
+			    cmp_lines, l.text.data);
+	}
+	bad = bad || emit_bucket(&out, &l, B_OTHER, -1) < 0 ||
+	    emit_bucket(&out, &l, B_MODULE, 0) < 0 ||
+	    emit_bucket(&out, &l, B_STATUS, 0) < 0 ||
+	    emit_bucket(&out, &l, B_SUPPORT, 0) < 0 ||
+	    emit_bucket(&out, &l, B_OTHER, 1) < 0;
+	buf_free(&l.text);
+	for (int bk = 0; bk < N_BUCKETS; bk++)
+		free(l.b[bk].v);
+	if (!bad && buf_append(&out, "", 1) < 0)	/* the NUL */
+		bad = 1;
+	if (bad) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
+}
+
+/* ---- the diff ----------------------------------------------------------- */
+
+struct cursor {
+	const char *p;
+	const char *line;
+	size_t len, plen;	/* the line, its "DIM\tKEY" */
+	long long n;
+};
+
+/* The next well-formed line; false at the end. */
+static bool
+next_line(struct cursor *c)
+{
+	while (c->p != NULL && *c->p != '\0') {
+		const char *end = strchr(c->p, '\n');
+		size_t len = end != NULL ? (size_t)(end - c->p) : strlen(c->p);
+		char *tail;
+
+		c->line = c->p;
+		c->len = len;
+		c->p += len + (end != NULL);
+		c->plen = prefix_len(c->line, len);
+		if (c->plen >= len || memchr(c->line, '\t', c->plen) == NULL)
+			continue;	/* not DIM\tKEY\tN: skipped */
+		c->n = strtoll(c->line + c->plen + 1, &tail, 10);
+		if (tail == c->line + c->plen + 1)
+			continue;
+		return true;
+	}
+	c->line = NULL;
+	return false;
+}
+
+static int
+emit(const struct cursor *c, long long delta, stats_delta_fn fn, void *arg)
+{
+	const char *tab = memchr(c->line, '\t', c->plen);
+	size_t dimlen = (size_t)(tab - c->line);
+
+	if (delta == 0)
+		return 0;
+	return fn(arg, c->line, dimlen, tab + 1, c->plen - dimlen - 1, delta);
+}
+
+int
+stats_diff(const char *old, const char *new, stats_delta_fn fn, void *arg)
+{
+	struct cursor a = { .p = old }, b = { .p = new };
+	bool ha = next_line(&a), hb = next_line(&b);
+	int rc = 0;
+
+	while (rc == 0 && (ha || hb)) {
+		int c = !ha ? 1 : !hb ? -1 :
+		    cmp_prefix(a.line, a.plen, b.line, b.plen);
+		if (c < 0) {
+			rc = emit(&a, -a.n, fn, arg);
+			ha = next_line(&a);
+		} else if (c > 0) {
+			rc = emit(&b, b.n, fn, arg);
+			hb = next_line(&b);
+		} else {
+			rc = emit(&b, b.n - a.n, fn, arg);
+			ha = next_line(&a);
+			hb = next_line(&b);
+		}
+	}
+	return rc;
+}
+
+/* ---- rows ------------------------------------------------------------------ */
+
+int
+stat_rows_add(struct stat_row **rows, size_t *n, const char *dim,
+    const char *key, long long value, const char *day)
+{
+	struct stat_row *v, *r;
+
+	/* Grown by doubling: *n a power of two means full. */
+	if ((*n & (*n - 1)) == 0) {
+		v = realloc(*rows, (*n ? *n * 2 : 16) * sizeof *v);
+		if (v == NULL)
+			return -1;
+		*rows = v;
+	}
+	r = &(*rows)[*n];
+	memset(r, 0, sizeof *r);
+	r->dim = strdup(dim != NULL ? dim : "");
+	r->key = strdup(key != NULL ? key : "");
+	r->n = value;
+	if (day != NULL)
+		snprintf(r->day, sizeof r->day, "%s", day);
+	if (r->dim == NULL || r->key == NULL) {
+		free(r->dim);
+		free(r->key);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+static void
+rows_free(struct stat_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].dim);
+		free(rows[i].key);
+	}
+	free(rows);
+}
+
+void
+stat_rows_free(struct stat_rows *r)
+{
+	if (r == NULL)
+		return;
+	rows_free(r->counts, r->n_counts);
+	rows_free(r->history, r->n_history);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- building a snapshot ----------------------------------------------- */
+
+/* A snapshot and its readers' count (stats_current). */
+struct stats_box {
+	struct stats s;		/* first: a struct stats * is the box */
+	int refs;
+};
+
+static void
+list_free(struct stat_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->groups[i].key);
+	free(l->groups);
+	memset(l, 0, sizeof *l);
+}
+
+void
+stats_free(struct stats *s)
+{
+	if (s == NULL)
+		return;
+	list_free(&s->versions);
+	list_free(&s->major_versions);
+	for (size_t i = 0; i < s->n_modules; i++) {
+		free(s->modules[i].name);
+		list_free(&s->modules[i].status);
+		list_free(&s->modules[i].support);
+	}
+	free(s->modules);
+	list_free(&s->deprecated);
+	list_free(&s->channel_drivers);
+	list_free(&s->sys_names);
+	list_free(&s->machines);
+	list_free(&s->kernel_releases);
+	list_free(&s->uptime_buckets);
+	for (size_t i = 0; i < s->n_history; i++)
+		list_free(&s->history[i].major_versions);
+	free(s->history);
+	free(s);
+}
+
+static int
+group_push(struct stat_list *l, const char *key, size_t keylen, long n)
+{
+	struct stat_group *g;
+
+	if ((l->n & (l->n - 1)) == 0) {
+		g = realloc(l->groups, (l->n ? l->n * 2 : 8) * sizeof *g);
+		if (g == NULL)
+			return -1;
+		l->groups = g;
+	}
+	l->groups[l->n].key = strndup(key, keylen);
+	if (l->groups[l->n].key == NULL)
+		return -1;
+	l->groups[l->n++].servers = n;
+	return 0;
+}
+
+static int
+cmp_groups(const void *pa, const void *pb)
+{
+	const struct stat_group *a = pa, *b = pb;
+	bool ao = strcmp(a->key, OTHER) == 0, bo = strcmp(b->key, OTHER) == 0;
+
+	if (ao != bo)
+		return ao ? 1 : -1;
+	if (a->servers != b->servers)
+		return a->servers > b->servers ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* A list being built: the groups of at least k, and the sum of the rest. */
+struct gather {
+	struct stat_list list;
+	long other;
+	long k;
+};
+
+static int
+gather_add(struct gather *g, const char *key, size_t keylen, long long n)
+{
+	if (n <= 0)
+		return 0;
+	if (n < g->k || (keylen == sizeof OTHER - 1 &&
+	    memcmp(key, OTHER, keylen) == 0)) {
+		g->other += (long)n;
+		return 0;
+	}
+	return group_push(&g->list, key, keylen, (long)n);
+}
+
+static int
+gather_end(struct gather *g, struct stat_list *out)
+{
+	if (g->other > 0 && group_push(&g->list, OTHER, sizeof OTHER - 1,
+	    g->other) < 0)
+		return -1;
+	if (g->list.n > 1)
+		qsort(g->list.groups, g->list.n, sizeof *g->list.groups,
+		    cmp_groups);
+	*out = g->list;
+	memset(g, 0, sizeof *g);
+	return 0;
+}
+
+static int
+cmp_module_name(const void *pa, const void *pb)
+{
+	return strcmp(((const struct module_stat *)pa)->name,
+	    ((const struct module_stat *)pb)->name);
+}
+
+static int
+cmp_module_servers(const void *pa, const void *pb)
+{
+	const struct module_stat *a = pa, *b = pb;
+
+	if (a->servers != b->servers)
+		return a->servers > b->servers ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* The simple dimensions and where they go. */
+static struct stat_list *
+list_of(struct stats *s, const char *dim)
+{
+	static const struct { const char *dim; size_t off; } map[] = {
+		{ "version", offsetof(struct stats, versions) },
+		{ "major", offsetof(struct stats, major_versions) },
+		{ "deprecated", offsetof(struct stats, deprecated) },
+		{ "channel_driver", offsetof(struct stats, channel_drivers) },
+		{ "sys_name", offsetof(struct stats, sys_names) },
+		{ "machine", offsetof(struct stats, machines) },
+		{ "release", offsetof(struct stats, kernel_releases) },
+		{ "uptime", offsetof(struct stats, uptime_buckets) },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(map[i].dim, dim) == 0)
+			return (struct stat_list *)(void *)((char *)s + map[i].off);
+	return NULL;
+}
+
+#define N_LISTS 8
+
+static int
+build_modules(struct stats *s, const struct stat_rows *rows, long k)
+{
+	struct gather *st = NULL, *su = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < rows->n_counts; i++)
+		if (strcmp(rows->counts[i].dim, "module") == 0 &&
+		    rows->counts[i].n >= k && rows->counts[i].n > 0)
+			n++;
+	s->modules = calloc(n ? n : 1, sizeof *s->modules);
+	st = calloc(n ? n : 1, sizeof *st);
+	su = calloc(n ? n : 1, sizeof *su);
+	if (s->modules == NULL || st == NULL || su == NULL)
+		goto out;
+	for (size_t i = 0; i < rows->n_counts; i++) {
+		const struct stat_row *r = &rows->counts[i];
+		if (strcmp(r->dim, "module") != 0 || r->n < k || r->n <= 0)
+			continue;
+		s->modules[s->n_modules].name = strdup(r->key);
+		if (s->modules[s->n_modules].name == NULL)
+			goto out;
+		s->modules[s->n_modules++].servers = (long)r->n;
+	}
+	qsort(s->modules, s->n_modules, sizeof *s->modules, cmp_module_name);
+	for (size_t i = 0; i < s->n_modules; i++)
+		st[i].k = su[i].k = k;
+	for (size_t i = 0; i < rows->n_counts; i++) {
+		const struct stat_row *r = &rows->counts[i];
+		bool status = strcmp(r->dim, "module_status") == 0;
+		const char *slash;
+		struct module_stat key, *m;
+		char name[STATS_KEY_MAX + 1];
+
+		if (!status && strcmp(r->dim, "module_support") != 0)
+			continue;
+		slash = strchr(r->key, '/');
+		if (slash == NULL || (size_t)(slash - r->key) > STATS_KEY_MAX)
+			continue;
+		memcpy(name, r->key, (size_t)(slash - r->key));
+		name[slash - r->key] = '\0';
+		key.name = name;
+		m = bsearch(&key, s->modules, s->n_modules, sizeof *m,
+		    cmp_module_name);
+		if (m == NULL)
+			continue;
+		if (gather_add(status ? &st[m - s->modules] :
+		    &su[m - s->modules], slash + 1, strlen(slash + 1), r->n) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < s->n_modules; i++)
+		if (gather_end(&st[i], &s->modules[i].status) < 0 ||
+		    gather_end(&su[i], &s->modules[i].support) < 0)
+			goto out;
+	qsort(s->modules, s->n_modules, sizeof *s->modules, cmp_module_servers);
+	rc = 0;
+out:
+	for (size_t i = 0; st != NULL && i < n; i++) {
+		list_free(&st[i].list);
+		list_free(&su[i].list);
+	}
+	free(st);
+	free(su);
+	return rc;
+}
+
+static int
+build_history(struct stats *s, const struct stat_rows *rows, long k)
+{
+	struct gather g = { .k = k };
+	struct stats_day *d = NULL;
+
+	s->history = calloc(rows->n_history ? rows->n_history : 1,
+	    sizeof *s->history);
+	if (s->history == NULL)
+		return -1;
+	for (size_t i = 0; i < rows->n_history; i++) {
+		const struct stat_row *r = &rows->history[i];
+		if (d == NULL || strcmp(d->date, r->day) != 0) {
+			if (d != NULL && gather_end(&g, &d->major_versions) < 0)
+				return -1;
+			g.k = k;
+			d = &s->history[s->n_history++];
+			snprintf(d->date, sizeof d->date, "%s", r->day);
+		}
+		if (strcmp(r->dim, "servers") == 0 && strcmp(r->key, "active") == 0)
+			d->active = (long)r->n;
+		else if (strcmp(r->dim, "major") == 0 &&
+		    gather_add(&g, r->key, strlen(r->key), r->n) < 0)
+			return -1;
+	}
+	if (d != NULL && gather_end(&g, &d->major_versions) < 0)
+		return -1;
+	list_free(&g.list);
+	/* A day with fewer than k active shows its count only. */
+	for (size_t i = 0; i < s->n_history; i++)
+		if (s->history[i].active < k)
+			list_free(&s->history[i].major_versions);
+	return 0;
+}
+
+struct stats *
+stats_build(const struct stat_rows *rows, long min_group, long active_days,
+    time_t now)
+{
+	struct stats_box *box = calloc(1, sizeof *box);
+	struct stats *s = &box->s;
+	struct gather g[N_LISTS];
+	const char *dims[N_LISTS] = { "version", "major", "deprecated",
+	    "channel_driver", "sys_name", "machine", "release", "uptime" };
+	long k = min_group > 1 ? min_group : 1;
+	long long calls_active = 0, calls_processed = 0;
+	char week[11];
+
+	if (box == NULL)
+		return NULL;
+	stats_utc_day(now - 6 * 86400, week);
+	box->refs = 1;
+	memset(g, 0, sizeof g);
+	s->generated = now;
+	s->min_group = min_group;
+	s->active_days = active_days;
+	for (size_t i = 0; i < rows->n_counts; i++) {
+		const struct stat_row *r = &rows->counts[i];
+		if (strcmp(r->dim, "servers") == 0 && strcmp(r->key, "active") == 0)
+			s->servers_active = (long)r->n;
+		else if (strcmp(r->dim, "known") == 0)
+			s->servers_known = (long)r->n;
+		else if (strcmp(r->dim, "first_seen") == 0 &&
+		    strcmp(r->key, week) >= 0)
+			s->servers_new_7d += (long)r->n;
+		else if (strcmp(r->dim, "calls") == 0 && strcmp(r->key, "active") == 0)
+			calls_active = r->n;
+		else if (strcmp(r->dim, "calls") == 0 &&
+		    strcmp(r->key, "processed") == 0)
+			calls_processed = r->n;
+	}
+	s->suppressed = s->servers_active < k;
+	if (!s->suppressed) {
+		s->calls_active_total = (long)calls_active;
+		s->calls_processed_total = (long)calls_processed;
+		for (int j = 0; j < N_LISTS; j++)
+			g[j].k = k;
+		for (size_t i = 0; i < rows->n_counts; i++) {
+			const struct stat_row *r = &rows->counts[i];
+			for (int j = 0; j < N_LISTS; j++)
+				if (strcmp(r->dim, dims[j]) == 0 &&
+				    gather_add(&g[j], r->key, strlen(r->key),
+				    r->n) < 0)
+					goto fail;
+		}
+		for (int j = 0; j < N_LISTS; j++)
+			if (gather_end(&g[j], list_of(s, dims[j])) < 0)
+				goto fail;
+		if (build_modules(s, rows, k) < 0)
+			goto fail;
+	}
+	if (build_history(s, rows, k) < 0)
+		goto fail;
+	return s;
+fail:
+	for (int j = 0; j < N_LISTS; j++)
+		list_free(&g[j].list);
+	stats_free(s);
+	return NULL;
+}
+
+/* ---- reading through the store ------------------------------------------ */
+
+void
+stats_utc_day(time_t t, char out[11])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+struct stats *
+stats_snapshot(struct store *st, const struct collector_config *cfg,
+    time_t now, char *err, size_t errlen)
+{
+	struct stat_rows rows = { 0 };
+	struct stats *s;
+	char since[11];
+
+	stats_utc_day(now - (time_t)HISTORY_DAYS * 86400, since);
+	if (store_stats_read(st, since, &rows, err, errlen) < 0) {
+		stat_rows_free(&rows);
+		return NULL;
+	}
+	s = stats_build(&rows, cfg->min_group, cfg->active_days, now);
+	stat_rows_free(&rows);
+	if (s == NULL)
+		snprintf(err, errlen, "statistics: out of memory");
+	return s;
+}
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stats_box *cache;
+static long long cache_mono_ms;
+static unsigned cache_gen;
+static atomic_uint touched;
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+stats_touch(void)
+{
+	atomic_fetch_add(&touched, 1);
+}
+
+static void
+box_release(struct stats_box *b)
+{
+	if (b != NULL && --b->refs == 0)
+		stats_free(&b->s);
+}
+
+const struct stats *
+stats_current(struct store *st, const struct collector_config *cfg,
+    time_t now, char *err, size_t errlen)
+{
+	long long ms = mono_ms();
+	unsigned gen = atomic_load(&touched);
+	struct stats_box *b;
+	struct stats *fresh;
+
+	pthread_mutex_lock(&cache_lock);
+	if (cache != NULL) {
+		long long age = ms - cache_mono_ms;
+		bool same_clock = cache->s.generated <= now &&
+		    now - cache->s.generated < STATS_CACHE_SECONDS;
+		if (same_clock && (age < 1000 ||
+		    (gen == cache_gen && age < STATS_CACHE_SECONDS * 1000))) {
+			cache->refs++;
+			b = cache;
+			pthread_mutex_unlock(&cache_lock);
+			return &b->s;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+
+	/* Read outside the lock; two readers may both read, which is fine. */
+	fresh = stats_snapshot(st, cfg, now, err, errlen);
+	if (fresh == NULL)
+		return NULL;
+	b = (struct stats_box *)(void *)fresh;
+	pthread_mutex_lock(&cache_lock);
+	box_release(cache);
+	cache = b;
+	cache_mono_ms = ms;
+	cache_gen = gen;
+	b->refs = 2;		/* the cache's and the caller's */
+	pthread_mutex_unlock(&cache_lock);
+	return &b->s;
+}
+
+void
+stats_release(const struct stats *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	box_release((struct stats_box *)(void *)(uintptr_t)s);
+	pthread_mutex_unlock(&cache_lock);
+}
+
+int
+stats_maintain(struct store *st, const struct collector_config *cfg,
+    time_t now, char *err, size_t errlen)
+{
+	long expired = 0;
+	char day[11];
+
+	if (store_stats_expire(st, now - (time_t)cfg->active_days * 86400,
+	    &expired, err, errlen) < 0)
+		return -1;
+	if (expired > 0)
+		stats_touch();
+	stats_utc_day(now, day);
+	return store_stats_daily(st, day, err, errlen);
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+static json_t *
+list_json(const struct stat_list *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < l->n; i++)
+		if (json_array_append_new(a, json_pack("{s:s,s:I}", "name",
+		    l->groups[i].key, "servers",
+		    (json_int_t)l->groups[i].servers)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+list_object(const struct stat_list *l)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < l->n; i++)
+		if (json_object_set_new(o, l->groups[i].key,
+		    json_integer(l->groups[i].servers)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+static double
+share(long part, long whole)
+{
+	/* Four decimals, rounded (part and whole are not negative). */
+	return whole > 0 ? (double)((part * 10000 + whole / 2) / whole) /
+	    10000.0 : 0.0;
+}
+
+json_t *
+stats_to_json(const struct stats *s)
+{
+	char generated[RFC3339_LEN + 1];
+	json_t *mods = json_array(), *hist = json_array(), *root;
+
+	time_format_utc(s->generated, generated);
+	for (size_t i = 0; mods != NULL && i < s->n_modules; i++) {
+		const struct module_stat *m = &s->modules[i];
+		if (json_array_append_new(mods, json_pack("{s:s,s:I,s:f,s:o*,s:o*}",
+		    "name", m->name, "servers", (json_int_t)m->servers,
+		    "share", share(m->servers, s->servers_active),
+		    "status", list_object(&m->status),
+		    "support_level", list_object(&m->support))) < 0) {
+			json_decref(mods);
+			mods = NULL;
+		}
+	}
+	for (size_t i = 0; hist != NULL && i < s->n_history; i++) {
+		const struct stats_day *d = &s->history[i];
+		if (json_array_append_new(hist, json_pack("{s:s,s:I,s:o*}",
+		    "date", d->date, "active", (json_int_t)d->active,
+		    "major_versions", list_object(&d->major_versions))) < 0) {
+			json_decref(hist);
+			hist = NULL;
+		}
+	}
+	root = json_pack("{s:s,s:I,s:I,s:b,"
+	    "s:{s:I,s:I,s:I},"
+	    "s:o*,s:o*,s:o*,s:o*,s:o*,"
+	    "s:{s:o*,s:o*,s:o*},"
+	    "s:o*,s:{s:I,s:I},s:o*}",
+	    "generated", generated,
+	    "min_group", (json_int_t)s->min_group,
+	    "active_days", (json_int_t)s->active_days,
+	    "suppressed", s->suppressed,
+	    "totals",
+	    "servers_known", (json_int_t)s->servers_known,
+	    "servers_active", (json_int_t)s->servers_active,
+	    "servers_new_7d", (json_int_t)s->servers_new_7d,
+	    "versions", list_json(&s->versions),
+	    "major_versions", list_json(&s->major_versions),
+	    "modules", mods,
+	    "deprecated", list_json(&s->deprecated),
+	    "channel_drivers", list_json(&s->channel_drivers),
+	    "operating_system",
+	    "sys_name", list_json(&s->sys_names),
+	    "machine", list_json(&s->machines),
+	    "release", list_json(&s->kernel_releases),
+	    "uptime", list_json(&s->uptime_buckets),
+	    "calls",
+	    "active", (json_int_t)s->calls_active_total,
+	    "processed", (json_int_t)s->calls_processed_total,
+	    "history", hist);
+	return root;
+}
+
+/* ---- text ------------------------------------------------------------------- */
+
+static void
+text_list(struct buf *b, const char *title, const struct stat_list *l,
+    long whole)
+{
+	char line[512];
+	int n;
+
+	n = snprintf(line, sizeof line, "\n%s:\n", title);
+	buf_append(b, line, (size_t)n);
+	if (l->n == 0)
+		buf_append(b, "  (none)\n", 9);
+	for (size_t i = 0; i < l->n; i++) {
+		n = snprintf(line, sizeof line, "  %-32s %8ld  %5.1f%%\n",
+		    l->groups[i].key, l->groups[i].servers,
+		    100.0 * share(l->groups[i].servers, whole));
+		buf_append(b, line, n > 0 && (size_t)n < sizeof line ?
+		    (size_t)n : strlen(line));
+	}
+}
+
+char *
+stats_to_text(const struct stats *s)
+{
+	struct buf b = { 0 };
+	char line[1024], gen[RFC3339_LEN + 1];
+	int n;
+
+	time_format_utc(s->generated, gen);
+	n = snprintf(line, sizeof line,
+	    "Statistics at %s (active: reported within %ld days; groups of "
+	    "fewer than %ld servers shown as \"other\")\n\n"
+	    "Servers known:      %ld\n"
+	    "Servers active:     %ld\n"
+	    "New in last 7 days: %ld\n",
+	    gen, s->active_days, s->min_group, s->servers_known,
+	    s->servers_active, s->servers_new_7d);
+	buf_append(&b, line, (size_t)n);
+	if (s->suppressed) {
+		n = snprintf(line, sizeof line, "\nFewer than %ld active "
+		    "servers: no breakdown is shown.\n", s->min_group);
+		buf_append(&b, line, (size_t)n);
+	} else {
+		n = snprintf(line, sizeof line, "Calls active:       %ld\n"
+		    "Calls processed:    %ld\n", s->calls_active_total,
+		    s->calls_processed_total);
+		buf_append(&b, line, (size_t)n);
+		text_list(&b, "Versions", &s->versions, s->servers_active);
+		text_list(&b, "Major versions", &s->major_versions,
+		    s->servers_active);
+		buf_append(&b, "\nModules:\n", 10);
+		if (s->n_modules == 0)
+			buf_append(&b, "  (none)\n", 9);
+		for (size_t i = 0; i < s->n_modules; i++) {
+			const struct module_stat *m = &s->modules[i];
+			n = snprintf(line, sizeof line, "  %-32s %8ld  %5.1f%%\n",
+			    m->name, m->servers,
+			    100.0 * share(m->servers, s->servers_active));
+			buf_append(&b, line, n > 0 && (size_t)n < sizeof line ?
+			    (size_t)n : strlen(line));
+		}
+		text_list(&b, "Deprecated modules still loaded", &s->deprecated,
+		    s->servers_active);
+		text_list(&b, "Channel drivers", &s->channel_drivers,
+		    s->servers_active);
+		text_list(&b, "Operating systems", &s->sys_names,
+		    s->servers_active);
+		text_list(&b, "Architectures", &s->machines, s->servers_active);
+		text_list(&b, "Kernel releases", &s->kernel_releases,
+		    s->servers_active);
+		text_list(&b, "Uptime", &s->uptime_buckets, s->servers_active);
+	}
+	buf_append(&b, "\nHistory (active servers by day):\n", 34);
+	if (s->n_history == 0)
+		buf_append(&b, "  (none yet)\n", 13);
+	for (size_t i = 0; i < s->n_history; i++) {
+		n = snprintf(line, sizeof line, "  %s %8ld\n", s->history[i].date,
+		    s->history[i].active);
+		buf_append(&b, line, (size_t)n);
+	}
+	if (buf_append(&b, "", 1) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}

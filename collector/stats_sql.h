@@ -1,0 +1,86 @@
+/*
+ * The SQL of the statistics (stats.h), written once for both backends:
+ * each defines STORE_SQL_PARAM(n) ("?n" for SQLite, "$n" for PostgreSQL)
+ * before including this header.  Every value is bound.
+ *
+ * Tables (schema version 2; PostgreSQL: BIGINT for INTEGER):
+ *   stat_counts (dimension TEXT, key TEXT, n INTEGER, PRIMARY KEY (dimension, key))
+ *   stats_daily (day TEXT, dimension TEXT, key TEXT, n INTEGER,
+ *                PRIMARY KEY (day, dimension, key))
+ *   servers: + summary TEXT, + counted INTEGER NOT NULL DEFAULT 0
+ * The rows ("servers", "active") and ("known", "") always exist.  The
+ * migration also fills ("first_seen", day) from the stored servers (SQLite:
+ * strftime('%Y-%m-%d', first_seen, 'unixepoch'); PostgreSQL:
+ * to_char(to_timestamp(first_seen) AT TIME ZONE 'UTC', 'YYYY-MM-DD')).
+ */
+#ifndef COLLECTOR_STATS_SQL_H
+#define COLLECTOR_STATS_SQL_H
+
+#ifndef STORE_SQL_PARAM
+#error "define STORE_SQL_PARAM(n) before including stats_sql.h"
+#endif
+#define SP_ STORE_SQL_PARAM
+
+/* One counter change: dimension, key, delta. */
+#define STATS_SQL_BUMP \
+	"INSERT INTO stat_counts (dimension, key, n) VALUES (" SP_(1) ", " \
+	SP_(2) ", " SP_(3) ") ON CONFLICT (dimension, key)" \
+	" DO UPDATE SET n = stat_counts.n + excluded.n"
+
+/* A server's contribution, read under the report's transaction (PG: add
+ * FOR UPDATE, or read it with the SELECT ... FOR UPDATE it already does). */
+#define STATS_SQL_SERVER_GET \
+	"SELECT counted, summary FROM servers WHERE id = " SP_(1)
+
+#define STATS_SQL_SERVER_SET \
+	"UPDATE servers SET summary = " SP_(2) ", counted = 1 WHERE id = " SP_(1)
+
+/* One batch of servers to stop counting (PG: + " FOR UPDATE SKIP LOCKED"). */
+#define STATS_SQL_EXPIRE_PICK \
+	"SELECT id, summary FROM servers WHERE counted = 1 AND last_seen < " \
+	SP_(1) " LIMIT 500"
+
+#define STATS_SQL_UNCOUNT \
+	"UPDATE servers SET counted = 0 WHERE id = " SP_(1)
+
+/* Counters that fell to 0 (groups nobody is in any more). */
+#define STATS_SQL_ZERO \
+	"DELETE FROM stat_counts WHERE n = 0" \
+	" AND dimension NOT IN ('servers', 'known')"
+
+/* One batch of retention: what each deleted server contributed. */
+#define STATS_SQL_RETENTION_PICK \
+	"SELECT id, counted, summary, first_seen FROM servers" \
+	" WHERE last_seen < " SP_(1) " LIMIT 1000"
+
+#define STATS_SQL_DELETE_ONE \
+	"DELETE FROM servers WHERE id = " SP_(1) " AND last_seen < " SP_(2)
+
+/* What a snapshot reads. */
+#define STATS_SQL_COUNTS \
+	"SELECT dimension, key, n FROM stat_counts WHERE n <> 0"
+
+#define STATS_SQL_HISTORY \
+	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
+	" ORDER BY day"
+
+/* The day's history, once: a no-op when the day has rows. */
+#define STATS_SQL_DAILY \
+	"INSERT INTO stats_daily (day, dimension, key, n)" \
+	" SELECT " SP_(1) ", dimension, key, n FROM stat_counts" \
+	" WHERE (dimension = 'servers' OR (dimension = 'major' AND n > 0))" \
+	" AND NOT EXISTS (SELECT 1 FROM stats_daily WHERE day = " SP_(1) ")" \
+	" ON CONFLICT DO NOTHING"
+
+/* Schema version 2, after version 1's servers table. */
+#define STATS_SQL_V2_SUMMARY "ALTER TABLE servers ADD COLUMN summary TEXT"
+#define STATS_SQL_V2_COUNTED \
+	"ALTER TABLE servers ADD COLUMN counted INTEGER NOT NULL DEFAULT 0"
+#define STATS_SQL_V2_INDEX_COUNTED \
+	"CREATE INDEX servers_counted_by_last_seen ON servers (last_seen)" \
+	" WHERE counted = 1"
+#define STATS_SQL_V2_SEED \
+	"INSERT INTO stat_counts (dimension, key, n) VALUES ('servers', 'active', 0)," \
+	" ('known', '', (SELECT count(*) FROM servers))"
+
+#endif

@@ -1,0 +1,261 @@
+#!/usr/bin/env bats
+# The operator's fleet view (COLLECTOR.md §6) through the real binary:
+# HTTP Basic against a crypt(3) hash (none, wrong, right, no hash → 404),
+# --hash-password, the filters, the CSV's shape, one server's changes, and
+# that nothing of it leaks into the public page.
+
+# shellcheck disable=SC2154  # API_*, SID, TOK, BC_*: collector_helpers
+load helpers
+load collector_helpers
+
+setup_file() {
+	harness_setup_file
+	local bin="${COLLECTOR_BIN:-$REPO/build-test/beacon-collector}"
+	FLEET_HASH=$(printf 'correct horse\n' | "$bin" --hash-password)
+	export FLEET_HASH
+}
+
+# start with the fleet view on (admin / "correct horse"), no rate limits.
+start_fleet() {
+	start_beacon_collector "collector.admin_password_hash=$FLEET_HASH" \
+		limits.requests_per_address_per_minute=0 \
+		limits.registrations_per_address_per_hour=0 "privacy.min_group=1" "$@"
+}
+
+AUTH=(-u "admin:correct horse")
+
+# seed NAME VERSION [PYTHON...]: register and report one server; SID set.
+seed() {
+	local name=$1 version=$2
+	shift 2
+	register || return 1
+	put_report "$SID" "$TOK" "r['private_name'] = '''$name'''" \
+		"r['asterisk']['version']['name'] = '$version'" "$@"
+	assert_api 200
+}
+
+@test "--hash-password: a yescrypt or sha512-crypt hash of stdin's line; no password is a usage error" {
+	run_collector --hash-password <<<"s3cret"
+	assert_status 0
+	[[ $output =~ ^\$(y|6)\$ ]] || flunk "not a \$y\$ or \$6\$ hash: $output"
+	local other
+	other=$(printf 's3cret\n' | "$COLLECTOR_BIN" --hash-password)
+	assert_ne "two hashes of one password (salted)" "$output" "$other"
+	run_collector --hash-password </dev/null
+	assert_status 2
+}
+
+@test "no admin_password_hash: every fleet path is 404, as if it did not exist" {
+	start_beacon_collector "privacy.min_group=1"
+	register
+	local p
+	for p in /fleet /fleet/ "/fleet/$SID" /api/v1/fleet /api/v1/fleet.csv "/api/v1/fleet/$SID"; do
+		api GET "$p" "${AUTH[@]}"
+		assert_api_error 404
+		api GET "$p"
+		assert_api_error 404
+	done
+}
+
+@test "HTTP Basic: none and wrong are 401 with WWW-Authenticate, right is 200" {
+	start_fleet
+	local p
+	for p in /fleet /api/v1/fleet /api/v1/fleet.csv; do
+		api GET "$p"
+		assert_api_error 401
+		assert_eq WWW-Authenticate 'Basic realm="beacon-collector", charset="UTF-8"' \
+			"$(api_header WWW-Authenticate)"
+		api GET "$p" -u "admin:wrong"
+		assert_api_error 401
+		api GET "$p" -u "root:correct horse"
+		assert_api_error 401
+		api GET "$p" -u "admin:correct horse "
+		assert_api_error 401
+		api GET "$p" -H "Authorization: Basic !!!notbase64"
+		assert_api_error 401
+		api GET "$p" -H "Authorization: Bearer abc"
+		assert_api_error 401
+		api GET "$p" "${AUTH[@]}"
+		assert_api 200
+	done
+	# The case of the scheme does not matter (RFC 7617).
+	api GET /api/v1/fleet -H "Authorization: basic $(printf 'admin:correct horse' | base64)"
+	assert_api 200
+	# Only GET and HEAD.
+	api POST /api/v1/fleet "${AUTH[@]}"
+	assert_api_error 405
+	assert_eq Allow "GET, HEAD" "$(api_header Allow)"
+}
+
+@test "GET /api/v1/fleet: every server with private_name, version, last seen, state, modules, uptime and calls" {
+	start_fleet
+	seed "pbx-one" 22.10.1
+	local sid=$SID
+	api GET /api/v1/fleet "${AUTH[@]}"
+	assert_api 200
+	assert_api_json
+	assert_eq total 1 "$(api_json total)"
+	assert_eq id "$sid" "$(api_json servers.0.id)"
+	assert_eq private_name pbx-one "$(api_json servers.0.private_name)"
+	assert_eq version 22.10.1 "$(api_json servers.0.version)"
+	assert_eq active true "$(api_json servers.0.active)"
+	assert_eq modules 5 "$(api_json servers.0.modules)"
+	assert_eq calls_active 2 "$(api_json servers.0.calls_active)"
+	assert_eq calls_processed 1234 "$(api_json servers.0.calls_processed)"
+	assert_eq last_seen "$(cat "$BEACON_COLLECTOR_CLOCK_FILE")" "$(api_json servers.0.last_seen)"
+	# uptime at the report: the clock minus the fixture's startup_time
+	local want=$(($(date -u -d "$(cat "$BEACON_COLLECTOR_CLOCK_FILE")" +%s) - $(date -u -d 2026-11-20T10:00:00Z +%s)))
+	assert_eq uptime_seconds "$want" "$(api_json servers.0.uptime_seconds)"
+}
+
+@test "filters: ?version= (exact or up to a dot), ?module= (with or without .so), ?stale=1, and together" {
+	start_fleet
+	seed "old-one" 22.9.0 "r['asterisk']['modules'].append({'name':'chan_sip.so','description':'SIP','status':'Running','support_level':'deprecated'})"
+	local stale=$SID
+	collector_clock_at $((8 * 86400)) >/dev/null
+	seed "sip-box" "Asterisk 22.10.1" "r['asterisk']['modules'].append({'name':'chan_sip.so','description':'SIP','status':'Running','support_level':'deprecated'})"
+	local sip=$SID
+	seed "pj-box" 20.5.0
+	local pj=$SID
+
+	ids() { printf '%s' "$API_BODY" | "$PY" -c 'import json,sys; print(" ".join(sorted(s["id"] for s in json.load(sys.stdin)["servers"])))'; }
+	sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+	api GET /api/v1/fleet "${AUTH[@]}"
+	assert_eq "all" "$(sorted "$stale" "$sip" "$pj")" "$(ids)"
+	api GET "/api/v1/fleet?version=22" "${AUTH[@]}"
+	assert_eq "version=22" "$(sorted "$stale" "$sip")" "$(ids)"
+	api GET "/api/v1/fleet?version=22.10.1" "${AUTH[@]}"
+	assert_eq "version=22.10.1 (reported as 'Asterisk 22.10.1')" "$sip" "$(ids)"
+	api GET "/api/v1/fleet?version=2" "${AUTH[@]}"
+	assert_eq "version=2 is no prefix of 22" "" "$(ids)"
+	api GET "/api/v1/fleet?module=chan_sip" "${AUTH[@]}"
+	assert_eq "module=chan_sip" "$(sorted "$stale" "$sip")" "$(ids)"
+	api GET "/api/v1/fleet?module=chan_sip.so" "${AUTH[@]}"
+	assert_eq "module=chan_sip.so" "$(sorted "$stale" "$sip")" "$(ids)"
+	api GET "/api/v1/fleet?stale=1" "${AUTH[@]}"
+	assert_eq "stale=1" "$stale" "$(ids)"
+	assert_eq "stale is not active" false "$(api_json servers.0.active)"
+	api GET "/api/v1/fleet?stale=1&module=chan_sip&version=22" "${AUTH[@]}"
+	assert_eq "together" "$stale" "$(ids)"
+	api GET "/api/v1/fleet?module=chan_sip&version=20" "${AUTH[@]}"
+	assert_eq "nothing matches" "" "$(ids)"
+	# A value that SQL would treat as a pattern is only text.
+	api GET "/api/v1/fleet?version=%25" "${AUTH[@]}"
+	assert_eq "version=%" "" "$(ids)"
+	# Pages.
+	api GET "/api/v1/fleet?limit=2" "${AUTH[@]}"
+	assert_eq "limit=2: total" 3 "$(api_json total)"
+	assert_eq "limit=2: rows" 2 "$(printf '%s' "$API_BODY" | jq '.servers | length')"
+	api GET "/api/v1/fleet?limit=2&offset=2" "${AUTH[@]}"
+	assert_eq "offset=2: rows" 1 "$(printf '%s' "$API_BODY" | jq '.servers | length')"
+	api GET "/api/v1/fleet?limit=x" "${AUTH[@]}"
+	assert_api_error 400
+	# The HTML list filters the same way and shows the state in words.
+	api GET "/fleet?module=chan_sip" "${AUTH[@]}"
+	assert_api 200
+	[[ $API_BODY == *sip-box* && $API_BODY == *old-one* && $API_BODY != *pj-box* ]] ||
+		flunk "/fleet?module=chan_sip: $API_BODY"
+	[[ $API_BODY == *'>stale<'* && $API_BODY == *'>active<'* ]] || flunk "no state words"
+}
+
+@test "GET /api/v1/fleet.csv: a header, one CRLF line per server, 11 fields, quoting and inert formulas" {
+	start_fleet
+	seed 'Quote "q", comma' 22.10.1
+	seed '=HYPERLINK("x")' 20.5.0
+	seed 'plain' 18.1.0
+	api GET /api/v1/fleet.csv "${AUTH[@]}"
+	assert_api 200
+	[[ $(api_header Content-Type) == text/csv* ]] || flunk "Content-Type $(api_header Content-Type)"
+	cp "$BATS_TEST_TMPDIR/api.body" "$BATS_TEST_TMPDIR/f.csv"
+	"$PY" - "$BATS_TEST_TMPDIR/f.csv" <<'PY'
+import csv, sys
+raw = open(sys.argv[1], newline="").read()
+lines = raw.split("\r\n")
+assert lines[-1] == "", "no CRLF after the last line"
+assert "\n" not in raw.replace("\r\n", ""), "a bare LF"
+rows = list(csv.reader(raw.splitlines()))
+head = ["id", "private_name", "version", "first_seen", "last_seen", "state",
+        "modules", "uptime_seconds", "calls_active", "calls_processed", "reports"]
+assert rows[0] == head, rows[0]
+assert len(rows) == 4, rows
+for r in rows[1:]:
+    assert len(r) == 11, r
+    assert r[5] in ("active", "stale"), r
+    assert r[6] == "5" and r[8] == "2" and r[9] == "1234" and r[10] == "1", r
+names = sorted(r[1] for r in rows[1:])
+assert names == ["'=HYPERLINK(\"x\")", 'Quote "q", comma', "plain"], names
+PY
+}
+
+@test "one server: the latest report and what changed since the one before (version, modules added and removed)" {
+	start_fleet
+	seed "changer" 20.5.0
+	local sid=$SID
+	api GET "/api/v1/fleet/$sid" "${AUTH[@]}"
+	assert_api 200
+	assert_eq "first report: no previous" false "$(api_json changes.previous_report)"
+	assert_eq "modules_added" "[]" "$(printf '%s' "$API_BODY" | jq -c .changes.modules_added)"
+	api GET "/fleet/$sid" "${AUTH[@]}"
+	assert_api 200
+	[[ $API_BODY == *"first report"* ]] || flunk "$API_BODY"
+
+	collector_clock_at 3600 >/dev/null
+	put_report "$sid" "$TOK" "r['private_name'] = 'changer'" \
+		"r['asterisk']['version']['name'] = '22.10.1'" \
+		"r['asterisk']['modules'] = [m for m in r['asterisk']['modules'] if m['name'] != 'func_curl.so']" \
+		"r['asterisk']['modules'].append({'name':'app_voicemail.so','description':'VM','status':'Running','support_level':'core'})" \
+		"r['asterisk']['modules'].append({'name':'app_queue.so','description':'Q','status':'Running','support_level':'core'})"
+	assert_api 200
+	api GET "/api/v1/fleet/$sid" "${AUTH[@]}"
+	assert_api 200
+	assert_eq "previous" true "$(api_json changes.previous_report)"
+	assert_eq "version from" 20.5.0 "$(api_json changes.version.from)"
+	assert_eq "version to" 22.10.1 "$(api_json changes.version.to)"
+	assert_eq "added" '["app_queue.so","app_voicemail.so"]' "$(printf '%s' "$API_BODY" | jq -c .changes.modules_added)"
+	assert_eq "removed" '["func_curl.so"]' "$(printf '%s' "$API_BODY" | jq -c .changes.modules_removed)"
+	assert_eq "report" changer "$(api_json report.private_name)"
+	assert_eq "reports" 2 "$(api_json server.reports)"
+	api GET "/fleet/$sid" "${AUTH[@]}"
+	assert_api 200
+	[[ $(api_header Content-Type) == "text/html; charset=utf-8" ]] || flunk "$(api_header Content-Type)"
+	[[ $(api_header Content-Security-Policy) == *"default-src 'none'"* ]] || flunk "no CSP"
+	local want
+	for want in '<li class="added">app_voicemail.so</li>' '<li class="added">app_queue.so</li>' \
+		'<li class="removed">func_curl.so</li>' '20.5.0' '22.10.1'; do
+		[[ $API_BODY == *"$want"* ]] || flunk "/fleet/ID lacks: $want"
+	done
+	api GET "/fleet/00000000-0000-4000-8000-000000000000" "${AUTH[@]}"
+	assert_api_error 404
+	api GET "/fleet/not-a-uuid" "${AUTH[@]}"
+	assert_api_error 404
+}
+
+@test "the fleet's HTML escapes what a PBX sends; the public page never shows a name or an id" {
+	start_fleet
+	seed '<script>alert(1)</script> & "x"' 22.10.1 \
+		"r['asterisk']['modules'][0]['description'] = '<img src=x onerror=alert(2)>'"
+	local sid=$SID
+	api GET /fleet "${AUTH[@]}"
+	assert_api 200
+	[[ $API_BODY != *"<script>alert"* ]] || flunk "unescaped private_name in /fleet"
+	[[ $API_BODY == *"&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;"* ]] || flunk "escaped name missing"
+	api GET "/fleet/$sid" "${AUTH[@]}"
+	[[ $API_BODY != *"<script>alert"* && $API_BODY != *"<img src=x"* ]] || flunk "unescaped text in /fleet/ID"
+	api GET /
+	assert_api 200
+	[[ $API_BODY != *"$sid"* ]] || flunk "the public page shows a server id"
+	[[ $API_BODY != *"alert(1)"* ]] || flunk "the public page shows a private_name"
+}
+
+@test "public_stats = no: / asks for the password too (and is 404 without a hash)" {
+	start_fleet collector.public_stats=no
+	api GET /
+	assert_api_error 401
+	api GET / "${AUTH[@]}"
+	assert_api 200
+	stop_beacon_collector
+	start_beacon_collector collector.public_stats=no
+	api GET /
+	assert_api_error 404
+}

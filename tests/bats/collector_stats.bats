@@ -1,0 +1,314 @@
+#!/usr/bin/env bats
+# The statistics of COLLECTOR.md §6 through the real beacon-collector (a
+# TEST_CLOCK=1 build): every figure from reports with known contents, the
+# same in GET /api/v1/stats and --stats --json; k-anonymity in every public
+# output; servers ageing out of active_days; /metrics through promtool.
+
+load helpers
+
+COLLECTOR="${COLLECTOR_BIN:-$REPO/build-test/beacon-collector}"
+DRIVER="$REPO/tests/bats/collector_stats.py"
+
+setup() {
+	harness_setup
+	[ -x "$COLLECTOR" ] || skip "no $COLLECTOR (make test-binaries)"
+	export BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/clock"
+	echo "2026-12-01T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	CINI="$BATS_TEST_TMPDIR/collector.ini"
+	DB="$BATS_TEST_TMPDIR/beacon.db"
+}
+
+# cs_config MIN_GROUP [EXTRA...]: the collector's INI on a free port.
+cs_config() {
+	local k=$1
+	shift
+	CPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	{
+		echo "[collector]"
+		echo "listen = 127.0.0.1:$CPORT"
+		echo "tls_cert = $TEST_CA/server.pem"
+		echo "tls_key = $TEST_CA/server.key"
+		echo "database = sqlite:$DB"
+		for line in "$@"; do echo "$line"; done
+		echo "[limits]"
+		echo "registrations_per_address_per_hour = 0"
+		echo "requests_per_address_per_minute = 0"
+		echo "min_update_interval = 0"
+		echo "[privacy]"
+		echo "min_group = $k"
+		echo "active_days = 7"
+	} >"$CINI"
+}
+
+cs_start() {
+	"$COLLECTOR" -c "$CINI" 2>"$BATS_TEST_TMPDIR/collector.err" 3>&- &
+	CPID=$!
+	_record_pid "$CPID" "collector:beacon-collector"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'listening' "$BATS_TEST_TMPDIR/collector.err" 2>/dev/null && return 0
+		kill -0 "$CPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	flunk "beacon-collector did not start:" "$(cat "$BATS_TEST_TMPDIR/collector.err")"
+}
+
+# eq GOT WANT
+eq() {
+	[ "$1" = "$2" ] && return 0
+	flunk "expected '$2'" "got      '$1'"
+}
+
+drive() { "$DRIVER" "$CPORT" "$TEST_CA/ca.pem" "$@"; }
+
+# get PATH: the body of a 200 answer into $BATS_TEST_TMPDIR/body.
+get() {
+	drive get "$1" >"$BATS_TEST_TMPDIR/answer" || flunk "GET $1 failed"
+	[ "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" = 200 ] ||
+		flunk "GET $1:" "$(cat "$BATS_TEST_TMPDIR/answer")"
+	sed '1,3d' "$BATS_TEST_TMPDIR/answer" >"$BATS_TEST_TMPDIR/body"
+}
+
+# pyjson FILE EXPR: evaluate a Python expression over the JSON in FILE (j).
+pyjson() {
+	"$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# groups: a list of {name, servers} as "name=N,..." for easy comparison.
+G='lambda l: ",".join("%s=%d" % (g["name"], g["servers"]) for g in l)'
+gr() { pyjson "$BATS_TEST_TMPDIR/body" "($G)($1)"; }
+
+three_servers() {
+	cat >"$BATS_TEST_TMPDIR/specs.json" <<'JSON'
+[
+ {"name": "a", "version": "22.10.1", "private_name": "alpha-private",
+  "modules": [["res_pjsip.so", "Running", "core"], ["chan_sip.so", "Running", "deprecated"],
+              ["chan_iax2.so", "Not Running", "extended"]],
+  "os": ["Linux", "x86_64", "6.1.0-13-amd64"], "uptime_s": 172800, "calls": [2, 100]},
+ {"name": "b", "version": "22.10.1", "private_name": "bravo-private",
+  "modules": [["res_pjsip.so", "Running", "core"], ["chan_pjsip.so", "Running", "core"]],
+  "os": ["Linux", "aarch64", "6.1.0-13-amd64"], "uptime_s": 36000, "calls": [1, 50]},
+ {"name": "c", "version": "20.5.0",
+  "modules": [["chan_sip.so", "Running", "deprecated"], ["chan_iax2.so", "Running", "extended"]],
+  "os": ["FreeBSD", "amd64", "14.0-RELEASE"]}
+]
+JSON
+	drive seed "$BATS_TEST_TMPDIR/specs.json" "$BATS_TEST_TMPDIR/ids.json"
+}
+
+@test "stats: every figure from three known reports, and an update moves them" {
+	cs_config 1
+	cs_start
+	three_servers
+	get /api/v1/stats
+	B="$BATS_TEST_TMPDIR/body"
+	eq "$(pyjson "$B" 'j["totals"]')" "{'servers_known': 3, 'servers_active': 3, 'servers_new_7d': 3}"
+	eq "$(gr 'j["versions"]')" "22.10.1=2,20.5.0=1"
+	eq "$(gr 'j["major_versions"]')" "22=2,20=1"
+	eq "$(pyjson "$B" '[(m["name"], m["servers"], m["share"], m["status"], m["support_level"]) for m in j["modules"]]')" \
+		"[('chan_iax2.so', 2, 0.6667, {'Not Running': 1, 'Running': 1}, {'extended': 2}), ('chan_sip.so', 2, 0.6667, {'Running': 2}, {'deprecated': 2}), ('res_pjsip.so', 2, 0.6667, {'Running': 2}, {'core': 2}), ('chan_pjsip.so', 1, 0.3333, {'Running': 1}, {'core': 1})]"
+	eq "$(gr 'j["deprecated"]')" "chan_sip.so=2"
+	eq "$(gr 'j["channel_drivers"]')" "chan_pjsip/res_pjsip=2,chan_sip=2,chan_iax2=1"
+	eq "$(gr 'j["operating_system"]["sys_name"]')" "Linux=2,FreeBSD=1"
+	eq "$(gr 'j["operating_system"]["machine"]')" "aarch64=1,amd64=1,x86_64=1"
+	eq "$(gr 'j["operating_system"]["release"]')" "6.1.0-13-amd64=2,14.0-RELEASE=1"
+	eq "$(gr 'j["uptime"]')" "1-7 days=1,< 1 day=1,unknown=1"
+	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 3, 'processed': 150}"
+	eq "$(pyjson "$B" '(j["min_group"], j["suppressed"], j["generated"])')" "(1, False, '2026-12-01T12:00:00Z')"
+	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 0)]"
+
+	# The same figures from the command line, JSON and text.
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats --json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/cli.json"
+	eq "$(pyjson "$BATS_TEST_TMPDIR/cli.json" 'j == json.load(open(sys.argv[1].replace("cli.json","body")))')" True
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
+	assert_success
+	assert_output_contains "Servers active:     3"
+	assert_output_contains "chan_pjsip/res_pjsip"
+
+	# a moves to 22.11.0 and drops chan_sip: only what changed moves.
+	cat >"$BATS_TEST_TMPDIR/a2.json" <<'JSON'
+{"name": "a", "version": "22.11.0",
+ "modules": [["res_pjsip.so", "Running", "core"], ["chan_iax2.so", "Running", "extended"]],
+ "os": ["Linux", "x86_64", "6.1.0-13-amd64"], "uptime_s": 600, "calls": [5, 10]}
+JSON
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a2.json"
+	sleep 1.1	# the snapshot cache's floor after a commit
+	get /api/v1/stats
+	eq "$(pyjson "$B" 'j["totals"]["servers_active"]')" 3
+	eq "$(gr 'j["versions"]')" "20.5.0=1,22.10.1=1,22.11.0=1"
+	eq "$(gr 'j["deprecated"]')" "chan_sip.so=1"
+	eq "$(gr 'j["channel_drivers"]')" "chan_iax2=2,chan_pjsip/res_pjsip=2,chan_sip=1"
+	eq "$(pyjson "$B" '[(m["name"], m["status"]) for m in j["modules"] if m["name"] == "chan_iax2.so"]')" "[('chan_iax2.so', {'Running': 2})]"
+	eq "$(gr 'j["uptime"]')" "< 1 day=2,unknown=1"
+	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 6, 'processed': 60}"
+	# The counters agree with a full recount of the stored summaries.
+	eq "$(sqlite3 "$DB" "SELECT count(*) FROM servers WHERE counted = 1")" 3
+	eq "$(sqlite3 "$DB" "SELECT n FROM stat_counts WHERE dimension = 'known'")" 3
+}
+
+@test "stats: k-anonymity in /api/v1/stats, /metrics and --stats; no id or private_name" {
+	cs_config 3
+	cs_start
+	cat >"$BATS_TEST_TMPDIR/specs.json" <<'JSON'
+[
+ {"name": "a", "version": "22.10.1", "private_name": "alpha-private", "modules": [["res_pjsip.so", "Running", "core"], ["chan_rare.so", "Running", "core"]], "os": ["Linux", "x86_64", "6.1"]},
+ {"name": "b", "version": "22.10.1", "private_name": "bravo-private", "modules": [["res_pjsip.so", "Running", "core"]], "os": ["Linux", "x86_64", "6.1"]},
+ {"name": "c", "version": "22.10.1", "private_name": "charlie-private", "modules": [["res_pjsip.so", "Running", "core"]], "os": ["Linux", "x86_64", "6.1"]},
+ {"name": "d", "version": "18.0.0", "private_name": "delta-private", "modules": [["chan_rare.so", "Running", "core"]], "os": ["Linux", "riscv64", "6.1"]}
+]
+JSON
+	drive seed "$BATS_TEST_TMPDIR/specs.json" "$BATS_TEST_TMPDIR/ids.json"
+	get /api/v1/stats
+	cp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/api.json"
+	eq "$(gr 'j["versions"]')" "22.10.1=3,other=1"
+	eq "$(gr 'j["major_versions"]')" "22=3,other=1"
+	eq "$(gr 'j["operating_system"]["machine"]')" "x86_64=3,other=1"
+	eq "$(gr 'j["channel_drivers"]')" "chan_pjsip/res_pjsip=3,other=2"
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '[m["name"] for m in j["modules"]]')" "['res_pjsip.so']"
+	get /metrics
+	cp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/metrics.txt"
+	grep -q '^beacon_servers{version="other"} 1$' "$BATS_TEST_TMPDIR/metrics.txt"
+	"$COLLECTOR" -c "$CINI" --stats >"$BATS_TEST_TMPDIR/stats.txt"
+	"$COLLECTOR" -c "$CINI" --stats --json >"$BATS_TEST_TMPDIR/stats.json"
+	local f word
+	for f in api.json metrics.txt stats.txt stats.json; do
+		for word in 18.0.0 riscv64 chan_rare alpha-private bravo-private charlie-private delta-private \
+			$(pyjson "$BATS_TEST_TMPDIR/ids.json" '" ".join(v[0] for v in j.values())'); do
+			if grep -q -- "$word" "$BATS_TEST_TMPDIR/$f"; then
+				flunk "$f shows $word:" "$(cat "$BATS_TEST_TMPDIR/$f")"
+			fi
+		done
+	done
+}
+
+@test "stats: fewer active servers than min_group: counts only, no breakdown" {
+	cs_config 3
+	cs_start
+	cat >"$BATS_TEST_TMPDIR/specs.json" <<'JSON'
+[
+ {"name": "a", "version": "22.10.1", "os": ["Linux", "x86_64", "6.1"], "calls": [4, 9]},
+ {"name": "b", "version": "22.10.1", "os": ["Linux", "x86_64", "6.1"]}
+]
+JSON
+	drive seed "$BATS_TEST_TMPDIR/specs.json" "$BATS_TEST_TMPDIR/ids.json"
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["suppressed"], j["totals"]["servers_active"], j["versions"], j["modules"], j["calls"])')" \
+		"(True, 2, [], [], {'active': 0, 'processed': 0})"
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
+	assert_output_contains "no breakdown is shown"
+	refute_output_contains "22.10.1"
+}
+
+@test "stats: servers silent for more than active_days stop counting, and count again when they report" {
+	cs_config 1
+	cs_start
+	three_servers
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_active"]')" 3
+	echo "2026-12-09T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	kill -HUP "$CPID"	# the periodic job, now
+	sleep 1.1
+	get /api/v1/stats
+	B="$BATS_TEST_TMPDIR/body"
+	eq "$(pyjson "$B" 'j["totals"]')" "{'servers_known': 3, 'servers_active': 0, 'servers_new_7d': 0}"
+	eq "$(pyjson "$B" '(j["versions"], j["modules"], j["calls"])')" "([], [], {'active': 0, 'processed': 0})"
+	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 0), ('2026-12-09', 0)]"
+	# The expired left no group behind.
+	eq "$(sqlite3 "$DB" "SELECT count(*) FROM stat_counts WHERE n <> 0 AND dimension NOT IN ('known', 'first_seen')")" 0
+	cat >"$BATS_TEST_TMPDIR/c2.json" <<'JSON'
+{"name": "c", "version": "20.5.0", "os": ["FreeBSD", "amd64", "14.0-RELEASE"]}
+JSON
+	drive report "$BATS_TEST_TMPDIR/ids.json" c "$BATS_TEST_TMPDIR/c2.json"
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(pyjson "$B" 'j["totals"]["servers_active"]')" 1
+	eq "$(gr 'j["versions"]')" "20.5.0=1"
+	# The next day's history row sees it.
+	echo "2026-12-10T00:01:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats --json
+	assert_success
+	echo "$output" >"$B"
+	eq "$(pyjson "$B" '[(d["date"], d["active"], d["major_versions"]) for d in j["history"]][-1]')" "('2026-12-10', 1, {'20': 1})"
+}
+
+@test "stats: /metrics is Prometheus text 0.0.4 that promtool accepts" {
+	command -v promtool >/dev/null || skip "no promtool (Debian package prometheus)"
+	cs_config 1
+	cs_start
+	three_servers
+	drive get /nowhere >/dev/null
+	drive get /metrics >"$BATS_TEST_TMPDIR/answer"
+	eq "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" 200
+	eq "$(sed -n 2p "$BATS_TEST_TMPDIR/answer")" "text/plain; version=0.0.4; charset=utf-8"
+	sed '1,3d' "$BATS_TEST_TMPDIR/answer" >"$BATS_TEST_TMPDIR/metrics.txt"
+	run promtool check metrics <"$BATS_TEST_TMPDIR/metrics.txt"
+	[ "$status" -eq 0 ] || flunk "promtool:" "$output" "$(cat "$BATS_TEST_TMPDIR/metrics.txt")"
+	local m="$BATS_TEST_TMPDIR/metrics.txt"
+	grep -q '^beacon_servers_active 3$' "$m"
+	grep -q '^beacon_servers{version="22.10.1"} 2$' "$m"
+	grep -q '^beacon_channel_driver_servers{driver="chan_pjsip/res_pjsip"} 2$' "$m"
+	grep -q '^beacon_collector_http_requests_total{method="PUT",code="200"} 3$' "$m"
+	grep -q '^beacon_collector_http_requests_total{method="GET",code="404"} 1$' "$m"
+	grep -q '^beacon_collector_commit_duration_seconds_count [1-9]' "$m"
+	grep -q '^beacon_collector_open_connections [0-9]' "$m"
+}
+
+@test "stats: public_stats = no: 404 without a password hash, 401 with WWW-Authenticate without credentials" {
+	cs_config 1 "public_stats = no"
+	cs_start
+	drive get /api/v1/stats >"$BATS_TEST_TMPDIR/answer"
+	eq "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" 404
+	stop_collectors
+	cs_config 1 "public_stats = no" 'admin_password_hash = $6$salt$IxDD3jeSOb5eB1CX5LBsqZFVkJdido3OUILO5Ifz5iwMuTS4XMS130MTSuDDl3aCI6WouIL9AjRbLCelDCy.g.'
+	cs_start
+	local p
+	for p in /api/v1/stats /metrics; do
+		drive get "$p" >"$BATS_TEST_TMPDIR/answer"
+		eq "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" 401
+		eq "$(sed -n 3p "$BATS_TEST_TMPDIR/answer")" 'Basic realm="beacon-collector", charset="UTF-8"'
+		drive get "$p" "Basic YWRtaW46d3Jvbmc=" >"$BATS_TEST_TMPDIR/answer"
+		eq "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" 401
+	done
+}
+
+@test "stats: a version 1 database is migrated to 2 (known servers counted); a newer one is refused" {
+	sqlite3 "$DB" <<'SQL'
+CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued INTEGER NOT NULL,
+ prev_token_id TEXT, prev_token_issued INTEGER, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+ last_update INTEGER, reports INTEGER NOT NULL DEFAULT 0, report TEXT, previous_report TEXT);
+CREATE INDEX servers_by_last_seen ON servers (last_seen);
+INSERT INTO servers VALUES ('11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222',
+ 1796126400, NULL, NULL, 1796126400, 1796126400, 1796126400, 1, '{}', NULL);
+PRAGMA user_version = 1;
+SQL
+	cs_config 1
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats --json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/body"
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]')" "{'servers_known': 1, 'servers_active': 0, 'servers_new_7d': 1}"
+	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 2
+	sqlite3 "$DB" 'PRAGMA user_version = 3'
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
+	assert_status 5
+	assert_stderr_contains "newer than this binary"
+}
+
+@test "stats: retention deletes a server's contribution with it" {
+	cs_config 1
+	sed -i 's/^active_days = 7$/active_days = 7\nretention_days = 1/' "$CINI"
+	cs_start
+	three_servers
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_known"]')" 3
+	stop_collectors
+	# Two days on, before any expiry: retention (at start) alone must
+	# take the counted servers' figures away.
+	echo "2026-12-03T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	cs_start
+	eq "$(sqlite3 "$DB" 'SELECT count(*) FROM servers')" 0
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"], j["versions"])')" "({'servers_known': 0, 'servers_active': 0, 'servers_new_7d': 0}, [])"
+	eq "$(sqlite3 "$DB" "SELECT count(*) FROM stat_counts WHERE n <> 0")" 0
+}

@@ -1,0 +1,312 @@
+/* Unit tests: the statistics' summary of a report, the diff of two
+ * summaries into counter changes, and k-anonymity in stats_build. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../../collector/stats.h"
+#include "../../collector/metrics.h"
+#include "unit.h"
+
+#define T0 ((time_t)1796126400)	/* 2026-12-01T12:00:00Z */
+
+static json_t *
+parse(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+
+	if (j == NULL) {
+		fprintf(stderr, "bad test JSON: %s\n", e.text);
+		exit(2);
+	}
+	return j;
+}
+
+static char *
+summary_of(const char *text)
+{
+	json_t *j = parse(text);
+	char *s = stats_summary(j, T0);
+
+	json_decref(j);
+	return s;
+}
+
+static const char REPORT_A[] =
+	"{\"id\":\"x\",\"asterisk\":{\"version\":{\"name\":\"Asterisk 22.10.1\","
+	"\"number\":\"221001\"},\"modules\":["
+	"{\"name\":\"res_pjsip.so\",\"description\":\"d\",\"status\":\"Running\",\"support_level\":\"core\"},"
+	"{\"name\":\"chan_sip.so\",\"description\":\"d\",\"status\":\"Running\",\"support_level\":\"deprecated\"},"
+	"{\"name\":\"chan_pjsip.so\",\"description\":\"d\",\"status\":\"Running\",\"support_level\":\"core\"},"
+	"{\"name\":\"chan_iax2.so\",\"description\":\"d\",\"status\":\"Not Running\"},"
+	"{\"name\":\"chan_sip.so\",\"description\":\"d\",\"status\":\"Running\",\"support_level\":\"deprecated\"}],"
+	"\"stats\":{\"run_time\":{\"startup_time\":\"2026-11-29T12:00:00Z\"},"
+	"\"calls\":{\"active\":3,\"processed\":120}}},"
+	"\"operating_system\":{\"sys_name\":\"Linux\",\"machine\":\"x86_64\","
+	"\"release\":\"6.1.0\\nevil\"},\"private_name\":\"secret\"}";
+
+static void
+test_summary(void)
+{
+	char *s = summary_of(REPORT_A);
+
+	CHECK_STR(s,
+	    "calls\tactive\t3\n"
+	    "calls\tprocessed\t120\n"
+	    "channel_driver\tchan_pjsip/res_pjsip\t1\n"
+	    "channel_driver\tchan_sip\t1\n"
+	    "deprecated\tchan_sip.so\t1\n"
+	    "machine\tx86_64\t1\n"
+	    "major\t22\t1\n"
+	    "module\tchan_iax2.so\t1\n"
+	    "module\tchan_pjsip.so\t1\n"
+	    "module\tchan_sip.so\t1\n"
+	    "module\tres_pjsip.so\t1\n"
+	    "module_status\tchan_iax2.so/Not Running\t1\n"
+	    "module_status\tchan_pjsip.so/Running\t1\n"
+	    "module_status\tchan_sip.so/Running\t1\n"
+	    "module_status\tres_pjsip.so/Running\t1\n"
+	    "module_support\tchan_iax2.so/unknown\t1\n"
+	    "module_support\tchan_pjsip.so/core\t1\n"
+	    "module_support\tchan_sip.so/deprecated\t1\n"
+	    "module_support\tres_pjsip.so/core\t1\n"
+	    "release\t6.1.0?evil\t1\n"
+	    "servers\tactive\t1\n"
+	    "sys_name\tLinux\t1\n"
+	    "uptime\t1-7 days\t1\n"
+	    "version\t22.10.1\t1\n");
+	CHECK(s != NULL && strstr(s, "secret") == NULL);
+	free(s);
+
+	/* The least a report can be: every group still named. */
+	s = summary_of("{\"id\":\"x\",\"asterisk\":{\"version\":{\"name\":"
+	    "\"GIT-master-abc\",\"number\":\"0\"}}}");
+	CHECK_STR(s,
+	    "machine\tunknown\t1\n"
+	    "major\tunknown\t1\n"
+	    "release\tunknown\t1\n"
+	    "servers\tactive\t1\n"
+	    "sys_name\tunknown\t1\n"
+	    "uptime\tunknown\t1\n"
+	    "version\tGIT-master-abc\t1\n");
+	free(s);
+
+	/* A long key is cut, on a UTF-8 boundary; '/' in a module name
+	 * cannot fake a status. */
+	{
+		char big[600];
+		char *p = big + sprintf(big, "{\"id\":\"x\",\"asterisk\":{\"version\":"
+		    "{\"name\":\"Asterisk 1");
+		for (int i = 0; i < 120; i++)
+			p += sprintf(p, "\xc3\xa9");	/* é, 2 bytes */
+		sprintf(p, "\",\"number\":\"0\"},\"modules\":[{\"name\":\"a/b.so\","
+		    "\"description\":\"\",\"status\":\"Running\"}]}}");
+		s = summary_of(big);
+		CHECK(s != NULL && strstr(s, "module\ta?b.so\t1\n") != NULL);
+		CHECK(s != NULL && strstr(s, "module_status\ta?b.so/Running\t1\n") != NULL);
+		{
+			const char *v = s != NULL ? strstr(s, "version\t") : NULL;
+			size_t len = v != NULL ? strcspn(v + 8, "\t") : 0;
+			CHECK(len == STATS_KEY_MAX - 1);	/* "1" + 99 × 2 bytes */
+		}
+		free(s);
+	}
+}
+
+/* Collects the changes as "dim key delta;". */
+static int
+collect(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen, long long delta)
+{
+	char line[512];
+
+	snprintf(line, sizeof line, "%.*s %.*s %lld;", (int)dimlen, dim,
+	    (int)keylen, key, delta);
+	strcat(arg, line);
+	return 0;
+}
+
+static void
+test_diff(void)
+{
+	char out[4096];
+	const char *a = "major\t22\t1\nmodule\tx.so\t1\nservers\tactive\t1\n"
+	    "version\t22.1\t1\n";
+	const char *b = "calls\tactive\t4\nmajor\t22\t1\nservers\tactive\t1\n"
+	    "version\t22.2\t1\n";
+
+	out[0] = '\0';
+	CHECK_INT(stats_diff(a, a, collect, out), 0);
+	CHECK_STR(out, "");		/* the usual case: nothing to write */
+	out[0] = '\0';
+	stats_diff(a, b, collect, out);
+	CHECK_STR(out, "calls active 4;module x.so -1;version 22.1 -1;"
+	    "version 22.2 1;");
+	out[0] = '\0';
+	stats_diff(NULL, a, collect, out);
+	CHECK_STR(out, "major 22 1;module x.so 1;servers active 1;version 22.1 1;");
+	out[0] = '\0';
+	stats_diff(a, NULL, collect, out);
+	CHECK_STR(out, "major 22 -1;module x.so -1;servers active -1;"
+	    "version 22.1 -1;");
+	out[0] = '\0';
+	stats_diff("calls\tactive\t4\n", "calls\tactive\t6\n", collect, out);
+	CHECK_STR(out, "calls active 2;");
+	/* Garbage lines are skipped, never misread. */
+	out[0] = '\0';
+	stats_diff("junk\nmajor\t22\n", "major\t22\t1\n", collect, out);
+	CHECK_STR(out, "major 22 1;");
+
+	/* Real summaries: a diff applied to a's counters gives b's. */
+	{
+		char *sa = summary_of(REPORT_A);
+		char *sb = summary_of("{\"id\":\"x\",\"asterisk\":{\"version\":"
+		    "{\"name\":\"Asterisk 22.11.0\",\"number\":\"0\"},\"modules\":["
+		    "{\"name\":\"res_pjsip.so\",\"description\":\"d\",\"status\":"
+		    "\"Running\",\"support_level\":\"core\"}]}}");
+		out[0] = '\0';
+		stats_diff(sa, sb, collect, out);
+		CHECK(strstr(out, "version 22.10.1 -1;version 22.11.0 1;") != NULL);
+		CHECK(strstr(out, "module res_pjsip.so") == NULL);
+		CHECK(strstr(out, "deprecated chan_sip.so -1;") != NULL);
+		CHECK(strstr(out, "servers active") == NULL);
+		free(sa);
+		free(sb);
+	}
+}
+
+static void
+add(struct stat_rows *r, const char *dim, const char *key, long long n)
+{
+	if (stat_rows_add(&r->counts, &r->n_counts, dim, key, n, NULL) < 0)
+		exit(2);
+}
+
+static const char *
+keys(const struct stat_list *l)
+{
+	static char buf[1024];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < l->n; i++) {
+		char g[256];
+		snprintf(g, sizeof g, "%s%s=%ld", i ? "," : "", l->groups[i].key,
+		    l->groups[i].servers);
+		strcat(buf, g);
+	}
+	return buf;
+}
+
+static void
+test_k_anonymity(void)
+{
+	struct stat_rows r = { 0 };
+	struct stats *s;
+
+	add(&r, "known", "", 12);
+	add(&r, "servers", "active", 10);
+	add(&r, "version", "22.10.1", 6);
+	add(&r, "version", "20.5.0", 2);
+	add(&r, "version", "18.1.0", 1);
+	add(&r, "version", "other", 1);	/* a version really named so */
+	add(&r, "module", "res_pjsip.so", 9);
+	add(&r, "module", "chan_rare.so", 2);
+	add(&r, "module_status", "res_pjsip.so/Running", 8);
+	add(&r, "module_status", "res_pjsip.so/Not Running", 1);
+	add(&r, "module_status", "chan_rare.so/Running", 2);
+	add(&r, "module_support", "res_pjsip.so/core", 9);
+	add(&r, "machine", "x86_64", 3);
+	add(&r, "machine", "aarch64", 3);
+	add(&r, "machine", "riscv64", 0);	/* an emptied group */
+	add(&r, "calls", "active", 7);
+	add(&r, "first_seen", "2026-11-24", 5);	/* 7 days before T0: out */
+	add(&r, "first_seen", "2026-11-25", 3);	/* 6 days before: in */
+	add(&r, "first_seen", "2026-12-01", 1);
+	if (stat_rows_add(&r.history, &r.n_history, "servers", "active", 2,
+	    "2026-11-30") < 0 ||
+	    stat_rows_add(&r.history, &r.n_history, "major", "22", 2,
+	    "2026-11-30") < 0 ||
+	    stat_rows_add(&r.history, &r.n_history, "servers", "active", 9,
+	    "2026-12-01") < 0 ||
+	    stat_rows_add(&r.history, &r.n_history, "major", "22", 7,
+	    "2026-12-01") < 0 ||
+	    stat_rows_add(&r.history, &r.n_history, "major", "20", 2,
+	    "2026-12-01") < 0)
+		exit(2);
+
+	s = stats_build(&r, 3, 7, T0);
+	CHECK(s != NULL);
+	CHECK_INT(s->servers_known, 12);
+	CHECK_INT(s->servers_active, 10);
+	CHECK_INT(s->servers_new_7d, 4);
+	CHECK(!s->suppressed);
+	CHECK_STR(keys(&s->versions), "22.10.1=6,other=4");
+	CHECK_STR(keys(&s->machines), "aarch64=3,x86_64=3");
+	CHECK_INT(s->n_modules, 1);
+	CHECK_STR(s->n_modules ? s->modules[0].name : "", "res_pjsip.so");
+	CHECK_STR(s->n_modules ? keys(&s->modules[0].status) : "",
+	    "Running=8,other=1");
+	CHECK_INT(s->calls_active_total, 7);
+	CHECK_INT(s->n_history, 2);
+	CHECK_STR(s->n_history ? s->history[0].date : "", "2026-11-30");
+	CHECK_INT(s->n_history ? s->history[0].major_versions.n : 9, 0);
+	CHECK_STR(s->n_history > 1 ? keys(&s->history[1].major_versions) : "",
+	    "22=7,other=2");
+	{
+		json_t *j = stats_to_json(s);
+		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		char *metrics = metrics_render(s);
+		char *plain = stats_to_text(s);
+		CHECK(text != NULL && strstr(text, "20.5.0") == NULL &&
+		    strstr(text, "chan_rare") == NULL);
+		CHECK(text != NULL && strstr(text,
+		    "\"totals\":{\"servers_known\":12,\"servers_active\":10,"
+		    "\"servers_new_7d\":4}") != NULL);
+		CHECK(metrics != NULL && strstr(metrics,
+		    "beacon_servers{version=\"other\"} 4\n") != NULL);
+		CHECK(metrics != NULL && strstr(metrics, "20.5.0") == NULL);
+		CHECK(plain != NULL && strstr(plain, "20.5.0") == NULL &&
+		    strstr(plain, "22.10.1") != NULL);
+		free(text);
+		free(metrics);
+		free(plain);
+		json_decref(j);
+	}
+	stats_free(s);
+
+	/* Fewer active than k: counts only. */
+	s = stats_build(&r, 11, 7, T0);
+	CHECK(s != NULL && s->suppressed);
+	CHECK_INT(s ? s->servers_active : 0, 10);
+	CHECK_INT(s ? s->versions.n + s->n_modules + s->machines.n : 1, 0);
+	CHECK_INT(s ? s->calls_active_total : 1, 0);
+	stats_free(s);
+
+	/* k = 1: everything shown, nothing merged. */
+	s = stats_build(&r, 1, 7, T0);
+	CHECK_STR(s ? keys(&s->versions) : "", "22.10.1=6,20.5.0=2,18.1.0=1,other=1");
+	CHECK_INT(s ? s->n_modules : 0, 2);
+	stats_free(s);
+	stat_rows_free(&r);
+}
+
+static void
+test_escape(void)
+{
+	char *e = metrics_escape("a\\b\"c\nd");
+
+	CHECK_STR(e, "a\\\\b\\\"c\\nd");
+	free(e);
+}
+
+int
+main(void)
+{
+	test_summary();
+	test_diff();
+	test_k_anonymity();
+	test_escape();
+	UNIT_END("collector_stats");
+}
