@@ -29,6 +29,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,11 @@
 
 #include <libpq-fe.h>
 
+#include "metrics.h"
+#include "stats.h"
 #include "store_backend.h"
 #define STORE_SQL_PARAM(n) "$" #n
+#include "stats_sql.h"
 #include "store_sql.h"
 
 #define WORKERS 8
@@ -68,10 +72,70 @@ static const char *const schema_v1[] = {
 	NULL,
 };
 
+/* The statistics' counters (stats.c, stats_sql.h), as SQLite's schema 2
+ * with BIGINT counts.  Servers stored by version 1 are not counted until
+ * their next report. */
+static const char *const schema_v2[] = {
+	STATS_SQL_V2_SUMMARY,
+	STATS_SQL_V2_COUNTED,
+	STATS_SQL_V2_INDEX_COUNTED,
+	"CREATE TABLE stat_counts ("
+	" dimension TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" n BIGINT NOT NULL,"
+	" PRIMARY KEY (dimension, key))",
+	"CREATE TABLE stats_daily ("
+	" day TEXT NOT NULL,"
+	" dimension TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" n BIGINT NOT NULL,"
+	" PRIMARY KEY (day, dimension, key))",
+	STATS_SQL_V2_SEED,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen',"
+	" to_char(to_timestamp(first_seen) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+	" count(*) FROM servers GROUP BY 2",
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
+	schema_v2,
 };
+
+/*
+ * The fleet view (store.h), SQLite's sql_fleet_* in PostgreSQL's dialect:
+ * jsonb operators where SQLite has json_extract, and guards where
+ * PostgreSQL would raise an error on a value of the wrong JSON type (a
+ * length or the elements of a non-array, a number that is not an
+ * integer) while SQLite answers NULL.  The ids are ordered bytewise
+ * (COLLATE "C"), as SQLite does, whatever the database's collation.
+ * $1 version (NULL = any), $2 module (NULL = any), $3 stale only,
+ * $4 active_since; v is version.name without a leading "Asterisk ".
+ */
+#define PG_FLEET_FROM \
+	" FROM (SELECT j.*, regexp_replace(r #>> '{asterisk,version,name}'," \
+	" '^Asterisk ', '') AS v FROM (SELECT id, first_seen, last_seen," \
+	" reports, report, previous_report, report::jsonb AS r FROM servers) j) f"
+#define PG_FLEET_WHERE \
+	" WHERE ($1::text IS NULL OR v = $1 OR left(v, length($1) + 1) = $1 || '.')" \
+	" AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(" \
+	" CASE WHEN jsonb_typeof(r #> '{asterisk,modules}') = 'array'" \
+	" THEN r #> '{asterisk,modules}' ELSE '[]'::jsonb END) m" \
+	" WHERE m ->> 'name' IN ($2, $2 || '.so')))" \
+	" AND (NOT $3::boolean OR last_seen < $4::bigint)"
+#define PG_FLEET_INT(path) \
+	" CASE WHEN jsonb_typeof(r #> '" path "') = 'number' AND" \
+	" (r #>> '" path "') ~ '^-?[0-9]{1,18}$' THEN (r #>> '" path "')::bigint END"
+#define PG_FLEET_COLUMNS \
+	"SELECT id, first_seen, last_seen, reports, r ->> 'private_name', v," \
+	" CASE WHEN r IS NULL THEN -1" \
+	" WHEN jsonb_typeof(r #> '{asterisk,modules}') = 'array'" \
+	" THEN jsonb_array_length(r #> '{asterisk,modules}') ELSE 0 END," \
+	" r #>> '{asterisk,stats,run_time,startup_time}'," \
+	PG_FLEET_INT("{asterisk,stats,calls,active}") "," \
+	PG_FLEET_INT("{asterisk,stats,calls,processed}")
 
 /* The prepared statements every connection has, by name. */
 static const struct {
@@ -83,7 +147,27 @@ static const struct {
 	{ "select_for_update", STORE_SQL_SELECT " FOR UPDATE", 1 },
 	{ "insert", STORE_SQL_INSERT, 4 },
 	{ "update", STORE_SQL_UPDATE, 9 },
-	{ "retention", STORE_SQL_RETENTION, 1 },
+	/* statistics: the write transactions' bookkeeping */
+	{ "bump", STATS_SQL_BUMP, 3 },
+	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
+	{ "stat_set", STATS_SQL_SERVER_SET, 2 },
+	/* retention and expiry: the picked rows locked (a report of one of
+	 * them waits, or is skipped until the next batch) so that the
+	 * summary subtracted is the one stored */
+	{ "retention_pick", STATS_SQL_RETENTION_PICK " FOR UPDATE SKIP LOCKED", 1 },
+	{ "delete_one", STATS_SQL_DELETE_ONE, 2 },
+	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 1 },
+	{ "uncount", STATS_SQL_UNCOUNT, 1 },
+	{ "zero", STATS_SQL_ZERO, 0 },
+	{ "counts", STATS_SQL_COUNTS, 0 },
+	{ "history", STATS_SQL_HISTORY, 1 },
+	{ "daily", STATS_SQL_DAILY, 1 },
+	/* the fleet view */
+	{ "fleet_page", PG_FLEET_COLUMNS PG_FLEET_FROM PG_FLEET_WHERE
+	    " ORDER BY last_seen DESC, id COLLATE \"C\" LIMIT $5 OFFSET $6", 6 },
+	{ "fleet_count", "SELECT count(*)" PG_FLEET_FROM PG_FLEET_WHERE, 4 },
+	{ "fleet_get", PG_FLEET_COLUMNS ", report, previous_report"
+	    PG_FLEET_FROM " WHERE id = $1", 1 },
 };
 
 /* One connection with what it needs to come back after a fault. */
@@ -431,6 +515,9 @@ enum pg_outcome {
 	PG_FAILED,	/* anything else */
 };
 
+/* The words of this thread's last failed statement, for err. */
+static _Thread_local char last_error[512];
+
 static enum pg_outcome
 outcome(PGconn *pg, PGresult *res)
 {
@@ -438,6 +525,10 @@ outcome(PGconn *pg, PGresult *res)
 
 	if (res_ok(res))
 		return PG_DONE;
+	one_line(last_error, sizeof last_error, res != NULL ?
+	    PQresultErrorMessage(res) : PQerrorMessage(pg));
+	if (last_error[0] == '\0')
+		one_line(last_error, sizeof last_error, PQerrorMessage(pg));
 	if (PQstatus(pg) != CONNECTION_OK)
 		return PG_LOST;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -501,6 +592,74 @@ exec_simple(PGconn *pg, const char *sql)
 	return o;
 }
 
+/* ---- statistics' bookkeeping ------------------------------------------ */
+
+/* One counter change (STATS_SQL_BUMP); a stats_delta_fn whose arg is the
+ * PGconn.  Dimension and key go by length (binary format for text is its
+ * bytes), as stats_diff hands them out of a summary.  Its return is the
+ * pg_outcome (PG_DONE = 0), which stats_diff passes on. */
+static int
+bump(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen, long long delta)
+{
+	char d[24];
+	const char *v[3] = { dim, key, d };
+	int len[3] = { (int)dimlen, (int)keylen, 0 }, fmt[3] = { 1, 1, 0 };
+
+	snprintf(d, sizeof d, "%lld", delta);
+	return (int)exec_prepared(arg, "bump", 3, v, len, fmt);
+}
+
+static enum pg_outcome
+bump_known(PGconn *pg, long long delta)
+{
+	return (enum pg_outcome)bump(pg, "known", 5, "", 0, delta);
+}
+
+/* One server more or less first seen on the day of t. */
+static enum pg_outcome
+bump_first_seen(PGconn *pg, time_t t, long long delta)
+{
+	char day[11];
+
+	stats_utc_day(t, day);
+	return (enum pg_outcome)bump(pg, "first_seen", 10, day, strlen(day),
+	    delta);
+}
+
+/* The server's contribution to the counters becomes job->summary: the
+ * difference from what it contributed before, when it was counted.  The
+ * row is already locked by the update's SELECT ... FOR UPDATE, so no
+ * other transaction (expiry, retention, a racing report) can change
+ * counted or summary between this read and the write. */
+static enum pg_outcome
+count_update(PGconn *pg, const struct store_job *job)
+{
+	const char *v[2] = { job->server_id, job->summary };
+	PGresult *res;
+	const char *old = NULL;
+	enum pg_outcome o;
+
+	if (job->summary == NULL)
+		return PG_DONE;
+	res = PQexecPrepared(pg, "stat_get", 1, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o != PG_DONE || PQntuples(res) != 1) {
+		PQclear(res);
+		return o;
+	}
+	if (!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), "1") == 0 &&
+	    !PQgetisnull(res, 0, 1))
+		old = PQgetvalue(res, 0, 1);
+	if (old == NULL || strcmp(old, job->summary) != 0) {
+		o = (enum pg_outcome)stats_diff(old, job->summary, bump, pg);
+		if (o == PG_DONE)
+			o = exec_prepared(pg, "stat_set", 2, v, NULL, NULL);
+	}
+	PQclear(res);
+	return o;
+}
+
 /* ---- jobs -------------------------------------------------------------- */
 
 static enum pg_outcome
@@ -508,10 +667,16 @@ run_register(PGconn *pg, struct store_job *job)
 {
 	char issued[24], now[24];
 	const char *v[4] = { job->server_id, job->new_token.id, issued, now };
+	enum pg_outcome o;
 
 	snprintf(issued, sizeof issued, "%" PRId64, (int64_t)job->new_token.issued);
 	snprintf(now, sizeof now, "%" PRId64, (int64_t)job->now);
-	return exec_prepared(pg, "insert", 4, v, NULL, NULL);
+	o = exec_prepared(pg, "insert", 4, v, NULL, NULL);
+	if (o == PG_DONE)
+		o = bump_known(pg, 1);
+	if (o == PG_DONE)
+		o = bump_first_seen(pg, job->now, 1);
+	return o;
 }
 
 /*
@@ -565,7 +730,10 @@ run_update(PGconn *pg, struct store_job *job)
 	v[8] = job->report != NULL ? job->report : "";
 	len[8] = (int)job->report_len;
 	fmt[8] = 1;
-	return exec_prepared(pg, "update", 9, v, len, fmt);
+	o = exec_prepared(pg, "update", 9, v, len, fmt);
+	if (o == PG_DONE)
+		o = count_update(pg, job);
+	return o;
 }
 
 /* One job, its transaction, its retries; job->status set. */
@@ -588,10 +756,17 @@ run_job(struct store *s, struct conn *c, struct store_job *job)
 			enum store_status decided = job->kind ==
 			    STORE_JOB_REGISTER ? STORE_OK : job->status;
 
+			struct timespec t0, t1;
+
 			if (job->kind == STORE_JOB_REGISTER)
 				job->token = job->new_token;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			o = exec_simple(c->pg, "COMMIT");
 			if (o == PG_DONE) {
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
+				    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+				stats_touch();
 				job->status = decided;
 				return;
 			}
@@ -769,44 +944,401 @@ pg_ping(struct store *s)
 	return ok;
 }
 
-/* In batches of 1000 (STORE_SQL_RETENTION), each its own autocommit
- * statement, so that no lock is held for long. */
+/* ---- maintenance: retention, expiry, the daily history ----------------- */
+
+typedef enum pg_outcome (*tx_fn)(PGconn *pg, void *arg);
+
+/*
+ * fn in one transaction (begun with begin) on a reader's connection: run
+ * again after a serialization failure or a deadlock (retention and expiry
+ * bump counters in the order of their servers, a report in the order of
+ * its summary, so the two can deadlock; PostgreSQL then aborts one), and
+ * once more on a fresh connection when the old one was found broken.
+ * 0, or -1 with libpq's words in err.
+ */
+static int
+reader_tx(struct store *s, struct conn *c, const char *begin, tx_fn fn,
+    void *arg, const char *what, char *err, size_t errlen)
+{
+	bool reconnected = false;
+
+	last_error[0] = '\0';
+	for (int attempt = 0; attempt <= RETRIES; attempt++) {
+		enum pg_outcome o;
+
+		if (conn_ensure(s, c) < 0) {
+			snprintf(err, errlen, "postgresql: %s: the database "
+			    "is unavailable", what);
+			return -1;
+		}
+		o = exec_simple(c->pg, begin);
+		if (o == PG_DONE)
+			o = fn(c->pg, arg);
+		if (o == PG_DONE)
+			o = exec_simple(c->pg, "COMMIT");
+		if (o == PG_DONE)
+			return 0;
+		if (o != PG_LOST)
+			exec_simple(c->pg, "ROLLBACK");
+		if (o == PG_LOST && !reconnected) {
+			reconnected = true;
+			continue;
+		}
+		if (o != PG_RETRY)
+			break;
+	}
+	set_err(err, errlen, what, last_error[0] != '\0' ? last_error :
+	    "failed");
+	return -1;
+}
+
+struct batch {
+	char cutoff[24];
+	long done;
+};
+
+/* One batch of retention: each deleted server's contribution, when it was
+ * counted, and its place among the known and the first seen, leave the
+ * counters with it. */
+static enum pg_outcome
+retention_batch(PGconn *pg, void *arg)
+{
+	struct batch *b = arg;
+	const char *v[2] = { b->cutoff, b->cutoff };
+	PGresult *pick = PQexecPrepared(pg, "retention_pick", 1, v, NULL,
+	    NULL, 0);
+	enum pg_outcome o = outcome(pg, pick);
+	long n = 0;
+
+	b->done = 0;
+	for (int i = 0; o == PG_DONE && i < PQntuples(pick); i++) {
+		const char *del[2] = { PQgetvalue(pick, i, 0), b->cutoff };
+		PGresult *res = PQexecPrepared(pg, "delete_one", 2, del, NULL,
+		    NULL, 0);
+
+		o = outcome(pg, res);
+		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0) {
+			n++;
+			o = bump_first_seen(pg, (time_t)strtoll(
+			    PQgetvalue(pick, i, 3), NULL, 10), -1);
+			if (o == PG_DONE && strcmp(PQgetvalue(pick, i, 1),
+			    "1") == 0 && !PQgetisnull(pick, i, 2))
+				o = (enum pg_outcome)stats_diff(
+				    PQgetvalue(pick, i, 2), NULL, bump, pg);
+		}
+		PQclear(res);
+	}
+	PQclear(pick);
+	if (o == PG_DONE && n > 0)
+		o = bump_known(pg, -n);
+	if (o == PG_DONE)
+		b->done = n;
+	return o;
+}
+
+/* In batches of at most 1000 servers, each its own transaction, so that
+ * no lock is held for long. */
 static int
 pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
     size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	char cbuf[24];
-	const char *v[1] = { cbuf };
-	int rc = -1;
+	struct batch b;
+	int rc = 0;
 
 	*deleted = 0;
-	snprintf(cbuf, sizeof cbuf, "%" PRId64, (int64_t)cutoff);
-	if (conn_ensure(s, &r->c) < 0) {
-		snprintf(err, errlen, "postgresql: the database is unavailable");
-		goto out;
-	}
-	for (;;) {
-		PGresult *res = PQexecPrepared(r->c.pg, "retention", 1, v, NULL,
-		    NULL, 0);
-		long n;
-
-		if (!res_ok(res)) {
-			set_err(err, errlen, "retention",
-			    PQresultErrorMessage(res));
-			PQclear(res);
-			goto out;
-		}
-		n = strtol(PQcmdTuples(res), NULL, 10);
-		PQclear(res);
-		*deleted += n;
-		if (n <= 0)
+	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
+	do {
+		if (reader_tx(s, &r->c, "BEGIN", retention_batch, &b,
+		    "retention", err, errlen) < 0) {
+			rc = -1;
 			break;
+		}
+		*deleted += b.done;
+	} while (b.done > 0);
+	pthread_mutex_unlock(&r->lock);
+	if (*deleted > 0)
+		stats_touch();
+	return rc;
+}
+
+/* One batch of expiry: servers that fell out of active_days stop counting. */
+static enum pg_outcome
+expire_batch(PGconn *pg, void *arg)
+{
+	struct batch *b = arg;
+	const char *v[1] = { b->cutoff };
+	PGresult *pick = PQexecPrepared(pg, "expire_pick", 1, v, NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, pick);
+	long n = 0;
+
+	b->done = 0;
+	for (int i = 0; o == PG_DONE && i < PQntuples(pick); i++) {
+		const char *id[1] = { PQgetvalue(pick, i, 0) };
+
+		o = exec_prepared(pg, "uncount", 1, id, NULL, NULL);
+		if (o == PG_DONE && !PQgetisnull(pick, i, 1))
+			o = (enum pg_outcome)stats_diff(PQgetvalue(pick, i, 1),
+			    NULL, bump, pg);
+		n++;
 	}
-	rc = 0;
-out:
+	PQclear(pick);
+	if (o == PG_DONE && n > 0)
+		o = exec_prepared(pg, "zero", 0, NULL, NULL, NULL);
+	if (o == PG_DONE)
+		b->done = n;
+	return o;
+}
+
+static int
+pg_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
+    size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct batch b;
+	int rc = 0;
+
+	*expired = 0;
+	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
+	do {
+		if (reader_tx(s, &r->c, "BEGIN", expire_batch, &b, "expire",
+		    err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+		*expired += b.done;
+	} while (b.done > 0);
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+}
+
+/* The day's history: one statement, a no-op when the day has rows (two
+ * collectors on one database may both try; ON CONFLICT DO NOTHING). */
+static enum pg_outcome
+daily_tx(PGconn *pg, void *arg)
+{
+	const char *v[1] = { arg };
+
+	return exec_prepared(pg, "daily", 1, v, NULL, NULL);
+}
+
+static int
+pg_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	int rc = reader_tx(s, &r->c, "BEGIN", daily_tx, (void *)(uintptr_t)day,
+	    "daily", err, errlen);
+
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+struct read_arg {
+	const char *since;
+	struct stat_rows *out;
+};
+
+/* Every row of one prepared query into rows; history rows carry their
+ * day first. */
+static enum pg_outcome
+read_rows(PGconn *pg, const char *stmt, const char *param, bool history,
+    struct stat_row **rows, size_t *n)
+{
+	const char *v[1] = { param };
+	PGresult *res = PQexecPrepared(pg, stmt, param != NULL ? 1 : 0, v,
+	    NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, res);
+	int col = history ? 1 : 0;
+
+	for (int i = 0; o == PG_DONE && i < PQntuples(res); i++)
+		if (stat_rows_add(rows, n, PQgetvalue(res, i, col),
+		    PQgetvalue(res, i, col + 1),
+		    strtoll(PQgetvalue(res, i, col + 2), NULL, 10),
+		    history ? PQgetvalue(res, i, 0) : NULL) < 0) {
+			snprintf(last_error, sizeof last_error, "out of memory");
+			o = PG_FAILED;
+		}
+	PQclear(res);
+	return o;
+}
+
+static enum pg_outcome
+stats_read_tx(PGconn *pg, void *arg)
+{
+	struct read_arg *a = arg;
+	enum pg_outcome o;
+
+	/* A retried transaction starts again from nothing. */
+	stat_rows_free(a->out);
+	o = read_rows(pg, "counts", NULL, false, &a->out->counts,
+	    &a->out->n_counts);
+	if (o == PG_DONE)
+		o = read_rows(pg, "history", a->since, true, &a->out->history,
+		    &a->out->n_history);
+	return o;
+}
+
+/* One snapshot (REPEATABLE READ), so that the counters and the history
+ * agree. */
+static int
+pg_stats_read(struct store *s, const char *since, struct stat_rows *out,
+    char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct read_arg a = { since, out };
+	int rc = reader_tx(s, &r->c,
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", stats_read_tx,
+	    &a, "statistics", err, errlen);
+
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* ---- the fleet view ---------------------------------------------------- */
+
+static char *
+value_dup(const PGresult *res, int row, int col, bool *oom)
+{
+	char *copy;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	copy = strdup(PQgetvalue(res, row, col));
+	if (copy == NULL)
+		*oom = true;
+	return copy;
+}
+
+static long long
+value_ll(const PGresult *res, int row, int col, long long null)
+{
+	if (PQgetisnull(res, row, col))
+		return null;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Row row of res (PG_FLEET_COLUMNS) into out; false when out of memory. */
+static bool
+fleet_row(const PGresult *res, int row, struct fleet_server *out, bool both)
+{
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, row, 0));
+	out->first_seen = (time_t)value_ll(res, row, 1, 0);
+	out->last_seen = (time_t)value_ll(res, row, 2, 0);
+	out->reports = (long)value_ll(res, row, 3, 0);
+	out->private_name = value_dup(res, row, 4, &oom);
+	out->version = value_dup(res, row, 5, &oom);
+	out->modules = (long)value_ll(res, row, 6, -1);
+	out->startup_time = value_dup(res, row, 7, &oom);
+	out->calls_active = value_ll(res, row, 8, -1);
+	out->calls_processed = value_ll(res, row, 9, -1);
+	if (both) {
+		out->report = value_dup(res, row, 10, &oom);
+		out->previous_report = value_dup(res, row, 11, &oom);
+	}
+	return !oom;
+}
+
+struct fleet_arg {
+	const struct fleet_filter *f;
+	struct fleet_list *out;
+};
+
+static enum pg_outcome
+fleet_list_tx(PGconn *pg, void *arg)
+{
+	struct fleet_arg *a = arg;
+	const struct fleet_filter *f = a->f;
+	char since[24], limit[24], offset[24];
+	const char *v[6] = { f->version, f->module,
+	    f->stale_only ? "true" : "false", since, limit, offset };
+	PGresult *res;
+	enum pg_outcome o;
+
+	fleet_list_free(a->out);
+	snprintf(since, sizeof since, "%" PRId64, (int64_t)f->active_since);
+	snprintf(limit, sizeof limit, "%ld", f->limit > 0 ? f->limit : 1);
+	snprintf(offset, sizeof offset, "%ld", f->offset > 0 ? f->offset : 0);
+	res = PQexecPrepared(pg, "fleet_count", 4, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o == PG_DONE)
+		a->out->total = (long)value_ll(res, 0, 0, 0);
+	PQclear(res);
+	if (o != PG_DONE)
+		return o;
+	res = PQexecPrepared(pg, "fleet_page", 6, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o == PG_DONE && PQntuples(res) > 0) {
+		size_t n = (size_t)PQntuples(res);
+
+		a->out->servers = calloc(n, sizeof *a->out->servers);
+		if (a->out->servers == NULL)
+			o = PG_FAILED;
+		for (size_t i = 0; o == PG_DONE && i < n; i++) {
+			a->out->n = i + 1;
+			if (!fleet_row(res, (int)i, &a->out->servers[i], false))
+				o = PG_FAILED;
+		}
+		if (o == PG_FAILED)
+			snprintf(last_error, sizeof last_error, "out of memory");
+	}
+	PQclear(res);
+	return o;
+}
+
+/* The page and its total in one snapshot, so that they agree. */
+static enum store_status
+pg_fleet_list(struct store *s, const struct fleet_filter *f,
+    struct fleet_list *out)
+{
+	struct reader *r = take_reader(s);
+	struct fleet_arg a = { f, out };
+	char err[512];
+	int rc = reader_tx(s, &r->c,
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fleet_list_tx,
+	    &a, "fleet", err, sizeof err);
+
+	pthread_mutex_unlock(&r->lock);
+	if (rc < 0) {
+		fprintf(stderr, "beacon-collector: %s\n", err);
+		fleet_list_free(out);
+		return STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+static enum store_status
+pg_fleet_get(struct store *s, const char *id, struct fleet_server *out)
+{
+	struct reader *r = take_reader(s);
+	enum store_status status = STORE_UNAVAILABLE;
+	const char *v[1] = { id };
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *res;
+		enum pg_outcome o;
+
+		if (conn_ensure(s, &r->c) < 0)
+			break;
+		res = PQexecPrepared(r->c.pg, "fleet_get", 1, v, NULL, NULL, 0);
+		o = outcome(r->c.pg, res);
+		if (o == PG_DONE) {
+			if (PQntuples(res) == 1)
+				status = fleet_row(res, 0, out, true) ?
+				    STORE_OK : STORE_UNAVAILABLE;
+			else
+				status = STORE_NOT_FOUND;
+		}
+		PQclear(res);
+		if (o != PG_LOST)
+			break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (status == STORE_UNAVAILABLE)
+		fleet_server_free(out);
+	return status;
 }
 
 /* ---- open and close ---------------------------------------------------- */
@@ -897,4 +1429,9 @@ static const struct store_ops pg_ops = {
 	.lookup = pg_lookup,
 	.ping = pg_ping,
 	.retention = pg_retention,
+	.stats_read = pg_stats_read,
+	.stats_expire = pg_stats_expire,
+	.stats_daily = pg_stats_daily,
+	.fleet_list = pg_fleet_list,
+	.fleet_get = pg_fleet_get,
 };

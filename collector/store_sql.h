@@ -33,13 +33,10 @@
 	" last_seen = " P_(6) ", last_update = " P_(7) ", reports = " P_(8) "," \
 	" previous_report = report, report = " P_(9) " WHERE id = " P_(1)
 
-/* One batch of retention.  The outer last_seen test is not redundant: on
- * PostgreSQL a row updated (by a report) while the DELETE waited for its
- * lock is re-checked against the outer condition only, and a server that
- * has just reported must not be deleted. */
-#define STORE_SQL_RETENTION \
-	"DELETE FROM servers WHERE last_seen < " P_(1) " AND id IN" \
-	" (SELECT id FROM servers WHERE last_seen < " P_(1) " LIMIT 1000)"
+/* Retention is in stats_sql.h (STATS_SQL_RETENTION_PICK and
+ * STATS_SQL_DELETE_ONE): a deleted server's figures leave the counters
+ * with it.  DELETE_ONE's last_seen test is not redundant: a server that
+ * has reported since it was picked must not be deleted. */
 
 #define STORE_SQL_INDEX \
 	"CREATE INDEX servers_by_last_seen ON servers (last_seen)"
