@@ -86,7 +86,45 @@ EOF
 	wait "$first"
 	grep -q listening "$BATS_TEST_TMPDIR/a.log"
 	grep -q listening "$BATS_TEST_TMPDIR/b.log"
-	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|1"
+	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|2"
+	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" 0
+}
+
+# The twin of collector_stats.bats' SQLite migration test.
+@test "postgresql: a version 1 database is migrated to 2 (known servers counted); a newer one is refused" {
+	local db
+	db=$(collector_test_database)
+	pgc_psql "$db" "CREATE TABLE beacon_schema (version INTEGER NOT NULL);
+INSERT INTO beacon_schema VALUES (1);
+CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued BIGINT NOT NULL,
+ prev_token_id TEXT, prev_token_issued BIGINT, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+ last_update BIGINT, reports BIGINT NOT NULL DEFAULT 0, report TEXT, previous_report TEXT);
+CREATE INDEX servers_by_last_seen ON servers (last_seen);
+INSERT INTO servers VALUES ('11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222',
+ 1796126400, NULL, NULL, 1796126400, 1796126400, 1796126400, 1, '{}', NULL);"
+	pgc_clock 2026-12-01T12:00:00Z
+	cat >"$BATS_TEST_TMPDIR/m.ini" <<EOF
+[collector]
+listen = 127.0.0.1:1
+tls_cert = $TEST_CA/server.pem
+tls_key = $TEST_CA/server.key
+database = $db
+[privacy]
+min_group = 1
+active_days = 7
+EOF
+	BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/clock" \
+		run --separate-stderr "$COLLECTOR_BIN" -c "$BATS_TEST_TMPDIR/m.ini" --stats --json
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/body"
+	is "$(jq -c .totals "$BATS_TEST_TMPDIR/body")" '{"servers_known":1,"servers_active":0,"servers_new_7d":1}'
+	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|2"
+	is "$(pgc_psql "$db" "SELECT key, n FROM stat_counts WHERE dimension = 'first_seen'")" "2026-12-01|1"
+	pgc_psql "$db" "UPDATE beacon_schema SET version = 3"
+	BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/clock" \
+		run --separate-stderr "$COLLECTOR_BIN" -c "$BATS_TEST_TMPDIR/m.ini" --stats
+	assert_status 5
+	assert_stderr_contains "newer than this binary"
 }
 
 @test "postgresql: two collectors racing on one database: one new token per renewal, no acknowledged report lost" {
@@ -139,6 +177,11 @@ EOF
 	# And no 5xx on either instance.
 	run grep -h ' 5[0-9][0-9] [0-9]* ms$' "$BATS_TEST_TMPDIR/a.log" "$BATS_TEST_TMPDIR/b.log"
 	assert_output ""
+	# The statistics' counters, bumped by both instances at once, agree
+	# with a recount of the servers.
+	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" "$n"
+	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'servers' AND key = 'active'")" \
+		"$(pgc_psql "$db" 'SELECT count(*) FROM servers WHERE counted = 1')"
 }
 
 @test "postgresql: restarted under load: 503 while it is down, /healthz back to 200, reconnected by itself, nothing acknowledged lost" {
