@@ -462,7 +462,8 @@ C
 	build=$(dirname "$BEACON_BIN")
 	cc -std=c11 -D_GNU_SOURCE -I"$REPO" $(pkg-config --cflags libcurl jansson) -o "$b/size" "$b/size.c" ||
 		flunk "cannot build the size probe"
-	objs=$(find "$build" -name '*.o' ! -path '*/tests/*' | sort)
+	# beacon-report's objects only: the collector's are under $build/c/
+	objs=$(find "$build" -name '*.o' ! -path '*/tests/*' ! -path "$build/c/*" | sort)
 	# shellcheck disable=SC2086  # one word per object
 	cc -o "$b/beacon-report" "$b/shim.c" $objs -Wl,--wrap=calloc \
 		$(pkg-config --libs libcurl jansson inih openssl) $(dirname "$BEACON_BIN" | grep -q san && echo -fsanitize=address,undefined) ||
