@@ -32,7 +32,11 @@ TEST_CLOCK = 0
 COMPAT = 0
 
 PKG_CONFIG = pkg-config
-PKGS = libcurl jansson inih openssl
+# libcurl's headers only: it is dlopen'ed (http/transport.c) when a run
+# is about to send, so that nothing else loads it or its TLS library.
+# OpenSSL is used only through libcurl: neither is linked.
+PKGS = libcurl jansson inih
+LINK_PKGS = jansson inih
 CC = cc
 WARN = -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
        -Wshadow -Wsign-compare -Wpointer-arith -Wformat=2 -Wundef -Wvla \
@@ -61,11 +65,15 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -include $(SETTINGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SANFLAGS_$(SANITIZE))
 ALL_LDFLAGS = $(SANFLAGS_$(SANITIZE)) $(LDFLAGS)
-LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDLIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl
 
-LIB_SRC = $(wildcard common/*.c conf/*.c collect/*.c http/*.c store/*.c)
+# The folders, each using only those after it: collect/ store/ http/ →
+# asterisk/ conf/ → common/.  beacon-report.c and show.c (presentation)
+# sit on top and see them all.
+LIB_SRC = $(wildcard asterisk/*.c common/*.c conf/*.c collect/*.c http/*.c store/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-HDRS = $(wildcard common/*.h conf/*.h collect/*.h http/*.h store/*.h)
+MAIN_OBJ = $(BUILD)/beacon-report.o $(BUILD)/show.o
+HDRS = $(wildcard *.h asterisk/*.h common/*.h conf/*.h collect/*.h http/*.h store/*.h)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 
@@ -74,8 +82,8 @@ all: beacon-report beacon-collector
 beacon-report: $(BUILD)/beacon-report
 	cp $(BUILD)/beacon-report $@
 
-$(BUILD)/beacon-report: $(BUILD)/beacon-report.o $(LIB_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/beacon-report.o $(LIB_OBJ) $(LDLIBS)
+$(BUILD)/beacon-report: $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/%.o: %.c $(HDRS) Makefile $(SETTINGS)
 	@mkdir -p $(@D)
@@ -101,9 +109,9 @@ FORCE:
 
 # test_alloc fails the Nth strdup of the loader (GNU ld's --wrap).
 UNIT_LDFLAGS_test_alloc = -Wl,--wrap=strdup,--wrap=free
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ) $(SETTINGS)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ) $(BUILD)/show.o $(SETTINGS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$(*F)) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$(*F)) -o $@ $< $(LIB_OBJ) $(BUILD)/show.o $(LDLIBS)
 
 units: $(UNIT_BIN)
 
@@ -155,6 +163,12 @@ bench:
 	@command -v hyperfine >/dev/null && command -v jq >/dev/null || \
 	  { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get install -y $(BENCH_PKGS); }
 	bench/run.sh
+
+# The shell way, asterisk -rx and the control socket side by side: wall
+# time, CPU (children and the PBX side included), peak RSS; figures in
+# README.md.  Needs only cc, jq, curl.
+bench-transports:
+	bench/transports.sh
 
 # libFuzzer targets (clang), each for FUZZ_SECONDS; see fuzz/README.md.
 FUZZ_SECONDS = 10
@@ -224,4 +238,4 @@ clean:
 
 include collector.mk
 
-.PHONY: all check units test-binaries fuzz valgrind bench sanitize demo deps install uninstall clean FORCE
+.PHONY: all check units test-binaries fuzz valgrind bench bench-transports sanitize demo deps install uninstall clean FORCE

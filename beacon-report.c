@@ -19,12 +19,10 @@
 
 #include <jansson.h>
 
-#include "collect/collect.h"
 #include "common/exit_code.h"
 #include "common/log.h"
 #include "common/text.h"
-#include "conf/config.h"
-#include "http/http.h"
+#include "run.h"
 #include "store/store.h"
 
 #ifndef DEFAULT_CONFIG
@@ -71,20 +69,10 @@ struct options {
 	unsigned splay;
 };
 
-/* One selected server during a run. */
-struct target {
-	const struct server_conf *conf;	/* borrowed from the config */
-	char *family;			/* owned: AstDB family */
-	bool has_last;
-	time_t last;
-	bool due;
-	time_t next;
-	struct send_job job;		/* the exchange; job.error owned */
-};
-
 struct run {
 	struct options opt;
 	struct config cfg;
+	struct ast_client ast;		/* borrows cfg's strings */
 	time_t now;
 	int dirfd;
 	int lockfd;
@@ -335,7 +323,7 @@ collect(struct run *run)
 	struct ast_reply db;
 
 	memset(&db, 0, sizeof db);
-	if (collect_report(run->cfg.asterisk, extra, 1, &db, run->now,
+	if (collect_report(&run->ast, extra, 1, &db, run->now,
 	    &run->report) < 0) {
 		ast_reply_free(&db);
 		report_free(&run->report);
@@ -348,8 +336,8 @@ collect(struct run *run)
 			/* never "no ids": that would register anew and
 			 * overwrite the stored id */
 			char *said = text_sanitize(db.out, db.out_len, 120);
-			log_error("asterisk -rx \"%s\": not a database listing: \"%s\"",
-			    ASTDB_SHOW_ALL, said ? said : "");
+			log_error("%s \"%s\": not a database listing: \"%s\"",
+			    asterisk_via(&run->ast), ASTDB_SHOW_ALL, said ? said : "");
 			free(said);
 			ast_reply_free(&db);
 			return EXIT_STATE;
@@ -388,7 +376,7 @@ store_ids_now(void *ctx, const struct send_job *job,
 			continue;
 		/* a failure is the job's store_failed: the exchange tries
 		 * once more when it ends, and store_results judges */
-		return astdb_store_ids(run->cfg.asterisk, run->targets[i].family,
+		return astdb_store_ids(&run->ast, run->targets[i].family,
 		    &job->ids, prev) == 0 ? 0 : -1;
 	}
 	return -1;
@@ -405,7 +393,8 @@ send_reports(struct run *run)
 		.store = store_ids_now, .store_ctx = run,
 		.stop = &stop_signal,
 	};
-	struct send_job *jobs = calloc(run->ntargets, sizeof *jobs);
+	struct send_job **jobs = calloc(run->ntargets ? run->ntargets : 1,
+	    sizeof *jobs);
 	const char *why = NULL;
 	size_t n = 0;
 
@@ -429,12 +418,8 @@ send_reports(struct run *run)
 	}
 	for (size_t i = 0; i < run->ntargets; i++)
 		if (run->targets[i].due)
-			jobs[n++] = run->targets[i].job;	/* moved; back below */
+			jobs[n++] = &run->targets[i].job;
 	http_send_all(jobs, n, &hopt);	/* failures are in each job */
-	n = 0;
-	for (size_t i = 0; i < run->ntargets; i++)
-		if (run->targets[i].due)
-			run->targets[i].job = jobs[n++];
 	free(jobs);
 	http_global_cleanup();
 }
@@ -624,14 +609,14 @@ lock_state(struct run *run)
 	}
 	free(parent);
 	run->dirfd = state_dir_open(run->cfg.state_dir, !dry);
-	if (dry && run->dirfd == -2)
+	if (dry && run->dirfd == STATE_DIR_ABSENT)
 		return EXIT_OK;		/* never reported: every server is due */
 	if (run->dirfd < 0)
 		return EXIT_STATE;
 	if (dry)
 		return EXIT_OK;
 	run->lockfd = state_lock(run->dirfd);
-	if (run->lockfd == -2) {
+	if (run->lockfd == STATE_LOCK_HELD) {
 		log_error("another beacon-report holds the lock in %s", run->cfg.state_dir);
 		return EXIT_LOCKED;
 	}
@@ -681,7 +666,6 @@ do_run(struct run *run)
 static enum exit_code
 do_show(struct run *run)
 {
-	struct show_server *shown;
 	enum exit_code rc;
 
 	run->dirfd = state_dir_open(run->cfg.state_dir, false);
@@ -691,16 +675,8 @@ do_show(struct run *run)
 		return rc;
 	if ((rc = collect(run)) != EXIT_OK)
 		return rc;
-	shown = calloc(run->ntargets ? run->ntargets : 1, sizeof *shown);
-	if (shown == NULL)
-		return EXIT_STATE;
-	for (size_t i = 0; i < run->ntargets; i++) {
-		const struct target *t = &run->targets[i];
-		shown[i] = (struct show_server){t->conf->name, t->conf->url,
-		    &t->job.ids, t->has_last, t->last, t->due, t->next};
-	}
 	if (run->opt.json) {
-		json_t *root = show_json(&run->report, shown, run->ntargets,
+		json_t *root = show_json(&run->report, run->targets, run->ntargets,
 		    run->cfg.private_name);
 
 		/* which file was read: an opt-out in another one is not */
@@ -714,12 +690,11 @@ do_show(struct run *run)
 		free(text);
 		json_decref(root);
 	} else {
-		show_print(stdout, &run->report, shown, run->ntargets,
+		show_print(stdout, &run->report, run->targets, run->ntargets,
 		    run->cfg.enabled, isatty(STDOUT_FILENO), run->now);
 		printf("\nConfiguration: %s%s\n", run->cfg.path,
 		    run->cfg.file_found ? "" : " (not found: built-in defaults)");
 	}
-	free(shown);
 	return EXIT_OK;
 }
 
@@ -733,7 +708,7 @@ do_reset(struct run *run)
 		return rc;
 	for (size_t i = 0; i < run->ntargets; i++) {
 		struct target *t = &run->targets[i];
-		int forgot = astdb_forget_ids(run->cfg.asterisk, t->family);
+		int forgot = astdb_forget_ids(&run->ast, t->family);
 
 		/* Asterisk down is exit 7 here as in a run's storing: the
 		 * AstDB could not be written (exit 4 is for collecting). */
@@ -805,6 +780,8 @@ main(int argc, char **argv)
 			print_results_json(&run, code);
 		goto out;
 	}
+	run.ast.bin = run.cfg.asterisk;
+	run.ast.socket = run.cfg.control_socket;
 	if (run.opt.mode == MODE_SHOW_CONFIG) {
 		config_print(&run.cfg, run.opt.json);
 		goto out;

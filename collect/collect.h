@@ -1,4 +1,4 @@
-/* Collecting the report: Asterisk (through `asterisk -rx`), uname(2) and
+/* Collecting the report: Asterisk (through asterisk/), uname(2) and
  * /proc, and turning it into the protocol's Server JSON. */
 #ifndef BEACON_COLLECT_H
 #define BEACON_COLLECT_H
@@ -10,50 +10,8 @@
 
 #include <jansson.h>
 
+#include "../asterisk/asterisk.h"
 #include "../common/text.h"
-#include "../store/store.h"
-
-#define ASTERISK_TIMEOUT_MS 10000	/* per run of commands */
-#define ASTERISK_OUTPUT_CAP (4u << 20)	/* bytes read from one command */
-
-/* ---- running `asterisk -rx` ------------------------------------------ */
-
-enum ast_status {
-	AST_OK = 0,		/* the command ran; out holds its stdout */
-	AST_NOT_FOUND,		/* the binary could not be executed */
-	AST_FAILED,		/* exited non-zero (not running, no permission...) */
-	AST_TIMEOUT,		/* killed at the deadline */
-	AST_TOO_BIG,		/* output over ASTERISK_OUTPUT_CAP */
-	AST_SYSTEM		/* fork/pipe/poll failed */
-};
-
-/* The answer to one command; out and err are owned by the struct. */
-struct ast_reply {
-	enum ast_status status;
-	char *out;		/* stdout, NUL-terminated (NULL unless AST_OK) */
-	size_t out_len;
-	char *err;		/* one printable line for the user on failure:
-				 * Asterisk's own stderr words when it gave any */
-	long duration_ms;
-};
-
-/*
- * Run `bin -rx commands[i]` for every i at the same time (fork/execvp, no
- * shell), each with its own pipe, all bounded by one ASTERISK_TIMEOUT_MS
- * deadline and each by ASTERISK_OUTPUT_CAP.  Children still running at the
- * deadline are killed and reaped.  Fills replies[0..n-1] (which the
- * caller frees with ast_reply_free).  Returns 0 when every command ran,
- * -1 when at least one did not (see each reply's status).
- */
-int asterisk_run(const char *bin, const char *const *commands, size_t n,
-    struct ast_reply *replies);
-
-void ast_reply_free(struct ast_reply *reply);
-
-/* asterisk_run with its own deadline in milliseconds (asterisk_run uses
- * ASTERISK_TIMEOUT_MS); lets tests try the time-out quickly. */
-int asterisk_run_timed(const char *bin, const char *const *commands,
-    size_t n, struct ast_reply *replies, int timeout_ms);
 
 /* ---- the report ------------------------------------------------------ */
 
@@ -164,7 +122,7 @@ extern const struct duration_unit duration_units[DURATION_UNITS];
  * error has been printed.  The caller frees r (and extra_replies).
  * now is the run's clock: Asterisk's relative uptimes become times from it.
  */
-int collect_report(const char *asterisk_bin, const char *const *extra,
+int collect_report(const struct ast_client *ac, const char *const *extra,
     size_t nextra, struct ast_reply *extra_replies, time_t now,
     struct report *r);
 
@@ -181,32 +139,5 @@ json_t *report_to_json(const struct report *r, const char *server_id,
  */
 char *report_body(const struct report *r, const char *server_id,
     const char *private_name);
-
-/* ---- --show (show.c) ------------------------------------------------- */
-
-/* One server's stored state for --show.  An empty string in ids means
- * absent; ids may be NULL (nothing stored). */
-struct show_server {
-	const char *name;
-	const char *url;
-	const struct server_ids *ids;
-	bool has_last;		/* it has reported before, at last */
-	time_t last;
-	bool due;		/* due now; otherwise at next */
-	time_t next;
-};
-
-/* Print r and the servers like `beacon show server` (CONTRACT §8), in 80
- * columns, headed by whether reporting is enabled; bold headings only when
- * color; now (the run's clock) gives "Running for". */
-void show_print(FILE *out, const struct report *r,
-    const struct show_server *servers, size_t n, bool enabled, bool color,
-    time_t now);
-
-/* {"report":{...},"servers":[{"name","url","server_id","token_id",
- * "token_issued","last_report","next_due","due"}]} (new reference),
- * absent values as null.  NULL on ENOMEM. */
-json_t *show_json(const struct report *r, const struct show_server *servers,
-    size_t n, const char *private_name);
 
 #endif

@@ -44,8 +44,8 @@ report_free(struct report *r)
 /* Print each failed command once; identical messages (Asterisk down
  * answers every command alike) only once. */
 static void
-log_failures(const char *const *commands, const struct ast_reply *replies,
-    size_t n)
+log_failures(const char *via, const char *const *commands,
+    const struct ast_reply *replies, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
@@ -57,7 +57,7 @@ log_failures(const char *const *commands, const struct ast_reply *replies,
 			    replies[j].err != NULL && replies[i].err != NULL &&
 			    strcmp(replies[j].err, replies[i].err) == 0;
 		if (!seen)
-			log_error("asterisk -rx \"%s\": %s", commands[i],
+			log_error("%s \"%s\": %s", via, commands[i],
 			    replies[i].err ? replies[i].err : "failed");
 	}
 }
@@ -65,7 +65,8 @@ log_failures(const char *const *commands, const struct ast_reply *replies,
 /* Fill r's Asterisk fields from the replies; -1 when the version is
  * unusable (printed). */
 static int
-read_replies(const struct ast_reply *rep, time_t now, struct report *r)
+read_replies(const char *via, const struct ast_reply *rep, time_t now,
+    struct report *r)
 {
 	long long up, reload;
 
@@ -73,8 +74,8 @@ read_replies(const struct ast_reply *rep, time_t now, struct report *r)
 	    &r->version_number) < 0) {
 		char *said = text_sanitize(rep[CMD_VERSION].out,
 		    rep[CMD_VERSION].out_len, 120);
-		log_error("asterisk -rx \"%s\": not a version: \"%s\"",
-		    report_commands[CMD_VERSION], said ? said : "");
+		log_error("%s \"%s\": not a version: \"%s\"",
+		    via, report_commands[CMD_VERSION], said ? said : "");
 		free(said);
 		return -1;
 	}
@@ -82,8 +83,8 @@ read_replies(const struct ast_reply *rep, time_t now, struct report *r)
 	    &r->nmodules) == 0)
 		r->have_modules = true;
 	else
-		log_warn("asterisk -rx \"%s\": no module list; modules left out",
-		    report_commands[CMD_MODULES]);
+		log_warn("%s \"%s\": no module list; modules left out",
+		    via, report_commands[CMD_MODULES]);
 	if (parse_core_show_uptime(rep[CMD_UPTIME].out, &up, &reload) == 0 &&
 	    up <= now) {
 		/* rounded down to the hour (CONTRACT §6) */
@@ -94,22 +95,22 @@ read_replies(const struct ast_reply *rep, time_t now, struct report *r)
 			r->last_reload_time = coarse_time(now - (time_t)reload);
 		}
 	} else {
-		log_warn("asterisk -rx \"%s\": no uptime; run time left out",
-		    report_commands[CMD_UPTIME]);
+		log_warn("%s \"%s\": no uptime; run time left out",
+		    via, report_commands[CMD_UPTIME]);
 	}
 	if (parse_core_show_calls(rep[CMD_CALLS].out, &r->calls_active,
 	    &r->calls_processed) == 0) {
 		r->have_calls_active = r->calls_active >= 0;
 		r->have_calls_processed = r->calls_processed >= 0;
 	} else {
-		log_warn("asterisk -rx \"%s\": no call counts; calls left out",
-		    report_commands[CMD_CALLS]);
+		log_warn("%s \"%s\": no call counts; calls left out",
+		    via, report_commands[CMD_CALLS]);
 	}
 	return 0;
 }
 
 int
-collect_report(const char *asterisk_bin, const char *const *extra,
+collect_report(const struct ast_client *ac, const char *const *extra,
     size_t nextra, struct ast_reply *extra_replies, time_t now,
     struct report *r)
 {
@@ -132,9 +133,9 @@ collect_report(const char *asterisk_bin, const char *const *extra,
 	for (size_t i = 0; i < nextra; i++)
 		commands[CMD__MAX + i] = extra[i];
 	/* One batch, every command at once: each costs a round trip. */
-	if (asterisk_run(asterisk_bin, commands, n, replies) < 0)
-		log_failures(commands, replies, n);
-	else if (read_replies(replies, now, r) == 0 &&
+	if (asterisk_run(ac, commands, n, replies) < 0)
+		log_failures(asterisk_via(ac), commands, replies, n);
+	else if (read_replies(asterisk_via(ac), replies, now, r) == 0 &&
 	    collect_system(r) == 0)
 		ret = 0;
 	for (size_t i = 0; i < nextra; i++) {

@@ -374,6 +374,13 @@ handle_general(struct parse *p, const char *name, const char *v)
 			parse_error(p, line, "asterisk: needs the name or path of the Asterisk binary");
 		else if (set_string(&cfg->asterisk, v) < 0)
 			return -1;
+	} else if (strcmp(name, "control_socket") == 0) {
+		/* never guessed: empty (the default) runs `asterisk -rx` */
+		if (*v != '\0' && (v[0] != '/' || !printable(v) ||
+		    strlen(v) >= CONTROL_SOCKET_MAX))
+			parse_error(p, line, "control_socket: \"%s\" is not an absolute path (Asterisk's asterisk.ctl, up to %d bytes)", v, CONTROL_SOCKET_MAX - 1);
+		else if (*v != '\0' && set_string(&cfg->control_socket, v) < 0)
+			return -1;
 	} else if (strcmp(name, "state_dir") == 0) {
 		if (v[0] != '/' || !printable(v))
 			parse_error(p, line, "state_dir: \"%s\" is not an absolute path", v);
@@ -452,7 +459,7 @@ static bool
 is_general_option(const char *name)
 {
 	static const char *const names[] = {"enabled", "private_name", "asterisk",
-	    "state_dir", "timeout"};
+	    "control_socket", "state_dir", "timeout"};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(name, names[i]) == 0)
@@ -709,6 +716,7 @@ config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->private_name);
 	free(cfg->asterisk);
+	free(cfg->control_socket);
 	free(cfg->state_dir);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -7,6 +7,7 @@
 
 #define BUILTIN_SERVER "beacon"
 #define MIN_INTERVAL 60		/* minutes; the floor for every server */
+#define CONTROL_SOCKET_MAX 108	/* sizeof sun_path, with its NUL */
 
 /* One server to report to: the built-in one or a [collector] section. */
 struct server_conf {
@@ -28,6 +29,7 @@ struct config {
 	bool enabled;
 	char *private_name;	/* NULL when unset */
 	char *asterisk;		/* binary: PATH lookup unless it has a '/' */
+	char *control_socket;	/* NULL when unset: `asterisk -rx` is used */
 	char *state_dir;
 	unsigned timeout;	/* seconds per HTTP request, 1..300 */
 	struct server_conf *servers;	/* the built-in server first, if any */

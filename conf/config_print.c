@@ -47,8 +47,9 @@ print_text(const struct config *cfg)
 	if (!config_has_builtin())
 		printf("; DEV_MODE build: no built-in Asterisk Beacon server\n");
 	printf("[general]\nenabled = %s\nprivate_name = %s\nasterisk = %s\n"
-	    "state_dir = %s\ntimeout = %u\n", yes_no(cfg->enabled),
-	    cfg->private_name ? cfg->private_name : "", cfg->asterisk,
+	    "control_socket = %s\nstate_dir = %s\ntimeout = %u\n",
+	    yes_no(cfg->enabled), cfg->private_name ? cfg->private_name : "",
+	    cfg->asterisk, cfg->control_socket ? cfg->control_socket : "",
 	    cfg->state_dir, cfg->timeout);
 	for (size_t i = 0; i < cfg->nservers; i++) {
 		const struct server_conf *s = &cfg->servers[i];
@@ -90,11 +91,12 @@ print_json(const struct config *cfg)
 		    "ca_path", s->ca_path, "private_name", s->private_name));
 		free(proxy);
 	}
-	root = json_pack("{s:s, s:b, s:b, s:{s:b, s:s?, s:s, s:s, s:i}, s:o}",
+	root = json_pack("{s:s, s:b, s:b, s:{s:b, s:s?, s:s, s:s?, s:s, s:i}, s:o}",
 	    "config_file", cfg->path, "file_found", cfg->file_found,
 	    "dev_mode", !config_has_builtin(),
 	    "general", "enabled", cfg->enabled, "private_name", cfg->private_name,
-	    "asterisk", cfg->asterisk, "state_dir", cfg->state_dir,
+	    "asterisk", cfg->asterisk, "control_socket", cfg->control_socket,
+	    "state_dir", cfg->state_dir,
 	    "timeout", (int)cfg->timeout, "servers", servers);
 	text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	if (text != NULL)

@@ -39,7 +39,7 @@ mkdir -p "$build/obj" "$build/bin" "$build/crashes" "$build/logs" || exit 2
 # its own), rebuilt every time: they change under us while others work.
 cd "$root" || exit 2
 srcs=() objs=()
-for src in common/*.c conf/*.c collect/*.c http/*.c store/*.c; do
+for src in asterisk/*.c common/*.c conf/*.c collect/*.c http/*.c store/*.c; do
 	[ -e "$src" ] || continue
 	srcs+=("$src")
 	objs+=("$build/obj/${src%.c}.o")

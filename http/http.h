@@ -11,7 +11,7 @@
 
 #include "../common/exit_code.h"
 #include "../conf/config.h"
-#include "../store/store.h"
+#include "../common/ids.h"
 
 #define HTTP_BODY_CAP (64u << 10)	/* bytes of a response we accept */
 #define HTTP_CONNECT_TIMEOUT 10		/* seconds, at most `timeout` */
@@ -67,7 +67,8 @@ int http_global_init(void);
 void http_global_cleanup(void);
 
 /*
- * Run the protocol for jobs[0..n-1] at the same time: register when
+ * Run the protocol for *jobs[0..n-1] at the same time (the jobs stay
+ * where the caller keeps them): register when
  * there is no id, PUT the body, on 401/404 register anew and PUT once
  * more.  Every job gets a result; errors are also printed and logged.
  * ids_changed may be true on a job that was not SENT: ids the server
@@ -76,7 +77,7 @@ void http_global_cleanup(void);
  * complete and valid are never handed back: the job's ids in are kept.
  * Returns 0, or -1 when libcurl itself could not be set up.
  */
-int http_send_all(struct send_job *jobs, size_t n,
+int http_send_all(struct send_job *const *jobs, size_t n,
     const struct http_options *opt);
 
 void send_job_free(struct send_job *job);
@@ -99,50 +100,5 @@ int proto_parse_token(const char *body, size_t len, time_t now,
  * out of memory or when ids->server_id is not a UUID (nothing unchecked
  * reaches a URL); a token_id that is not a UUID is left out. */
 char *proto_put_path(const struct server_ids *ids);
-
-/* ---- inside http/ only: requests on the wire (transport.c) ----------- */
-
-/* Requests in flight together, over one libcurl multi handle. */
-struct http_multi;
-
-/* How one finished request went. */
-struct http_reply {
-	long status;		/* HTTP status, 0 when no answer came */
-	bool failed;		/* no usable answer: DNS, connect, TLS, time-out */
-	bool too_big;		/* the body went over HTTP_BODY_CAP */
-	char *body;		/* owned: the body, NUL-terminated; NULL only
-				 * when failed (out of memory) */
-	size_t len;
-	char *error;		/* owned: curl's one-line error text, or NULL */
-};
-
-/* NULL when libcurl cannot be set up (printed).  Free with
- * http_multi_free, which also drops requests still in flight. */
-struct http_multi *http_multi_new(void);
-void http_multi_free(struct http_multi *m);
-
-/*
- * Start one request to url for server (its proxy, CA and verification
- * settings), with a copy of body (NULL: an empty body).  shown_url is the
- * URL as it may be printed (no token).  owner comes back from
- * http_multi_next.  0, or -1 with *why set to a static reason (out of
- * memory, an option this libcurl lacks); nothing is printed.
- */
-int http_multi_start(struct http_multi *m, const struct server_conf *server,
-    unsigned timeout, const char *method, const char *url,
-    const char *shown_url, const char *body, void *owner, const char **why);
-
-/*
- * Wait for the next request to finish, without holding up the others.
- * 1 with *owner and *reply set (free with http_reply_free), 0 when no
- * request is left, -1 when libcurl's multi interface failed (printed),
- * -2 when *stop became non-zero (stop may be NULL); it is looked at
- * least every HTTP_STOP_MS.
- */
-#define HTTP_STOP_MS 200
-int http_multi_next(struct http_multi *m, void **owner,
-    struct http_reply *reply, volatile sig_atomic_t *stop);
-
-void http_reply_free(struct http_reply *reply);
 
 #endif

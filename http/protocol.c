@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../common/log.h"
-#include "http.h"
+#include "http_int.h"
 
 #define SERVER_TEXT_MAX 200	/* bytes of a server's own words in an error */
 #define TOKEN_MASK SECRET_MASK	/* a token never appears in output */
@@ -300,7 +300,8 @@ job_close(struct job_run *run, const struct http_options *opt)
 }
 
 int
-http_send_all(struct send_job *jobs, size_t n, const struct http_options *opt)
+http_send_all(struct send_job *const *jobs, size_t n,
+    const struct http_options *opt)
 {
 	struct job_run *runs;
 	struct http_multi *m;
@@ -313,12 +314,12 @@ http_send_all(struct send_job *jobs, size_t n, const struct http_options *opt)
 	runs = calloc(n, sizeof *runs);
 	m = runs != NULL ? http_multi_new() : NULL;
 	for (size_t i = 0; runs != NULL && i < n; i++)
-		runs[i].job = &jobs[i];
+		runs[i].job = jobs[i];
 	if (m == NULL) {
 		for (size_t i = 0; i < n; i++) {
-			struct job_run one = { .job = &jobs[i] };
-			jobs[i].ids_changed = false;
-			jobs[i].http_status = 0;
+			struct job_run one = { .job = jobs[i] };
+			jobs[i]->ids_changed = false;
+			jobs[i]->http_status = 0;
 			job_fail(&one, RESULT_UNREACHED, "cannot set up libcurl");
 		}
 		free(runs);
@@ -334,8 +335,8 @@ http_send_all(struct send_job *jobs, size_t n, const struct http_options *opt)
 		if (runs[i].step != STEP_DONE)
 			job_fail(&runs[i], RESULT_UNREACHED, "%s %s: %s",
 			    runs[i].method, runs[i].shown_url ?
-			    runs[i].shown_url : jobs[i].server->url,
-			    rc == -2 ? "interrupted by a signal" : "libcurl failed");
+			    runs[i].shown_url : jobs[i]->server->url,
+			    rc == HTTP_STOPPED ? "interrupted by a signal" : "libcurl failed");
 		job_close(&runs[i], opt);
 	}
 	http_multi_free(m);

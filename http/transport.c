@@ -1,7 +1,15 @@
 /* Requests on the wire: libcurl easy handles set up for the Beacon
  * protocol's transport rules (CONTRACT §6), run together over one multi
- * handle, each answer collected into a capped buffer. */
+ * handle, each answer collected into a capped buffer.
+ *
+ * libcurl (and the TLS library under it, some thirty shared objects) is
+ * not linked: it is dlopen'ed by http_global_init, which only a run that
+ * is about to send calls, so that a not-due run, --show and the rest
+ * load none of it.  Its functions are reached through one typed table,
+ * curl_fn, filled by dlsym; the curl_* names below are that table's. */
 #include <ctype.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +23,9 @@
  * where their options are marked deprecated (libcurl's own switch). */
 #define CURL_DISABLE_DEPRECATION 1
 #endif
+/* Its type-checking macros would call curl_easy_setopt by its linked
+ * name; the options are checked by the tests instead. */
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
 /* CURLOPT_PROTOCOLS_STR came with libcurl 7.85, CURLINFO_CAPATH with
@@ -31,7 +42,110 @@
 #endif
 
 #include "../common/log.h"
-#include "http.h"
+#include "http_int.h"
+
+#ifndef TEST_CLOCK
+#define TEST_CLOCK 0
+#endif
+
+/* The soname of libcurl's ABI 4 (every libcurl since 7.16), whichever
+ * TLS flavour the system installed. */
+#define LIBCURL_SONAME "libcurl.so.4"
+
+/* The functions of libcurl used here, with their prototypes. */
+struct curl_api {
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int,
+	    int, int *);
+	const char *(*multi_strerror)(CURLMcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+};
+static struct curl_api curl_fn;
+
+#define CURL_SYM(field) { "curl_" #field, offsetof(struct curl_api, field) }
+static const struct {
+	const char *name;
+	size_t offset;
+} curl_syms[] = {
+	CURL_SYM(global_init), CURL_SYM(global_cleanup), CURL_SYM(easy_init),
+	CURL_SYM(easy_cleanup), CURL_SYM(easy_setopt), CURL_SYM(easy_getinfo),
+	CURL_SYM(easy_strerror), CURL_SYM(multi_init), CURL_SYM(multi_cleanup),
+	CURL_SYM(multi_add_handle), CURL_SYM(multi_remove_handle),
+	CURL_SYM(multi_info_read), CURL_SYM(multi_perform),
+	CURL_SYM(multi_poll), CURL_SYM(multi_strerror),
+	CURL_SYM(slist_append), CURL_SYM(slist_free_all),
+};
+
+#define curl_global_init (*curl_fn.global_init)
+#define curl_global_cleanup (*curl_fn.global_cleanup)
+#define curl_easy_init (*curl_fn.easy_init)
+#define curl_easy_cleanup (*curl_fn.easy_cleanup)
+#undef curl_easy_setopt		/* curl.h's pass-through macros */
+#undef curl_easy_getinfo
+#define curl_easy_setopt (*curl_fn.easy_setopt)
+#define curl_easy_getinfo (*curl_fn.easy_getinfo)
+#define curl_easy_strerror (*curl_fn.easy_strerror)
+#define curl_multi_init (*curl_fn.multi_init)
+#define curl_multi_cleanup (*curl_fn.multi_cleanup)
+#define curl_multi_add_handle (*curl_fn.multi_add_handle)
+#define curl_multi_remove_handle (*curl_fn.multi_remove_handle)
+#define curl_multi_info_read (*curl_fn.multi_info_read)
+#define curl_multi_perform (*curl_fn.multi_perform)
+#define curl_multi_poll (*curl_fn.multi_poll)
+#define curl_multi_strerror (*curl_fn.multi_strerror)
+#define curl_slist_append (*curl_fn.slist_append)
+#define curl_slist_free_all (*curl_fn.slist_free_all)
+
+static void *libcurl;		/* the dlopen handle, NULL until loaded */
+
+/* Load libcurl and fill curl_fn.  0, or -1 with the reason printed. */
+static int
+libcurl_load(void)
+{
+	const char *soname = LIBCURL_SONAME;
+
+#if TEST_CLOCK
+	/* test builds only: a library that is not there */
+	if (getenv("BEACON_REPORT_LIBCURL") != NULL)
+		soname = getenv("BEACON_REPORT_LIBCURL");
+#endif
+	if (libcurl != NULL)
+		return 0;
+	libcurl = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (libcurl == NULL) {
+		const char *e = dlerror();
+		log_error("cannot load libcurl: %s (install libcurl4)",
+		    e != NULL ? e : soname);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof curl_syms / sizeof curl_syms[0]; i++) {
+		void *sym = dlsym(libcurl, curl_syms[i].name);
+
+		if (sym == NULL) {
+			log_error("cannot load libcurl: %s has no %s (older "
+			    "than 7.66?)", soname, curl_syms[i].name);
+			dlclose(libcurl);
+			libcurl = NULL;
+			return -1;
+		}
+		/* POSIX: a function's address fits in a void * */
+		memcpy((char *)&curl_fn + curl_syms[i].offset, &sym, sizeof sym);
+	}
+	return 0;
+}
 
 
 /* The system's hashed CA directory, for a libcurl built without one. */
@@ -61,8 +175,11 @@ struct http_multi {
 int
 http_global_init(void)
 {
-	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	CURLcode rc;
 
+	if (libcurl_load() < 0)
+		return -1;
+	rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK) {
 		log_error("cannot initialise libcurl: %s", curl_easy_strerror(rc));
 		return -1;
@@ -73,7 +190,10 @@ http_global_init(void)
 void
 http_global_cleanup(void)
 {
+	if (libcurl == NULL)
+		return;
 	curl_global_cleanup();
+	/* left loaded: its TLS library may have registered exit handlers */
 }
 
 /* Collect the answer; returning less than asked makes libcurl stop the
@@ -493,7 +613,7 @@ http_multi_next(struct http_multi *m, void **owner, struct http_reply *reply,
 			return 1;
 		}
 		if (stop != NULL && *stop)
-			return -2;
+			return HTTP_STOPPED;
 		mc = curl_multi_poll(m->multi, NULL, 0, HTTP_STOP_MS, NULL);
 		if (mc != CURLM_OK) {
 			log_error("libcurl: %s", curl_multi_strerror(mc));

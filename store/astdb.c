@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../collect/collect.h"
 #include "../common/log.h"
 #include "store.h"
 
@@ -164,17 +163,17 @@ astdb_parse_ids(const char *show_text, const char *family,
  * ASTDB_NO_ASTERISK when a command could not run at all: the first such
  * error is printed (the others share its cause). */
 static int
-run_batch(const char *bin, const char *const *cmds, size_t n,
+run_batch(const struct ast_client *ac, const char *const *cmds, size_t n,
     struct ast_reply *replies)
 {
-	if (asterisk_run(bin, cmds, n, replies) == 0)
+	if (asterisk_run(ac, cmds, n, replies) == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		if (replies[i].status != AST_OK) {
 			char shown[256];
 
 			command_for_log(cmds[i], shown, sizeof shown);
-			log_error("asterisk -rx \"%s\": %s", shown,
+			log_error("%s \"%s\": %s", asterisk_via(ac), shown,
 			    replies[i].err ? replies[i].err : "failed");
 			break;
 		}
@@ -186,7 +185,7 @@ run_batch(const char *bin, const char *const *cmds, size_t n,
  * answer is not a listing (a locked database, a permission denial), or
  * ASTDB_NO_ASTERISK (printed). */
 static int
-read_family(const char *bin, const char *family, char **text)
+read_family(const struct ast_client *ac, const char *family, char **text)
 {
 	char cmd[200];
 	const char *cmds[1] = {cmd};
@@ -194,11 +193,11 @@ read_family(const char *bin, const char *family, char **text)
 	int rc;
 
 	snprintf(cmd, sizeof cmd, "database show %s", family);
-	rc = run_batch(bin, cmds, 1, &reply);
+	rc = run_batch(ac, cmds, 1, &reply);
 	if (rc == 0 && !astdb_is_listing(reply.out)) {
 		char *said = text_sanitize(reply.out, reply.out_len, 120);
-		log_error("asterisk -rx \"%s\": not a database listing: \"%s\"",
-		    cmd, said ? said : "");
+		log_error("%s \"%s\": not a database listing: \"%s\"",
+		    asterisk_via(ac), cmd, said ? said : "");
 		free(said);
 		rc = -1;
 	}
@@ -212,12 +211,12 @@ read_family(const char *bin, const char *family, char **text)
 /* One `database put`/`del` whose answer must start with ok; 0, -1
  * (printed) or ASTDB_NO_ASTERISK. */
 static int
-astdb_cmd(const char *bin, const char *family, const char *cmd,
+astdb_cmd(const struct ast_client *ac, const char *family, const char *cmd,
     const char *key, const char *ok, bool any_answer)
 {
 	const char *cmds[1] = {cmd};
 	struct ast_reply reply;
-	int rc = run_batch(bin, cmds, 1, &reply);
+	int rc = run_batch(ac, cmds, 1, &reply);
 
 	if (rc == 0 && !any_answer && (reply.out == NULL ||
 	    strncmp(reply.out, ok, strlen(ok)) != 0)) {
@@ -234,7 +233,7 @@ astdb_cmd(const char *bin, const char *family, const char *cmd,
 }
 
 int
-astdb_store_ids(const char *bin, const char *family,
+astdb_store_ids(const struct ast_client *ac, const char *family,
     const struct server_ids *ids_in, const struct server_ids *prev)
 {
 	struct server_ids ids = *ids_in;
@@ -262,7 +261,7 @@ astdb_store_ids(const char *bin, const char *family,
 	    strcmp(prev->server_id, ids.server_id) != 0) {
 		snprintf(cmd, sizeof cmd, "database del %s %s", family,
 		    key_names[KEY_TOKEN_ID]);
-		if ((rc = astdb_cmd(bin, family, cmd, key_names[KEY_TOKEN_ID],
+		if ((rc = astdb_cmd(ac, family, cmd, key_names[KEY_TOKEN_ID],
 		    "", true)) != 0)
 			return rc;
 	}
@@ -276,12 +275,12 @@ astdb_store_ids(const char *bin, const char *family,
 			continue;	/* unchanged */
 		snprintf(cmd, sizeof cmd, "database put %s %s %s", family,
 		    key_names[k], v);
-		if ((rc = astdb_cmd(bin, family, cmd, key_names[k], PUT_OK,
+		if ((rc = astdb_cmd(ac, family, cmd, key_names[k], PUT_OK,
 		    false)) != 0)
 			return rc;
 	}
 	/* "Updated database successfully" is not proof: read it back. */
-	if ((rc = read_family(bin, family, &text)) != 0)
+	if ((rc = read_family(ac, family, &text)) != 0)
 		return rc;
 	for (enum id_key k = 0; k < KEY__MAX; k++) {
 		char got[64];
@@ -301,7 +300,7 @@ astdb_store_ids(const char *bin, const char *family,
 }
 
 int
-astdb_forget_ids(const char *bin, const char *family)
+astdb_forget_ids(const struct ast_client *ac, const char *family)
 {
 	char cmd[KEY__MAX][200];
 	const char *cmds[KEY__MAX];
@@ -316,10 +315,10 @@ astdb_forget_ids(const char *bin, const char *family)
 	}
 	/* "could not be removed" also means "was not there": the read-back
 	 * below is the judge. */
-	rc = run_batch(bin, cmds, KEY__MAX, replies);
+	rc = run_batch(ac, cmds, KEY__MAX, replies);
 	for (size_t i = 0; i < KEY__MAX; i++)
 		ast_reply_free(&replies[i]);
-	if (rc != 0 || (rc = read_family(bin, family, &text)) != 0)
+	if (rc != 0 || (rc = read_family(ac, family, &text)) != 0)
 		return rc;
 	for (enum id_key k = 0; k < KEY__MAX; k++) {
 		char got[64];

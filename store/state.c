@@ -74,7 +74,7 @@ state_dir_open(const char *path, bool create)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (!create && errno == ENOENT)
-			return -2;
+			return STATE_DIR_ABSENT;
 		log_error("state_dir %s: %s", path, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
 		return -1;
@@ -109,7 +109,7 @@ state_lock(int dirfd)
 		int e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK)
-			return -2;
+			return STATE_LOCK_HELD;
 		log_error("state_dir lock file: %s", strerror(e));
 		return -1;
 	}

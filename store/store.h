@@ -8,15 +8,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "../common/text.h"
-
-/* A server's identity.  An empty string means absent; when present each
- * field has been validated (UUIDs, RFC 3339). */
-struct server_ids {
-	char server_id[UUID_LEN + 1];
-	char token_id[UUID_LEN + 1];
-	char token_issued[RFC3339_LEN + 1];
-};
+#include "../asterisk/asterisk.h"
+#include "../common/ids.h"
 
 /* ---- AstDB ----------------------------------------------------------- */
 
@@ -55,25 +48,29 @@ int astdb_parse_ids(const char *show_text, const char *family,
  * here.  0 on success, -1 when a write did not hold, ASTDB_NO_ASTERISK
  * when Asterisk could not be asked.
  */
-int astdb_store_ids(const char *asterisk_bin, const char *family,
+int astdb_store_ids(const struct ast_client *ac, const char *family,
     const struct server_ids *ids, const struct server_ids *prev);
 
 /* Forget the ids of family (`database del` of each key), checked by a
  * read-back.  0, -1 or ASTDB_NO_ASTERISK as for astdb_store_ids. */
-int astdb_forget_ids(const char *asterisk_bin, const char *family);
+int astdb_forget_ids(const struct ast_client *ac, const char *family);
 
 /* ---- state_dir: stamps and lock -------------------------------------- */
 
 /* Open state_dir (no symlink followed), first creating it 0700 when
  * create is true.  Run as root, a state_dir that its group or others
- * can write is refused.  Returns a directory fd; -2 when it does not
- * exist and create is false; -1 on any other error (printed). */
+ * can write is refused.  Returns a directory fd; STATE_DIR_ABSENT when
+ * it does not exist and create is false; -1 on any other error
+ * (printed). */
+#define STATE_DIR_ABSENT (-2)
 int state_dir_open(const char *path, bool create);
 
 /* Take the run's lock: a non-blocking flock on "lock" in dirfd; then
  * remove temporary files that crashed runs left.  Run as root, files
- * created in state_dir get the directory's owner.  Returns the lock fd (keep it open for the run), -2 when another
- * process holds it, -1 on another error (printed). */
+ * created in state_dir get the directory's owner.  Returns the lock fd
+ * (keep it open for the run), STATE_LOCK_HELD when another process holds
+ * it, -1 on another error (printed). */
+#define STATE_LOCK_HELD (-2)
 int state_lock(int dirfd);
 
 /*

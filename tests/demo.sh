@@ -50,6 +50,10 @@ listen = 127.0.0.1:$TEST_BEACON_PORT
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key
 database = sqlite:$DB
+
+[privacy]
+; two PBXs only: a real collector keeps the default of 5 (k-anonymity)
+min_group = 1
 EOF
 cat "$WORK/collector/beacon-collector.ini"
 # The collector's test clock, so that the demo can let two hours pass.
@@ -121,6 +125,23 @@ n=$(sqlite3 "$DB" "SELECT count(*) FROM servers WHERE report IS NOT NULL")
 [ "$n" -eq 2 ] || fail "the collector holds $n reports, not 2"
 [ "$(sqlite3 "$DB" "SELECT reports FROM servers WHERE id = '$sid1'")" -eq 2 ] ||
 	fail "PBX one's two reports are not both counted"
+
+step "The collector's statistics: beacon-collector --stats (the same figures as GET /api/v1/stats)"
+"$COLLECTOR_BIN" --stats -c "$WORK/collector/beacon-collector.ini" >"$WORK/stats.txt" ||
+	fail "beacon-collector --stats failed"
+# The module list is long (326 modules): its first lines, then the rest.
+awk '/^Modules/ { m = 1; n = 0 } m && /^$/ { m = 0 }
+	m && ++n > 6 { if (n == 7) print "  ..."; next } { print }' "$WORK/stats.txt"
+
+step "The dashboard: $URL/  (Prometheus: $URL/metrics, JSON: $URL/api/v1/stats)"
+curl -s --cacert "$TEST_CA/ca.pem" -o "$WORK/dashboard.html" -w 'GET / -> %{http_code}, %{size_download} bytes of HTML\n' "$URL/" ||
+	fail "GET / failed"
+grep -q '<svg' "$WORK/dashboard.html" || fail "the dashboard has no chart"
+if [ "${DEMO_SERVE:-0}" = 1 ]; then
+	echo "Serving until Ctrl-C: open $URL/ (the CA is $TEST_CA/ca.pem)"
+	wait
+fi
+echo "(DEMO_SERVE=1 make demo keeps it serving, to open the page in a browser)"
 
 step "Demo finished: two PBXs reported to a real beacon-collector; cleaning up"
 exit 0

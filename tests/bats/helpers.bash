@@ -54,6 +54,17 @@ harness_setup() {
 	export STATE_DIR="$BATS_TEST_TMPDIR/state"
 	HARNESS_PIDS="$BATS_TEST_TMPDIR/.harness-pids"
 	: >"$HARNESS_PIDS"
+	# BEACON_TRANSPORT=socket: the files that load this run through the
+	# stand-in control socket (tests/libexec/asterisk-ctl) instead of
+	# `asterisk -rx`: write_config adds control_socket to each config.
+	export BEACON_TRANSPORT="${BEACON_TRANSPORT:-rx}"
+	export ASTERISK_CTL="$BATS_TEST_TMPDIR/asterisk.ctl"
+	# What a run says when Asterisk is down, in this transport's words.
+	if [ "$BEACON_TRANSPORT" = socket ]; then
+		ASTERISK_DOWN_TEXT="Asterisk is not running (no control socket $ASTERISK_CTL)"
+	else
+		ASTERISK_DOWN_TEXT="Unable to connect to remote asterisk"
+	fi
 }
 
 harness_teardown() {
@@ -198,8 +209,43 @@ refute_asterisk_called() {
 }
 
 # asterisk_mode MODE[,MODE]: change the stand-in's modes for its next calls.
+# Through the control socket, an unscoped "down" takes the socket away (as
+# a stopped Asterisk does) until a mode without it comes.
 asterisk_mode() {
 	printf '%s\n' "$1" >"$ASTERISK_STUB_DIR/mode"
+	[ "$BEACON_TRANSPORT" = socket ] || return 0
+	if [[ ,$1, == *,down,* ]]; then
+		[ ! -S "$ASTERISK_CTL" ] || mv "$ASTERISK_CTL" "$ASTERISK_CTL.away"
+	elif [ -S "$ASTERISK_CTL.away" ]; then
+		mv "$ASTERISK_CTL.away" "$ASTERISK_CTL"
+	fi
+}
+
+# socket_mode MODE[,MODE]: how the stand-in control socket misbehaves
+# (tests/libexec/asterisk-ctl: close_early, hang, bad_greeting, ...).
+socket_mode() {
+	printf '%s\n' "$1" >"$ASTERISK_STUB_DIR/socket_mode"
+	# refuse takes effect in the server's loop: wait (at most 5 s) for it
+	local want=listening i
+	[[ ,$1, == *,refuse,* ]] && want=refusing
+	[ -f "$ASTERISK_STUB_DIR/socket_state" ] || [ "$want" = refusing ] || return 0
+	for ((i = 0; i < 250; i++)); do
+		[ "$(cat "$ASTERISK_STUB_DIR/socket_state" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.02
+	done
+	flunk "socket_mode: the stand-in control socket is not $want"
+}
+
+# start_asterisk_socket: the stand-in control socket at $ASTERISK_CTL,
+# answering through the stand-in asterisk; once per test.
+start_asterisk_socket() {
+	[ -S "$ASTERISK_CTL" ] && return 0
+	local pid
+	"$PY" "$REPO/tests/libexec/asterisk-ctl" --socket "$ASTERISK_CTL" \
+		>"$ASTERISK_STUB_DIR/ctl.out" 2>"$ASTERISK_STUB_DIR/ctl.err" 3>&- &
+	pid=$!
+	_record_pid "$pid" "asterisk-ctl"
+	_wait_ready "$pid" "$ASTERISK_STUB_DIR/ctl.out" "the stand-in control socket" >/dev/null || return 1
 }
 
 # asterisk_answer COMMAND: its stdout for this test comes from stdin.
@@ -541,8 +587,25 @@ PY
 # ---- configuration and state ----------------------------------------------------
 
 # write_config [FILE] <<EOF ... EOF: the configuration (default $CONFIG).
+# With BEACON_TRANSPORT=socket, a config that does not name a
+# control_socket gets the stand-in's (in [general], added when missing),
+# and the stand-in is started.
 write_config() {
-	cat >"${1:-$CONFIG}"
+	local file=${1:-$CONFIG} text
+	if [ "$BEACON_TRANSPORT" != socket ]; then
+		cat >"$file"
+		return
+	fi
+	text=$(cat)
+	if ! grep -q '^[[:space:]]*control_socket' <<<"$text"; then
+		start_asterisk_socket || return 1
+		if grep -q '^\[general\]' <<<"$text"; then
+			text=$(sed "0,/^\[general\]/s##[general]\ncontrol_socket = $ASTERISK_CTL#" <<<"$text")
+		else
+			text=$(printf '[general]\ncontrol_socket = %s\n\n%s' "$ASTERISK_CTL" "$text")
+		fi
+	fi
+	printf '%s\n' "$text" >"$file"
 }
 
 # default_config [FILE]: state_dir in the test's dir, the built-in server's

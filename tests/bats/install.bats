@@ -434,6 +434,7 @@ WantedBy=timers.target"
 	assert_success
 	assert_output "$(printf '%s\n' \
 		$'general\tenabled\tyes' $'general\tprivate_name\t' $'general\tasterisk\tasterisk' \
+		$'general\tcontrol_socket\t' \
 		$'general\tstate_dir\t/var/lib/beacon-report' $'general\ttimeout\t30' \
 		$'beacon\tproxy\t' $'beacon\tinterval\t360' $'beacon\tstart_time\t00:00' $'beacon\tca_path\t')"
 }

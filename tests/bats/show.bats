@@ -233,7 +233,7 @@ PY
 	asterisk_mode down
 	run --separate-stderr beacon -c "$CONFIG" --show
 	assert_status 4
-	assert_stderr_contains "Unable to connect to remote asterisk"
+	assert_stderr_contains "$ASTERISK_DOWN_TEXT"
 	refute_output_contains "Asterisk Information"
 	assert_no_network
 }

@@ -1,4 +1,4 @@
-/* asterisk_run_timed against small stand-in programs written here: text,
+/* ast_process_run (asterisk -rx) against small stand-in programs written here: text,
  * failure, missing binary, output over the cap, time-out, parallelism,
  * no shell, no inherited descriptors. */
 #include <dirent.h>
@@ -9,7 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../collect/collect.h"
+#include "../../asterisk/asterisk.h"
+#include "../../common/text.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/collect-run-XXXXXX";
@@ -51,7 +52,7 @@ test_ok_and_no_shell(void)
 	const char *cmds[] = { "core show version", "x; touch /tmp/owned $(id)" };
 	struct ast_reply r[2];
 
-	CHECK_INT(asterisk_run_timed(bin, cmds, 2, r, 2000), 0);
+	CHECK_INT(ast_process_run(bin, cmds, 2, r, 2000), 0);
 	CHECK_INT(r[0].status, AST_OK);
 	CHECK_STR(r[0].out, "2|-rx|core show version\n");
 	CHECK_INT(r[0].out_len, strlen("2|-rx|core show version\n"));
@@ -73,21 +74,21 @@ test_failed(void)
 	const char *cmds[] = { "core show version" };
 	struct ast_reply r;
 
-	CHECK_INT(asterisk_run_timed(bin, cmds, 1, &r, 2000), -1);
+	CHECK_INT(ast_process_run(bin, cmds, 1, &r, 2000), -1);
 	CHECK_INT(r.status, AST_FAILED);
 	CHECK_STR(r.err, "Unable to connect to remote asterisk (does "
 	    "/var/run/asterisk/asterisk.ctl exist?)");
 	CHECK(r.out == NULL);
 	ast_reply_free(&r);
 
-	CHECK_INT(asterisk_run_timed(silent, cmds, 1, &r, 2000), -1);
+	CHECK_INT(ast_process_run(silent, cmds, 1, &r, 2000), -1);
 	CHECK_INT(r.status, AST_FAILED);
 	CHECK_STR(r.err, "exited with status 3");
 	ast_reply_free(&r);
 
 	/* Several lines and an escape sequence: one printable line. */
 	bin = script("noisy", "printf 'line one\\n\\033[31mline two\\n' >&2; exit 1");
-	CHECK_INT(asterisk_run_timed(bin, cmds, 1, &r, 2000), -1);
+	CHECK_INT(ast_process_run(bin, cmds, 1, &r, 2000), -1);
 	CHECK_STR(r.err, "line one ?[31mline two");
 	ast_reply_free(&r);
 }
@@ -101,7 +102,7 @@ test_not_found(void)
 	FILE *f;
 
 	snprintf(path, sizeof path, "%s/nonexistent", dir);
-	CHECK_INT(asterisk_run_timed(path, cmds, 1, &r, 2000), -1);
+	CHECK_INT(ast_process_run(path, cmds, 1, &r, 2000), -1);
 	CHECK_INT(r.status, AST_NOT_FOUND);
 	{
 		char want[512];
@@ -112,7 +113,7 @@ test_not_found(void)
 	ast_reply_free(&r);
 
 	/* PATH lookup of a name that is nowhere. */
-	CHECK_INT(asterisk_run_timed("no-such-asterisk-binary-here", cmds, 1, &r,
+	CHECK_INT(ast_process_run("no-such-asterisk-binary-here", cmds, 1, &r,
 	    2000), -1);
 	CHECK_INT(r.status, AST_NOT_FOUND);
 	CHECK_STR(r.err, "cannot run \"no-such-asterisk-binary-here\": "
@@ -125,7 +126,7 @@ test_not_found(void)
 	fputs("#!/bin/sh\necho hi\n", f);
 	fclose(f);
 	chmod(path, 0644);
-	CHECK_INT(asterisk_run_timed(path, cmds, 1, &r, 2000), -1);
+	CHECK_INT(ast_process_run(path, cmds, 1, &r, 2000), -1);
 	CHECK_INT(r.status, AST_NOT_FOUND);
 	CHECK(r.err != NULL && strstr(r.err, "Permission denied") != NULL);
 	ast_reply_free(&r);
@@ -139,12 +140,12 @@ test_cap(void)
 	const char *cmds[] = { "module show" };
 	struct ast_reply r;
 
-	CHECK_INT(asterisk_run_timed(big, cmds, 1, &r, 5000), -1);
+	CHECK_INT(ast_process_run(big, cmds, 1, &r, 5000), -1);
 	CHECK_INT(r.status, AST_TOO_BIG);
 	CHECK(r.out == NULL && r.err != NULL);
 	ast_reply_free(&r);
 
-	CHECK_INT(asterisk_run_timed(exact, cmds, 1, &r, 5000), 0);
+	CHECK_INT(ast_process_run(exact, cmds, 1, &r, 5000), 0);
 	CHECK_INT(r.status, AST_OK);
 	CHECK_INT(r.out_len, ASTERISK_OUTPUT_CAP);
 	CHECK(r.out != NULL && r.out[r.out_len] == '\0');
@@ -163,7 +164,7 @@ test_timeout_and_parallel(void)
 
 	/* Killed at the deadline, not waited for. */
 	t0 = ms_now();
-	CHECK_INT(asterisk_run_timed(slow, cmds, 1, r, 300), -1);
+	CHECK_INT(ast_process_run(slow, cmds, 1, r, 300), -1);
 	CHECK(ms_now() - t0 < 1500);
 	CHECK_INT(r[0].status, AST_TIMEOUT);
 	CHECK_STR(r[0].err, "no answer within 300 ms");
@@ -171,7 +172,7 @@ test_timeout_and_parallel(void)
 
 	/* Four commands of 0.3 s each take about 0.3 s together. */
 	t0 = ms_now();
-	CHECK_INT(asterisk_run_timed(nap, cmds, 4, r, 3000), 0);
+	CHECK_INT(ast_process_run(nap, cmds, 4, r, 3000), 0);
 	CHECK(ms_now() - t0 < 1000);
 	for (int i = 0; i < 4; i++) {
 		char want[4] = { cmds[i][0], '\n', '\0' };
@@ -184,7 +185,7 @@ test_timeout_and_parallel(void)
 	/* A quick command is not held back by a slow one. */
 	{
 		const char *one[] = { "x" };
-		CHECK_INT(asterisk_run_timed(quick, one, 1, r, 3000), 0);
+		CHECK_INT(ast_process_run(quick, one, 1, r, 3000), 0);
 		CHECK_STR(r[0].out, "fast\n");
 		CHECK(r[0].duration_ms < 1000);
 		ast_reply_free(&r[0]);
@@ -204,19 +205,19 @@ test_stdin_and_fds(void)
 	int leak = open("/dev/null", O_RDONLY);	/* no O_CLOEXEC on purpose */
 
 	/* stdin is /dev/null: cat ends at once with nothing. */
-	CHECK_INT(asterisk_run_timed(cat, cmds, 1, &r, 2000), 0);
+	CHECK_INT(ast_process_run(cat, cmds, 1, &r, 2000), 0);
 	CHECK_STR(r.out, "");
 	CHECK_INT(r.out_len, 0);
 	ast_reply_free(&r);
 
 	snprintf(num, sizeof num, "%d", leak);
-	CHECK_INT(asterisk_run_timed(fdcheck, fdcmd, 1, &r, 2000), 0);
+	CHECK_INT(ast_process_run(fdcheck, fdcmd, 1, &r, 2000), 0);
 	CHECK_STR(r.out, "closed\n");
 	ast_reply_free(&r);
 	close(leak);
 	/* The check itself can see an open descriptor. */
 	snprintf(num, sizeof num, "%d", 1);
-	CHECK_INT(asterisk_run_timed(fdcheck, fdcmd, 1, &r, 2000), 0);
+	CHECK_INT(ast_process_run(fdcheck, fdcmd, 1, &r, 2000), 0);
 	CHECK_STR(r.out, "open\n");
 	ast_reply_free(&r);
 }
@@ -259,7 +260,7 @@ test_group_killed_and_high_fd(void)
 	snprintf(pidfile, sizeof pidfile, "%s/grandchild.pid", dir);
 	snprintf(body, sizeof body, "sleep 30 &\necho $! >%s\nwait", pidfile);
 	wrapper = script("wrapper", body);
-	CHECK_INT(asterisk_run_timed(wrapper, cmds, 1, &r, 500), -1);
+	CHECK_INT(ast_process_run(wrapper, cmds, 1, &r, 500), -1);
 	CHECK_INT(r.status, AST_TIMEOUT);
 	ast_reply_free(&r);
 	f = fopen(pidfile, "r");
@@ -275,7 +276,7 @@ test_group_killed_and_high_fd(void)
 	fdcheck = script("fds2",
 	    "if [ -e /proc/$$/fd/$2 ]; then echo open; else echo closed; fi");
 	snprintf(num, sizeof num, "%d", high);
-	CHECK_INT(asterisk_run_timed(fdcheck, fdcmd, 1, &r, 2000), 0);
+	CHECK_INT(ast_process_run(fdcheck, fdcmd, 1, &r, 2000), 0);
 	CHECK_STR(r.out, "closed\n");
 	ast_reply_free(&r);
 	close(high);
@@ -293,7 +294,7 @@ test_mixed_batch(void)
 	const char *cmds[] = { "ok", "fail", "hang", "ok" };
 	struct ast_reply r[4];
 
-	CHECK_INT(asterisk_run_timed(bin, cmds, 4, r, 400), -1);
+	CHECK_INT(ast_process_run(bin, cmds, 4, r, 400), -1);
 	CHECK_INT(r[0].status, AST_OK);
 	CHECK_STR(r[0].out, "fine\n");
 	CHECK_INT(r[1].status, AST_FAILED);
@@ -302,7 +303,7 @@ test_mixed_batch(void)
 	CHECK_INT(r[3].status, AST_OK);
 	for (int i = 0; i < 4; i++)
 		ast_reply_free(&r[i]);
-	CHECK_INT(asterisk_run_timed(bin, cmds, 0, r, 400), 0);
+	CHECK_INT(ast_process_run(bin, cmds, 0, r, 400), 0);
 }
 
 int

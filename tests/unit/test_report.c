@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../../collect/collect.h"
+#include "../../run.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/collect-report-XXXXXX";
@@ -219,7 +220,7 @@ test_collect(void)
 	time_t now = utc("2026-11-22T21:54:39Z");
 	char *log, *want;
 
-	CHECK_INT(collect_report(bin, extra, 1, xr, now, &r), 0);
+	CHECK_INT(collect_report(&(struct ast_client){.bin = bin}, extra, 1, xr, now, &r), 0);
 	CHECK_STR(r.version_name, "Asterisk 22.10.1");
 	CHECK_STR(r.version_number, "221001");
 	CHECK(r.have_modules);
@@ -283,7 +284,7 @@ test_collect_failures(void)
 	/* Asterisk not running: -1, the extra reply says why too. */
 	bin = fake_asterisk("down", "22.10.1/core_show_version.txt",
 	    "22.10.1/core_show_uptime_seconds.txt", 1);
-	CHECK_INT(collect_report(bin, extra, 1, xr, time(NULL), &r), -1);
+	CHECK_INT(collect_report(&(struct ast_client){.bin = bin}, extra, 1, xr, time(NULL), &r), -1);
 	CHECK_INT(xr[0].status, AST_FAILED);
 	CHECK_STR(xr[0].err, "Unable to connect to remote asterisk (does "
 	    "/var/run/asterisk/asterisk.ctl exist?)");
@@ -293,14 +294,14 @@ test_collect_failures(void)
 	/* A version that is no version: -1. */
 	bin = fake_asterisk("nover", "22.10.1/core_show_calls_seconds.txt",
 	    "22.10.1/core_show_uptime_seconds.txt", 0);
-	CHECK_INT(collect_report(bin, NULL, 0, NULL, time(NULL), &r), -1);
+	CHECK_INT(collect_report(&(struct ast_client){.bin = bin}, NULL, 0, NULL, time(NULL), &r), -1);
 	report_free(&r);
 
 	/* The binary missing. */
 	{
 		char path[PATH_MAX];
 		snprintf(path, sizeof path, "%s/missing", dir);
-		CHECK_INT(collect_report(path, extra, 1, xr, time(NULL), &r), -1);
+		CHECK_INT(collect_report(&(struct ast_client){.bin = path}, extra, 1, xr, time(NULL), &r), -1);
 		CHECK_INT(xr[0].status, AST_NOT_FOUND);
 		ast_reply_free(&xr[0]);
 		report_free(&r);
@@ -309,7 +310,7 @@ test_collect_failures(void)
 	/* An unreadable uptime is left out; the rest stays. */
 	bin = fake_asterisk("noup", "variants/core_show_version_git.txt",
 	    "22.10.1/core_show_uptime_bogus.txt", 0);
-	CHECK_INT(collect_report(bin, NULL, 0, NULL, time(NULL), &r), 0);
+	CHECK_INT(collect_report(&(struct ast_client){.bin = bin}, NULL, 0, NULL, time(NULL), &r), 0);
 	CHECK_STR(r.version_name, "Asterisk GIT-master-abc123f");
 	CHECK(!r.have_startup_time && !r.have_last_reload_time);
 	CHECK(r.have_calls_active && r.have_modules);
@@ -320,7 +321,7 @@ test_collect_failures(void)
 
 /* The output of show_print in a new string. */
 static char *
-show_text(const struct report *r, const struct show_server *s, size_t n,
+show_text(const struct report *r, const struct target *s, size_t n,
     bool color, time_t now)
 {
 	char *data = NULL;
@@ -354,11 +355,16 @@ test_show(void)
 	struct server_ids ids = { "bc5829cc-4584-43e5-8395-a9b1206d7e02",
 		"ca74af9d-260c-4764-b452-e0628a9468a9", "2026-11-22T18:00:00Z" };
 	struct server_ids none = { "", "", "" };
-	struct show_server s[2] = {
-		{ "beacon", "https://beacon.asterisk.org", &ids, true,
-		  utc("2026-11-22T18:00:00Z"), false, utc("2026-11-23T00:00:00Z") },
-		{ "mylab", "https://stats.example.com/beacon", &none, false, 0,
-		  true, utc("2026-11-22T21:54:39Z") },
+	struct server_conf bc = { .name = (char *)"beacon",
+		.url = (char *)"https://beacon.asterisk.org" };
+	struct server_conf lab = { .name = (char *)"mylab",
+		.url = (char *)"https://stats.example.com/beacon" };
+	struct target s[2] = {
+		{ .conf = &bc, .has_last = true,
+		  .last = utc("2026-11-22T18:00:00Z"), .due = false,
+		  .next = utc("2026-11-23T00:00:00Z"), .job = { .ids = ids } },
+		{ .conf = &lab, .has_last = false, .due = true,
+		  .next = utc("2026-11-22T21:54:39Z"), .job = { .ids = none } },
 	};
 	time_t now = r.startup_time + 76;
 	char *t = show_text(&r, s, 2, false, now), *c;
@@ -427,9 +433,11 @@ test_show_json(void)
 	struct report r = full_report();
 	struct server_ids ids = { "bc5829cc-4584-43e5-8395-a9b1206d7e02", "",
 		"" };
-	struct show_server s[1] = {
-		{ "beacon", "https://beacon.asterisk.org", &ids, false, 0, false,
-		  utc("2026-11-23T00:00:00Z") },
+	struct server_conf bc = { .name = (char *)"beacon",
+		.url = (char *)"https://beacon.asterisk.org" };
+	struct target s[1] = {
+		{ .conf = &bc, .has_last = false, .due = false,
+		  .next = utc("2026-11-23T00:00:00Z"), .job = { .ids = ids } },
 	};
 	json_t *j = show_json(&r, s, 1, "lab");
 	char *got = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "collect.h"
+#include "run.h"
 
 #define WIDTH 80
 
@@ -47,21 +47,21 @@ id_or(const char *s, const char *absent)
 }
 
 static void
-print_server(FILE *out, const struct show_server *s, bool color)
+print_server(FILE *out, const struct target *s, bool color)
 {
 	char buf[RFC3339_LEN + 1], title[WIDTH];
-	const struct server_ids *ids = s->ids;
+	const struct server_ids *ids = &s->job.ids;
 
-	snprintf(title, sizeof title, "Server: %s", s->name);
+	snprintf(title, sizeof title, "Server: %s", s->conf->name);
 	heading(out, color, "", title);
-	fprintf(out, "  URL:          %s\n", s->url ? s->url : "(none)");
+	fprintf(out, "  URL:          %s\n", s->conf->url ? s->conf->url : "(none)");
 	fprintf(out, "  Server ID:    %s\n",
-	    id_or(ids ? ids->server_id : NULL, "none"));
+	    id_or(ids->server_id, "none"));
 	fprintf(out, "  Token:\n");
 	fprintf(out, "    ID:         %s\n",
-	    id_or(ids ? ids->token_id : NULL, "none"));
+	    id_or(ids->token_id, "none"));
 	fprintf(out, "    Issued:     %s\n",
-	    id_or(ids ? ids->token_issued : NULL, "never"));
+	    id_or(ids->token_issued, "never"));
 	if (s->has_last)
 		time_format_utc(s->last, buf);
 	fprintf(out, "  Last Posting: %s\n", s->has_last ? buf : "never");
@@ -196,7 +196,7 @@ print_os(FILE *out, const struct report *r, bool color)
 
 void
 show_print(FILE *out, const struct report *r,
-    const struct show_server *servers, size_t n, bool enabled, bool color,
+    const struct target *servers, size_t n, bool enabled, bool color,
     time_t now)
 {
 	heading(out, color, "", enabled ? "ANONYMOUS USAGE STATISTICS ENABLED" :
@@ -228,7 +228,7 @@ set_time_or_null(json_t *obj, const char *key, bool have, time_t t)
 }
 
 json_t *
-show_json(const struct report *r, const struct show_server *servers,
+show_json(const struct report *r, const struct target *servers,
     size_t n, const char *private_name)
 {
 	json_t *root = json_object(), *arr = json_array();
@@ -239,17 +239,17 @@ show_json(const struct report *r, const struct show_server *servers,
 	    json_object_set(root, "servers", arr))
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		const struct show_server *s = &servers[i];
-		const struct server_ids *ids = s->ids;
+		const struct target *s = &servers[i];
+		const struct server_ids *ids = &s->job.ids;
 		json_t *o = json_object();
 
 		if (o == NULL || json_array_append_new(arr, o) ||
-		    set_or_null(o, "name", s->name) ||
-		    set_or_null(o, "url", s->url) ||
-		    set_or_null(o, "server_id", ids ? ids->server_id : NULL) ||
-		    set_or_null(o, "token_id", ids ? ids->token_id : NULL) ||
+		    set_or_null(o, "name", s->conf->name) ||
+		    set_or_null(o, "url", s->conf->url) ||
+		    set_or_null(o, "server_id", ids->server_id) ||
+		    set_or_null(o, "token_id", ids->token_id) ||
 		    set_or_null(o, "token_issued",
-		    ids ? ids->token_issued : NULL) ||
+		    ids->token_issued) ||
 		    set_time_or_null(o, "last_report", s->has_last, s->last) ||
 		    set_time_or_null(o, "next_due", true, s->next) ||
 		    json_object_set_new(o, "due", json_boolean(s->due)))

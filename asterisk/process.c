@@ -1,5 +1,6 @@
 /* Running `asterisk -rx COMMAND`: every command of a batch at the same
- * time, no shell, one deadline, a cap on what is read. */
+ * time, no shell, one deadline, a cap on what is read.  The default way
+ * of asking Asterisk (socket.c is the other). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +15,8 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "collect.h"
+#include "../common/text.h"
+#include "asterisk.h"
 
 #ifndef BEACON_COMPAT
 #define BEACON_COMPAT 0
@@ -432,7 +434,7 @@ child_finish(struct child *c, const char *bin, int timeout_ms,
 }
 
 int
-asterisk_run_timed(const char *bin, const char *const *commands, size_t n,
+ast_process_run(const char *bin, const char *const *commands, size_t n,
     struct ast_reply *replies, int timeout_ms)
 {
 	struct child *kids;
@@ -480,23 +482,4 @@ asterisk_run_timed(const char *bin, const char *const *commands, size_t n,
 	}
 	free(kids);
 	return ret;
-}
-
-int
-asterisk_run(const char *bin, const char *const *commands, size_t n,
-    struct ast_reply *replies)
-{
-	return asterisk_run_timed(bin, commands, n, replies,
-	    ASTERISK_TIMEOUT_MS);
-}
-
-void
-ast_reply_free(struct ast_reply *reply)
-{
-	if (reply == NULL)
-		return;
-	free(reply->out);
-	free(reply->err);
-	reply->out = reply->err = NULL;
-	reply->out_len = 0;
 }
