@@ -13,6 +13,11 @@
  * Reads (lookup, ping) come from any MHD thread: a small pool of read
  * connections, one mutex each, in autocommit.
  *
+ * Statistics (stats.h) as on SQLite: the counters change in the report's
+ * own transaction (count_update, under the row lock), retention and expiry
+ * take theirs away in batches on a read connection (reader_tx), and the
+ * fleet view and the snapshot read in one REPEATABLE READ transaction.
+ *
  * Faults: every connection notices by itself that it is broken (PQstatus)
  * and is reset on its next use, at most once per backoff period (100 ms
  * doubling to 2 s, for as long as no other connection has come back), its
