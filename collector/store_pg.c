@@ -1,15 +1,1442 @@
-/* The PostgreSQL backend (COLLECTOR.md §5), not written yet: issue 14.
- * Until then a postgresql:// database is refused at start, plainly. */
+/*
+ * The PostgreSQL backend (COLLECTOR.md §5): the same table `servers` as
+ * SQLite, the same decisions (store_decide_update), for several collector
+ * processes sharing one database behind a load balancer.
+ *
+ * Writes: a pool of WORKERS threads, each with its own PGconn, takes jobs
+ * one at a time from the queue and runs each in its own transaction; done()
+ * is called after COMMIT has returned, as with SQLite.  Concurrency across
+ * processes is settled by a row lock, see run_update().  PostgreSQL groups
+ * the concurrent COMMITs' WAL flushes itself, so a transaction per job costs
+ * far less than one fsync each.
+ *
+ * Reads (lookup, ping) come from any MHD thread: a small pool of read
+ * connections, one mutex each, in autocommit.
+ *
+ * Statistics (stats.h) as on SQLite: the counters change in the report's
+ * own transaction (count_update, under the row lock), retention and expiry
+ * take theirs away in batches on a read connection (reader_tx), and the
+ * fleet view and the snapshot read in one REPEATABLE READ transaction.
+ *
+ * Faults: every connection notices by itself that it is broken (PQstatus)
+ * and is reset on its next use, at most once per backoff period (100 ms
+ * doubling to 2 s, for as long as no other connection has come back), its
+ * statements prepared again; while the database is
+ * down a job or a lookup fails at once with STORE_UNAVAILABLE (503) rather
+ * than waiting.  A transaction that failed before its COMMIT was sent on a
+ * connection found broken is retried once on a fresh connection (a restart
+ * leaves every pooled connection stale); one that failed with SQLSTATE
+ * 40001 or 40P01 is retried up to RETRIES times.  A COMMIT whose answer was
+ * lost is never retried: the answer is 503 and the client's next report
+ * decides (its token is still valid either way).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include <libpq-fe.h>
+
+#include "metrics.h"
+#include "stats.h"
 #include "store_backend.h"
+#define STORE_SQL_PARAM(n) "$" #n
+#include "stats_sql.h"
+#include "store_sql.h"
+
+#define WORKERS 8
+#define READERS 4
+#define RETRIES 5
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+#define PING_TIMEOUT_MS 2000
+#define CONNECT_TIMEOUT_S "5"	/* unless the URI names its own */
+
+/* Any constant of ours: the key of the migration's advisory lock. */
+#define MIGRATION_LOCK_KEY "4242771417"
+
+static const char *const schema_v1[] = {
+	"CREATE TABLE servers ("
+	" id TEXT PRIMARY KEY,"
+	" token_id TEXT NOT NULL,"
+	" token_issued BIGINT NOT NULL,"
+	" prev_token_id TEXT,"
+	" prev_token_issued BIGINT,"
+	" first_seen BIGINT NOT NULL,"
+	" last_seen BIGINT NOT NULL,"
+	" last_update BIGINT,"
+	" reports BIGINT NOT NULL DEFAULT 0,"
+	" report TEXT,"
+	" previous_report TEXT)",
+	STORE_SQL_INDEX,
+	NULL,
+};
+
+/* The statistics' counters (stats.c, stats_sql.h), as SQLite's schema 2
+ * with BIGINT counts.  Servers stored by version 1 are not counted until
+ * their next report. */
+static const char *const schema_v2[] = {
+	STATS_SQL_V2_SUMMARY,
+	STATS_SQL_V2_COUNTED,
+	STATS_SQL_V2_INDEX_COUNTED,
+	"CREATE TABLE stat_counts ("
+	" dimension TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" n BIGINT NOT NULL,"
+	" PRIMARY KEY (dimension, key))",
+	"CREATE TABLE stats_daily ("
+	" day TEXT NOT NULL,"
+	" dimension TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" n BIGINT NOT NULL,"
+	" PRIMARY KEY (day, dimension, key))",
+	STATS_SQL_V2_SEED,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen',"
+	" to_char(to_timestamp(first_seen) AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+	" count(*) FROM servers GROUP BY 2",
+	NULL,
+};
+
+/* migrations[v] brings a database from version v to v + 1. */
+static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
+	schema_v1,
+	schema_v2,
+};
+
+/*
+ * The fleet view (store.h), SQLite's sql_fleet_* in PostgreSQL's dialect:
+ * jsonb operators where SQLite has json_extract, and guards where
+ * PostgreSQL would raise an error on a value of the wrong JSON type (a
+ * length or the elements of a non-array, a number that is not an
+ * integer) while SQLite answers NULL.  The ids are ordered bytewise
+ * (COLLATE "C"), as SQLite does, whatever the database's collation.
+ * $1 version (NULL = any), $2 module (NULL = any), $3 stale only,
+ * $4 active_since; v is version.name without a leading "Asterisk ".
+ */
+#define PG_FLEET_FROM \
+	" FROM (SELECT j.*, regexp_replace(r #>> '{asterisk,version,name}'," \
+	" '^Asterisk ', '') AS v FROM (SELECT id, first_seen, last_seen," \
+	" reports, report, previous_report, report::jsonb AS r FROM servers) j) f"
+#define PG_FLEET_WHERE \
+	" WHERE ($1::text IS NULL OR v = $1 OR left(v, length($1) + 1) = $1 || '.')" \
+	" AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(" \
+	" CASE WHEN jsonb_typeof(r #> '{asterisk,modules}') = 'array'" \
+	" THEN r #> '{asterisk,modules}' ELSE '[]'::jsonb END) m" \
+	" WHERE m ->> 'name' IN ($2, $2 || '.so')))" \
+	" AND (NOT $3::boolean OR last_seen < $4::bigint)"
+#define PG_FLEET_INT(path) \
+	" CASE WHEN jsonb_typeof(r #> '" path "') = 'number' AND" \
+	" (r #>> '" path "') ~ '^-?[0-9]{1,18}$' THEN (r #>> '" path "')::bigint END"
+#define PG_FLEET_COLUMNS \
+	"SELECT id, first_seen, last_seen, reports, r ->> 'private_name', v," \
+	" CASE WHEN r IS NULL THEN -1" \
+	" WHEN jsonb_typeof(r #> '{asterisk,modules}') = 'array'" \
+	" THEN jsonb_array_length(r #> '{asterisk,modules}') ELSE 0 END," \
+	" r #>> '{asterisk,stats,run_time,startup_time}'," \
+	PG_FLEET_INT("{asterisk,stats,calls,active}") "," \
+	PG_FLEET_INT("{asterisk,stats,calls,processed}")
+
+/* The prepared statements every connection has, by name. */
+static const struct {
+	const char *name;
+	const char *sql;
+	int nparams;
+} statements[] = {
+	{ "select", STORE_SQL_SELECT, 1 },
+	{ "select_for_update", STORE_SQL_SELECT " FOR UPDATE", 1 },
+	{ "insert", STORE_SQL_INSERT, 4 },
+	{ "update", STORE_SQL_UPDATE, 9 },
+	/* statistics: the write transactions' bookkeeping */
+	{ "bump", STATS_SQL_BUMP, 3 },
+	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
+	{ "stat_set", STATS_SQL_SERVER_SET, 2 },
+	/* retention and expiry: the picked rows locked (a report of one of
+	 * them waits, or is skipped until the next batch) so that the
+	 * summary subtracted is the one stored */
+	{ "retention_pick", STATS_SQL_RETENTION_PICK " FOR UPDATE SKIP LOCKED", 1 },
+	{ "delete_one", STATS_SQL_DELETE_ONE, 2 },
+	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 1 },
+	{ "uncount", STATS_SQL_UNCOUNT, 1 },
+	{ "zero", STATS_SQL_ZERO, 0 },
+	{ "counts", STATS_SQL_COUNTS, 0 },
+	{ "history", STATS_SQL_HISTORY, 1 },
+	{ "daily", STATS_SQL_DAILY, 1 },
+	/* the fleet view */
+	{ "fleet_page", PG_FLEET_COLUMNS PG_FLEET_FROM PG_FLEET_WHERE
+	    " ORDER BY last_seen DESC, id COLLATE \"C\" LIMIT $5 OFFSET $6", 6 },
+	{ "fleet_count", "SELECT count(*)" PG_FLEET_FROM PG_FLEET_WHERE, 4 },
+	{ "fleet_get", PG_FLEET_COLUMNS ", report, previous_report"
+	    PG_FLEET_FROM " WHERE id = $1", 1 },
+};
+
+/* One connection with what it needs to come back after a fault. */
+struct conn {
+	PGconn *pg;
+	bool ready;			/* connected and statements prepared */
+	struct timespec next_try;	/* no reconnection before */
+	long backoff_ms;
+};
+
+struct reader {
+	pthread_mutex_t lock;
+	struct conn c;
+};
+
+struct worker {
+	struct store *s;
+	pthread_t thread;
+	bool started;
+	struct conn c;
+};
+
+struct store {
+	struct store_head head;
+	char *uri;
+
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct store_job *qhead, **qtail;
+	bool closing;
+
+	struct worker workers[WORKERS];
+	struct reader readers[READERS];
+	unsigned next_reader;		/* round robin, under qlock */
+	bool down;			/* a loss was logged; under qlock */
+};
+
+static const struct store_ops pg_ops;
+
+/* libpq's message on one line: its newlines and tabs become spaces, the
+ * trailing ones go. */
+static void
+one_line(char *dst, size_t dstlen, const char *msg)
+{
+	size_t n = 0;
+	bool space = false;
+
+	for (; msg != NULL && *msg != '\0' && n + 1 < dstlen; msg++) {
+		if (*msg == '\n' || *msg == '\t' || *msg == '\r' || *msg == ' ') {
+			space = n > 0;
+			continue;
+		}
+		if (space && n + 2 < dstlen)
+			dst[n++] = ' ';
+		space = false;
+		dst[n++] = *msg;
+	}
+	if (dstlen > 0)
+		dst[n] = '\0';
+}
+
+static void
+set_err(char *err, size_t errlen, const char *what, const char *msg)
+{
+	int n = snprintf(err, errlen, "postgresql: %s: ", what);
+
+	if (n >= 0 && (size_t)n < errlen)
+		one_line(err + n, errlen - (size_t)n, msg);
+}
+
+/* Connect: the URI expanded as dbname, after our defaults, so that the
+ * URI's own connect_timeout (or client_encoding...) wins over ours. */
+static PGconn *
+connect_uri(const char *uri)
+{
+	static const char *const keywords[] = {
+		"connect_timeout", "application_name", "client_encoding",
+		"dbname", NULL,
+	};
+	const char *values[] = {
+		CONNECT_TIMEOUT_S, "beacon-collector", "UTF8", uri, NULL,
+	};
+
+	return PQconnectdbParams(keywords, values, 1);
+}
+
+static bool
+res_ok(PGresult *res)
+{
+	ExecStatusType t = PQresultStatus(res);
+
+	return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
+}
+
+/* A simple command without parameters (BEGIN, COMMIT...); 0 or -1. */
+static int
+exec_cmd(PGconn *pg, const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+	int rc = res_ok(res) ? 0 : -1;
+
+	PQclear(res);
+	return rc;
+}
+
+static int
+prepare_all(PGconn *pg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+		PGresult *res = PQprepare(pg, statements[i].name,
+		    statements[i].sql, statements[i].nparams, NULL);
+		bool ok = res_ok(res);
+
+		if (!ok)
+			set_err(err, errlen, "prepare", PQresultErrorMessage(res));
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+ts_after_ms(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static bool
+ts_passed(const struct timespec *ts)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > ts->tv_sec ||
+	    (now.tv_sec == ts->tv_sec && now.tv_nsec >= ts->tv_nsec);
+}
+
+/* One line when the database goes away and one when it is back, not one
+ * per pooled connection. */
+static void
+say_down(struct store *s, bool down, const char *what, const char *msg)
+{
+	char err[512];
+	bool say;
+
+	pthread_mutex_lock(&s->qlock);
+	say = s->down != down;
+	s->down = down;
+	pthread_mutex_unlock(&s->qlock);
+	if (!say)
+		return;
+	if (down) {
+		set_err(err, sizeof err, what, msg);
+		fprintf(stderr, "beacon-collector: %s\n", err);
+	} else {
+		fprintf(stderr, "beacon-collector: postgresql: reconnected\n");
+	}
+}
+
+static bool
+store_down(struct store *s)
+{
+	bool down;
+
+	pthread_mutex_lock(&s->qlock);
+	down = s->down;
+	pthread_mutex_unlock(&s->qlock);
+	return down;
+}
+
+/*
+ * Make c usable: 0 when it is (reconnected and prepared again if it had
+ * been lost), -1 at once when it is down and its backoff has not passed,
+ * or when this attempt failed (the backoff doubles).
+ */
+static int
+conn_ensure(struct store *s, struct conn *c)
+{
+	char err[512];
+
+	if (c->ready && PQstatus(c->pg) == CONNECTION_OK)
+		return 0;
+	if (c->ready) {
+		c->ready = false;
+		say_down(s, true, "connection lost", PQerrorMessage(c->pg));
+	}
+	/* The backoff holds while the database is known to be down; once
+	 * another connection has come back, this one tries at once. */
+	if (!ts_passed(&c->next_try) && store_down(s))
+		return -1;
+	if (c->pg == NULL)
+		c->pg = connect_uri(s->uri);
+	else
+		PQreset(c->pg);
+	if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK &&
+	    prepare_all(c->pg, err, sizeof err) == 0) {
+		c->ready = true;
+		c->backoff_ms = 0;
+		say_down(s, false, NULL, NULL);
+		return 0;
+	}
+	c->backoff_ms = c->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    c->backoff_ms * 2;
+	ts_after_ms(&c->next_try, c->backoff_ms);
+	say_down(s, true, "reconnect", c->pg != NULL ?
+	    PQerrorMessage(c->pg) : "out of memory");
+	return -1;
+}
+
+/* A connection for open(): connected now, or libpq's words in err. */
+static int
+conn_first(struct store *s, struct conn *c, char *err, size_t errlen)
+{
+	c->pg = connect_uri(s->uri);
+	if (c->pg == NULL) {
+		snprintf(err, errlen, "postgresql: out of memory");
+		return -1;
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		set_err(err, errlen, "cannot connect", PQerrorMessage(c->pg));
+		return -1;
+	}
+	if (prepare_all(c->pg, err, errlen) < 0)
+		return -1;
+	c->ready = true;
+	return 0;
+}
+
+/* ---- schema ------------------------------------------------------------ */
+
+/*
+ * Bring the schema to STORE_SCHEMA_VERSION in one transaction under an
+ * advisory lock, so that two instances starting at once migrate once: the
+ * second waits for the first's COMMIT, then finds the version current.
+ * (The lock is taken before anything is read or created: CREATE TABLE IF
+ * NOT EXISTS alone is not safe against a concurrent one.)
+ */
+static int
+migrate(PGconn *pg, char *err, size_t errlen)
+{
+	const char *key[1] = { MIGRATION_LOCK_KEY };
+	char vbuf[16];
+	const char *vparam[1] = { vbuf };
+	PGresult *res = NULL;
+	long version = 0;
+
+	if (exec_cmd(pg, "BEGIN") < 0)
+		goto pqfail;
+	res = PQexecParams(pg, "SELECT pg_advisory_xact_lock($1::bigint)", 1,
+	    NULL, key, NULL, NULL, 0);
+	if (!res_ok(res))
+		goto resfail;
+	PQclear(res);
+	res = PQexec(pg, "CREATE TABLE IF NOT EXISTS beacon_schema"
+	    " (version INTEGER NOT NULL)");
+	if (!res_ok(res))
+		goto resfail;
+	PQclear(res);
+	res = PQexec(pg, "SELECT coalesce(max(version), 0) FROM beacon_schema");
+	if (!res_ok(res) || PQntuples(res) != 1)
+		goto resfail;
+	version = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	res = NULL;
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "postgresql: schema version %ld is newer "
+		    "than this binary's %d", version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version < 0) {
+		snprintf(err, errlen, "postgresql: schema version %ld is not "
+		    "a version", version);
+		goto fail;
+	}
+	for (long v = version; v < STORE_SCHEMA_VERSION; v++)
+		for (const char *const *sql = migrations[v]; *sql; sql++) {
+			res = PQexec(pg, *sql);
+			if (!res_ok(res))
+				goto resfail;
+			PQclear(res);
+		}
+	res = NULL;
+	if (version < STORE_SCHEMA_VERSION) {
+		snprintf(vbuf, sizeof vbuf, "%d", STORE_SCHEMA_VERSION);
+		res = PQexec(pg, "DELETE FROM beacon_schema");
+		if (!res_ok(res))
+			goto resfail;
+		PQclear(res);
+		res = PQexecParams(pg, "INSERT INTO beacon_schema (version)"
+		    " VALUES ($1::integer)", 1, NULL, vparam, NULL, NULL, 0);
+		if (!res_ok(res))
+			goto resfail;
+		PQclear(res);
+		res = NULL;
+	}
+	if (exec_cmd(pg, "COMMIT") < 0)
+		goto pqfail;
+	return 0;
+resfail:
+	set_err(err, errlen, "migrate", PQresultErrorMessage(res));
+	goto fail;
+pqfail:
+	set_err(err, errlen, "migrate", PQerrorMessage(pg));
+fail:
+	PQclear(res);
+	exec_cmd(pg, "ROLLBACK");
+	return -1;
+}
+
+/* ---- rows -------------------------------------------------------------- */
+
+static long long
+col_ll(const PGresult *res, int col)
+{
+	if (PQgetisnull(res, 0, col))
+		return 0;
+	return strtoll(PQgetvalue(res, 0, col), NULL, 10);
+}
+
+static void
+token_from_columns(const PGresult *res, int col, struct token *t)
+{
+	memset(t, 0, sizeof *t);
+	if (PQgetisnull(res, 0, col))
+		return;
+	if (uuid_is_valid(PQgetvalue(res, 0, col))) {
+		memcpy(t->id, PQgetvalue(res, 0, col), UUID_LEN);
+		t->issued = (time_t)col_ll(res, col + 1);
+	}
+}
+
+/* The outcome of one statement, for the retry decision. */
+enum pg_outcome {
+	PG_DONE,	/* it ran */
+	PG_RETRY,	/* serialization failure or deadlock: run it again */
+	PG_LOST,	/* the connection broke: reconnect and maybe again */
+	PG_FAILED,	/* anything else */
+};
+
+/* The words of this thread's last failed statement, for err. */
+static _Thread_local char last_error[512];
+
+static enum pg_outcome
+outcome(PGconn *pg, PGresult *res)
+{
+	const char *state;
+
+	if (res_ok(res))
+		return PG_DONE;
+	one_line(last_error, sizeof last_error, res != NULL ?
+	    PQresultErrorMessage(res) : PQerrorMessage(pg));
+	if (last_error[0] == '\0')
+		one_line(last_error, sizeof last_error, PQerrorMessage(pg));
+	if (PQstatus(pg) != CONNECTION_OK)
+		return PG_LOST;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state != NULL && (strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0))
+		return PG_RETRY;
+	/* 57P01 admin_shutdown and friends: the server is going away. */
+	if (state != NULL && strncmp(state, "57P", 3) == 0)
+		return PG_LOST;
+	{
+		char line[512];
+
+		one_line(line, sizeof line, PQresultErrorMessage(res));
+		fprintf(stderr, "beacon-collector: postgresql: %s\n", line);
+	}
+	return PG_FAILED;
+}
+
+/* Run the prepared select (plain or FOR UPDATE) for id: *found set. */
+static enum pg_outcome
+read_state(PGconn *pg, const char *stmt, const char *id, bool *found,
+    struct server_state *out)
+{
+	const char *params[1] = { id };
+	PGresult *res = PQexecPrepared(pg, stmt, 1, params, NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, res);
+
+	*found = false;
+	if (o == PG_DONE && PQntuples(res) == 1) {
+		*found = true;
+		memset(out, 0, sizeof *out);
+		token_from_columns(res, 0, &out->tokens.current);
+		token_from_columns(res, 2, &out->tokens.previous);
+		out->first_seen = (time_t)col_ll(res, 4);
+		out->last_seen = (time_t)col_ll(res, 5);
+		out->last_update = (time_t)col_ll(res, 6);
+		out->reports = (long)col_ll(res, 7);
+	}
+	PQclear(res);
+	return o;
+}
+
+static enum pg_outcome
+exec_prepared(PGconn *pg, const char *stmt, int n, const char *const *values,
+    const int *lengths, const int *formats)
+{
+	PGresult *res = PQexecPrepared(pg, stmt, n, values, lengths, formats, 0);
+	enum pg_outcome o = outcome(pg, res);
+
+	PQclear(res);
+	return o;
+}
+
+static enum pg_outcome
+exec_simple(PGconn *pg, const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+	enum pg_outcome o = outcome(pg, res);
+
+	PQclear(res);
+	return o;
+}
+
+/* ---- statistics' bookkeeping ------------------------------------------ */
+
+/* One counter change (STATS_SQL_BUMP); a stats_delta_fn whose arg is the
+ * PGconn.  Dimension and key go by length (binary format for text is its
+ * bytes), as stats_diff hands them out of a summary.  Its return is the
+ * pg_outcome (PG_DONE = 0), which stats_diff passes on. */
+static int
+bump(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen, long long delta)
+{
+	char d[24];
+	const char *v[3] = { dim, key, d };
+	int len[3] = { (int)dimlen, (int)keylen, 0 }, fmt[3] = { 1, 1, 0 };
+
+	snprintf(d, sizeof d, "%lld", delta);
+	return (int)exec_prepared(arg, "bump", 3, v, len, fmt);
+}
+
+static enum pg_outcome
+bump_known(PGconn *pg, long long delta)
+{
+	return (enum pg_outcome)bump(pg, "known", 5, "", 0, delta);
+}
+
+/* One server more or less first seen on the day of t. */
+static enum pg_outcome
+bump_first_seen(PGconn *pg, time_t t, long long delta)
+{
+	char day[11];
+
+	stats_utc_day(t, day);
+	return (enum pg_outcome)bump(pg, "first_seen", 10, day, strlen(day),
+	    delta);
+}
+
+/* The server's contribution to the counters becomes job->summary: the
+ * difference from what it contributed before, when it was counted.  The
+ * row is already locked by the update's SELECT ... FOR UPDATE, so no
+ * other transaction (expiry, retention, a racing report) can change
+ * counted or summary between this read and the write. */
+static enum pg_outcome
+count_update(PGconn *pg, const struct store_job *job)
+{
+	const char *v[2] = { job->server_id, job->summary };
+	PGresult *res;
+	const char *old = NULL;
+	enum pg_outcome o;
+
+	if (job->summary == NULL)
+		return PG_DONE;
+	res = PQexecPrepared(pg, "stat_get", 1, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o != PG_DONE || PQntuples(res) != 1) {
+		PQclear(res);
+		return o;
+	}
+	if (!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), "1") == 0 &&
+	    !PQgetisnull(res, 0, 1))
+		old = PQgetvalue(res, 0, 1);
+	if (old == NULL || strcmp(old, job->summary) != 0) {
+		o = (enum pg_outcome)stats_diff(old, job->summary, bump, pg);
+		if (o == PG_DONE)
+			o = exec_prepared(pg, "stat_set", 2, v, NULL, NULL);
+	}
+	PQclear(res);
+	return o;
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+static enum pg_outcome
+run_register(PGconn *pg, struct store_job *job)
+{
+	char issued[24], now[24];
+	const char *v[4] = { job->server_id, job->new_token.id, issued, now };
+	enum pg_outcome o;
+
+	snprintf(issued, sizeof issued, "%" PRId64, (int64_t)job->new_token.issued);
+	snprintf(now, sizeof now, "%" PRId64, (int64_t)job->now);
+	o = exec_prepared(pg, "insert", 4, v, NULL, NULL);
+	if (o == PG_DONE)
+		o = bump_known(pg, 1);
+	if (o == PG_DONE)
+		o = bump_first_seen(pg, job->now, 1);
+	return o;
+}
+
+/*
+ * One UPDATE, inside the caller's transaction.
+ *
+ * Why a row lock: SELECT ... FOR UPDATE takes the server's row before the
+ * decision is made.  A second transaction on the same row, in this process
+ * or in another collector on the same database, blocks in its own SELECT
+ * ... FOR UPDATE until the first has committed, and then (READ COMMITTED
+ * re-reads a locked row after the wait) sees the first one's tokens and
+ * counters.  So store_decide_update never runs twice on the same old
+ * state: two racing requests can never both be issued a new token, and
+ * neither overwrites the other's report count or tokens - every report
+ * that was answered 200 was committed as its own step.  A conditional
+ * UPDATE (WHERE token_id = old) would need a retry path for every lost
+ * race; the lock makes the loser simply wait its turn, which costs one
+ * short wait per collision of one server's two PBX requests, which are
+ * rare.
+ */
+static enum pg_outcome
+run_update(PGconn *pg, struct store_job *job)
+{
+	struct server_state st;
+	enum pg_outcome o;
+	bool found;
+	char tiss[24], piss[24], seen[24], upd[24], reports[24];
+	const char *v[9];
+	int len[9] = { 0 }, fmt[9] = { 0 };
+
+	o = read_state(pg, "select_for_update", job->server_id, &found, &st);
+	if (o != PG_DONE)
+		return o;
+	job->status = store_decide_update(job, found, &st);
+	if (job->status != STORE_OK)
+		return PG_DONE;
+	snprintf(tiss, sizeof tiss, "%" PRId64, (int64_t)st.tokens.current.issued);
+	snprintf(piss, sizeof piss, "%" PRId64, (int64_t)st.tokens.previous.issued);
+	snprintf(seen, sizeof seen, "%" PRId64, (int64_t)st.last_seen);
+	snprintf(upd, sizeof upd, "%" PRId64, (int64_t)st.last_update);
+	snprintf(reports, sizeof reports, "%ld", st.reports);
+	v[0] = job->server_id;
+	v[1] = st.tokens.current.id;
+	v[2] = tiss;
+	v[3] = st.tokens.previous.id[0] != '\0' ? st.tokens.previous.id : NULL;
+	v[4] = st.tokens.previous.id[0] != '\0' ? piss : NULL;
+	v[5] = seen;
+	v[6] = upd;
+	v[7] = reports;
+	/* The body as received, by length: binary format for text is its
+	 * bytes (UTF-8, checked by the API), no terminator needed. */
+	v[8] = job->report != NULL ? job->report : "";
+	len[8] = (int)job->report_len;
+	fmt[8] = 1;
+	o = exec_prepared(pg, "update", 9, v, len, fmt);
+	if (o == PG_DONE)
+		o = count_update(pg, job);
+	return o;
+}
+
+/* One job, its transaction, its retries; job->status set. */
+static void
+run_job(struct store *s, struct conn *c, struct store_job *job)
+{
+	bool reconnected = false;
+
+	for (int attempt = 0; attempt <= RETRIES; attempt++) {
+		enum pg_outcome o;
+
+		job->status = STORE_UNAVAILABLE;
+		if (conn_ensure(s, c) < 0)
+			return;
+		o = exec_simple(c->pg, "BEGIN");
+		if (o == PG_DONE)
+			o = job->kind == STORE_JOB_REGISTER ?
+			    run_register(c->pg, job) : run_update(c->pg, job);
+		if (o == PG_DONE) {
+			enum store_status decided = job->kind ==
+			    STORE_JOB_REGISTER ? STORE_OK : job->status;
+
+			struct timespec t0, t1;
+
+			if (job->kind == STORE_JOB_REGISTER)
+				job->token = job->new_token;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			o = exec_simple(c->pg, "COMMIT");
+			if (o == PG_DONE) {
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
+				    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+				stats_touch();
+				job->status = decided;
+				return;
+			}
+			/* The COMMIT's fate is unknown: 503, never again. */
+			job->status = STORE_UNAVAILABLE;
+			if (o != PG_LOST)
+				exec_simple(c->pg, "ROLLBACK");
+			return;
+		}
+		job->status = STORE_UNAVAILABLE;
+		if (o == PG_LOST) {
+			/* Nothing was committed: a stale connection (the
+			 * server restarted since) earns one fresh try. */
+			if (reconnected)
+				return;
+			reconnected = true;
+			continue;
+		}
+		exec_simple(c->pg, "ROLLBACK");
+		if (o != PG_RETRY)
+			return;
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct store *s = w->s;
+
+	for (;;) {
+		struct store_job *job;
+
+		pthread_mutex_lock(&s->qlock);
+		while (s->qhead == NULL && !s->closing)
+			pthread_cond_wait(&s->qcond, &s->qlock);
+		job = s->qhead;
+		if (job == NULL) {
+			pthread_mutex_unlock(&s->qlock);
+			break;
+		}
+		s->qhead = job->next;
+		if (s->qhead == NULL)
+			s->qtail = &s->qhead;
+		pthread_mutex_unlock(&s->qlock);
+		job->next = NULL;
+		run_job(s, &w->c, job);
+		job->done(job);
+	}
+	return NULL;
+}
+
+static int
+pg_submit(struct store *s, struct store_job *job)
+{
+	pthread_mutex_lock(&s->qlock);
+	if (s->closing) {
+		pthread_mutex_unlock(&s->qlock);
+		return -1;
+	}
+	job->next = NULL;
+	*s->qtail = job;
+	s->qtail = &job->next;
+	pthread_cond_signal(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	return 0;
+}
+
+/* ---- reads ------------------------------------------------------------- */
+
+static struct reader *
+take_reader(struct store *s)
+{
+	unsigned start;
+
+	for (unsigned i = 0; i < READERS; i++)
+		if (pthread_mutex_trylock(&s->readers[i].lock) == 0)
+			return &s->readers[i];
+	pthread_mutex_lock(&s->qlock);
+	start = s->next_reader++ % READERS;
+	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_lock(&s->readers[start].lock);
+	return &s->readers[start];
+}
+
+static enum store_status
+pg_lookup(struct store *s, const char *id, struct server_state *out)
+{
+	struct reader *r = take_reader(s);
+	enum store_status status = STORE_UNAVAILABLE;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		enum pg_outcome o;
+		bool found;
+
+		if (conn_ensure(s, &r->c) < 0)
+			break;
+		o = read_state(r->c.pg, "select", id, &found, out);
+		if (o == PG_DONE) {
+			status = found ? STORE_OK : STORE_NOT_FOUND;
+			break;
+		}
+		if (o != PG_LOST)
+			break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return status;
+}
+
+/* SELECT 1, waiting at most PING_TIMEOUT_MS; a query that does not answer
+ * in time is cancelled and its connection reset on its next use. */
+static bool
+ping_conn(PGconn *pg)
+{
+	struct timespec deadline, now;
+	PGresult *res;
+	bool ok = true, any = false;
+
+	if (!PQsendQuery(pg, "SELECT 1"))
+		return false;
+	ts_after_ms(&deadline, PING_TIMEOUT_MS);
+	while (PQisBusy(pg)) {
+		struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (deadline.tv_sec - now.tv_sec) * 1000 +
+		    (deadline.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0 || pfd.fd < 0 ||
+		    (poll(&pfd, 1, (int)ms) < 0 && errno != EINTR)) {
+			PGcancel *cancel = PQgetCancel(pg);
+			char buf[256];
+
+			if (cancel != NULL) {
+				PQcancel(cancel, buf, sizeof buf);
+				PQfreeCancel(cancel);
+			}
+			ok = false;
+			break;
+		}
+		if (!PQconsumeInput(pg)) {
+			ok = false;
+			break;
+		}
+	}
+	/* Read every result, so that the connection is idle again. */
+	while ((res = PQgetResult(pg)) != NULL) {
+		any = true;
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			ok = false;
+		PQclear(res);
+		if (PQstatus(pg) != CONNECTION_OK)
+			break;
+	}
+	return ok && any && PQstatus(pg) == CONNECTION_OK;
+}
+
+static bool
+pg_ping(struct store *s)
+{
+	struct reader *r = take_reader(s);
+	bool ok = false;
+
+	for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+		if (conn_ensure(s, &r->c) < 0)
+			break;
+		ok = ping_conn(r->c.pg);
+		if (!ok && PQstatus(r->c.pg) == CONNECTION_OK) {
+			/* Timed out or refused: not a stale socket; a retry
+			 * would wait as long again. */
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
+/* ---- maintenance: retention, expiry, the daily history ----------------- */
+
+typedef enum pg_outcome (*tx_fn)(PGconn *pg, void *arg);
+
+/*
+ * fn in one transaction (begun with begin) on a reader's connection: run
+ * again after a serialization failure or a deadlock (retention and expiry
+ * bump counters in the order of their servers, a report in the order of
+ * its summary, so the two can deadlock; PostgreSQL then aborts one), and
+ * once more on a fresh connection when the old one was found broken.
+ * 0, or -1 with libpq's words in err.
+ */
+static int
+reader_tx(struct store *s, struct conn *c, const char *begin, tx_fn fn,
+    void *arg, const char *what, char *err, size_t errlen)
+{
+	bool reconnected = false;
+
+	last_error[0] = '\0';
+	for (int attempt = 0; attempt <= RETRIES; attempt++) {
+		enum pg_outcome o;
+
+		if (conn_ensure(s, c) < 0) {
+			snprintf(err, errlen, "postgresql: %s: the database "
+			    "is unavailable", what);
+			return -1;
+		}
+		o = exec_simple(c->pg, begin);
+		if (o == PG_DONE)
+			o = fn(c->pg, arg);
+		if (o == PG_DONE)
+			o = exec_simple(c->pg, "COMMIT");
+		if (o == PG_DONE)
+			return 0;
+		if (o != PG_LOST)
+			exec_simple(c->pg, "ROLLBACK");
+		if (o == PG_LOST && !reconnected) {
+			reconnected = true;
+			continue;
+		}
+		if (o != PG_RETRY)
+			break;
+	}
+	set_err(err, errlen, what, last_error[0] != '\0' ? last_error :
+	    "failed");
+	return -1;
+}
+
+struct batch {
+	char cutoff[24];
+	long done;
+};
+
+/* One batch of retention: each deleted server's contribution, when it was
+ * counted, and its place among the known and the first seen, leave the
+ * counters with it. */
+static enum pg_outcome
+retention_batch(PGconn *pg, void *arg)
+{
+	struct batch *b = arg;
+	const char *v[2] = { b->cutoff, b->cutoff };
+	PGresult *pick = PQexecPrepared(pg, "retention_pick", 1, v, NULL,
+	    NULL, 0);
+	enum pg_outcome o = outcome(pg, pick);
+	long n = 0;
+
+	b->done = 0;
+	for (int i = 0; o == PG_DONE && i < PQntuples(pick); i++) {
+		const char *del[2] = { PQgetvalue(pick, i, 0), b->cutoff };
+		PGresult *res = PQexecPrepared(pg, "delete_one", 2, del, NULL,
+		    NULL, 0);
+
+		o = outcome(pg, res);
+		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0) {
+			n++;
+			o = bump_first_seen(pg, (time_t)strtoll(
+			    PQgetvalue(pick, i, 3), NULL, 10), -1);
+			if (o == PG_DONE && strcmp(PQgetvalue(pick, i, 1),
+			    "1") == 0 && !PQgetisnull(pick, i, 2))
+				o = (enum pg_outcome)stats_diff(
+				    PQgetvalue(pick, i, 2), NULL, bump, pg);
+		}
+		PQclear(res);
+	}
+	PQclear(pick);
+	if (o == PG_DONE && n > 0)
+		o = bump_known(pg, -n);
+	if (o == PG_DONE)
+		b->done = n;
+	return o;
+}
+
+/* In batches of at most 1000 servers, each its own transaction, so that
+ * no lock is held for long. */
+static int
+pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
+    size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct batch b;
+	int rc = 0;
+
+	*deleted = 0;
+	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
+	do {
+		if (reader_tx(s, &r->c, "BEGIN", retention_batch, &b,
+		    "retention", err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+		*deleted += b.done;
+	} while (b.done > 0);
+	pthread_mutex_unlock(&r->lock);
+	if (*deleted > 0)
+		stats_touch();
+	return rc;
+}
+
+/* One batch of expiry: servers that fell out of active_days stop counting. */
+static enum pg_outcome
+expire_batch(PGconn *pg, void *arg)
+{
+	struct batch *b = arg;
+	const char *v[1] = { b->cutoff };
+	PGresult *pick = PQexecPrepared(pg, "expire_pick", 1, v, NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, pick);
+	long n = 0;
+
+	b->done = 0;
+	for (int i = 0; o == PG_DONE && i < PQntuples(pick); i++) {
+		const char *id[1] = { PQgetvalue(pick, i, 0) };
+
+		o = exec_prepared(pg, "uncount", 1, id, NULL, NULL);
+		if (o == PG_DONE && !PQgetisnull(pick, i, 1))
+			o = (enum pg_outcome)stats_diff(PQgetvalue(pick, i, 1),
+			    NULL, bump, pg);
+		n++;
+	}
+	PQclear(pick);
+	if (o == PG_DONE && n > 0)
+		o = exec_prepared(pg, "zero", 0, NULL, NULL, NULL);
+	if (o == PG_DONE)
+		b->done = n;
+	return o;
+}
+
+static int
+pg_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
+    size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct batch b;
+	int rc = 0;
+
+	*expired = 0;
+	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
+	do {
+		if (reader_tx(s, &r->c, "BEGIN", expire_batch, &b, "expire",
+		    err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+		*expired += b.done;
+	} while (b.done > 0);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* The day's history: one statement, a no-op when the day has rows (two
+ * collectors on one database may both try; ON CONFLICT DO NOTHING). */
+static enum pg_outcome
+daily_tx(PGconn *pg, void *arg)
+{
+	const char *v[1] = { arg };
+
+	return exec_prepared(pg, "daily", 1, v, NULL, NULL);
+}
+
+static int
+pg_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	int rc = reader_tx(s, &r->c, "BEGIN", daily_tx, (void *)(uintptr_t)day,
+	    "daily", err, errlen);
+
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+struct read_arg {
+	const char *since;
+	struct stat_rows *out;
+};
+
+/* Every row of one prepared query into rows; history rows carry their
+ * day first. */
+static enum pg_outcome
+read_rows(PGconn *pg, const char *stmt, const char *param, bool history,
+    struct stat_row **rows, size_t *n)
+{
+	const char *v[1] = { param };
+	PGresult *res = PQexecPrepared(pg, stmt, param != NULL ? 1 : 0, v,
+	    NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, res);
+	int col = history ? 1 : 0;
+
+	for (int i = 0; o == PG_DONE && i < PQntuples(res); i++)
+		if (stat_rows_add(rows, n, PQgetvalue(res, i, col),
+		    PQgetvalue(res, i, col + 1),
+		    strtoll(PQgetvalue(res, i, col + 2), NULL, 10),
+		    history ? PQgetvalue(res, i, 0) : NULL) < 0) {
+			snprintf(last_error, sizeof last_error, "out of memory");
+			o = PG_FAILED;
+		}
+	PQclear(res);
+	return o;
+}
+
+static enum pg_outcome
+stats_read_tx(PGconn *pg, void *arg)
+{
+	struct read_arg *a = arg;
+	enum pg_outcome o;
+
+	/* A retried transaction starts again from nothing. */
+	stat_rows_free(a->out);
+	o = read_rows(pg, "counts", NULL, false, &a->out->counts,
+	    &a->out->n_counts);
+	if (o == PG_DONE)
+		o = read_rows(pg, "history", a->since, true, &a->out->history,
+		    &a->out->n_history);
+	return o;
+}
+
+/* One snapshot (REPEATABLE READ), so that the counters and the history
+ * agree. */
+static int
+pg_stats_read(struct store *s, const char *since, struct stat_rows *out,
+    char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct read_arg a = { since, out };
+	int rc = reader_tx(s, &r->c,
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", stats_read_tx,
+	    &a, "statistics", err, errlen);
+
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* ---- the fleet view ---------------------------------------------------- */
+
+static char *
+value_dup(const PGresult *res, int row, int col, bool *oom)
+{
+	char *copy;
+
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	copy = strdup(PQgetvalue(res, row, col));
+	if (copy == NULL)
+		*oom = true;
+	return copy;
+}
+
+static long long
+value_ll(const PGresult *res, int row, int col, long long null)
+{
+	if (PQgetisnull(res, row, col))
+		return null;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Row row of res (PG_FLEET_COLUMNS) into out; false when out of memory. */
+static bool
+fleet_row(const PGresult *res, int row, struct fleet_server *out, bool both)
+{
+	bool oom = false;
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->id, sizeof out->id, "%s", PQgetvalue(res, row, 0));
+	out->first_seen = (time_t)value_ll(res, row, 1, 0);
+	out->last_seen = (time_t)value_ll(res, row, 2, 0);
+	out->reports = (long)value_ll(res, row, 3, 0);
+	out->private_name = value_dup(res, row, 4, &oom);
+	out->version = value_dup(res, row, 5, &oom);
+	out->modules = (long)value_ll(res, row, 6, -1);
+	out->startup_time = value_dup(res, row, 7, &oom);
+	out->calls_active = value_ll(res, row, 8, -1);
+	out->calls_processed = value_ll(res, row, 9, -1);
+	if (both) {
+		out->report = value_dup(res, row, 10, &oom);
+		out->previous_report = value_dup(res, row, 11, &oom);
+	}
+	return !oom;
+}
+
+struct fleet_arg {
+	const struct fleet_filter *f;
+	struct fleet_list *out;
+};
+
+static enum pg_outcome
+fleet_list_tx(PGconn *pg, void *arg)
+{
+	struct fleet_arg *a = arg;
+	const struct fleet_filter *f = a->f;
+	char since[24], limit[24], offset[24];
+	const char *v[6] = { f->version, f->module,
+	    f->stale_only ? "true" : "false", since, limit, offset };
+	PGresult *res;
+	enum pg_outcome o;
+
+	fleet_list_free(a->out);
+	snprintf(since, sizeof since, "%" PRId64, (int64_t)f->active_since);
+	snprintf(limit, sizeof limit, "%ld", f->limit > 0 ? f->limit : 1);
+	snprintf(offset, sizeof offset, "%ld", f->offset > 0 ? f->offset : 0);
+	res = PQexecPrepared(pg, "fleet_count", 4, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o == PG_DONE)
+		a->out->total = (long)value_ll(res, 0, 0, 0);
+	PQclear(res);
+	if (o != PG_DONE)
+		return o;
+	res = PQexecPrepared(pg, "fleet_page", 6, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o == PG_DONE && PQntuples(res) > 0) {
+		size_t n = (size_t)PQntuples(res);
+
+		a->out->servers = calloc(n, sizeof *a->out->servers);
+		if (a->out->servers == NULL)
+			o = PG_FAILED;
+		for (size_t i = 0; o == PG_DONE && i < n; i++) {
+			a->out->n = i + 1;
+			if (!fleet_row(res, (int)i, &a->out->servers[i], false))
+				o = PG_FAILED;
+		}
+		if (o == PG_FAILED)
+			snprintf(last_error, sizeof last_error, "out of memory");
+	}
+	PQclear(res);
+	return o;
+}
+
+/* The page and its total in one snapshot, so that they agree. */
+static enum store_status
+pg_fleet_list(struct store *s, const struct fleet_filter *f,
+    struct fleet_list *out)
+{
+	struct reader *r = take_reader(s);
+	struct fleet_arg a = { f, out };
+	char err[512];
+	int rc = reader_tx(s, &r->c,
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fleet_list_tx,
+	    &a, "fleet", err, sizeof err);
+
+	pthread_mutex_unlock(&r->lock);
+	if (rc < 0) {
+		fprintf(stderr, "beacon-collector: %s\n", err);
+		fleet_list_free(out);
+		return STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+static enum store_status
+pg_fleet_get(struct store *s, const char *id, struct fleet_server *out)
+{
+	struct reader *r = take_reader(s);
+	enum store_status status = STORE_UNAVAILABLE;
+	const char *v[1] = { id };
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *res;
+		enum pg_outcome o;
+
+		if (conn_ensure(s, &r->c) < 0)
+			break;
+		res = PQexecPrepared(r->c.pg, "fleet_get", 1, v, NULL, NULL, 0);
+		o = outcome(r->c.pg, res);
+		if (o == PG_DONE) {
+			if (PQntuples(res) == 1)
+				status = fleet_row(res, 0, out, true) ?
+				    STORE_OK : STORE_UNAVAILABLE;
+			else
+				status = STORE_NOT_FOUND;
+		}
+		PQclear(res);
+		if (o != PG_LOST)
+			break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (status == STORE_UNAVAILABLE)
+		fleet_server_free(out);
+	return status;
+}
+
+/* ---- open and close ---------------------------------------------------- */
+
+static void
+pg_close(struct store *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	s->closing = true;
+	pthread_cond_broadcast(&s->qcond);
+	pthread_mutex_unlock(&s->qlock);
+	for (int i = 0; i < WORKERS; i++) {
+		if (s->workers[i].started)
+			pthread_join(s->workers[i].thread, NULL);
+		PQfinish(s->workers[i].c.pg);
+	}
+	for (int i = 0; i < READERS; i++) {
+		PQfinish(s->readers[i].c.pg);
+		pthread_mutex_destroy(&s->readers[i].lock);
+	}
+	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->qcond);
+	free(s->uri);
+	free(s);
+}
 
 int
 store_pg_open(const char *uri, struct store **out, char *err, size_t errlen)
 {
-	(void)uri;
+	struct store *s = calloc(1, sizeof *s);
+
 	*out = NULL;
-	snprintf(err, errlen, "postgresql: this build has no PostgreSQL "
-	    "backend yet; use sqlite:PATH");
+	if (s == NULL || (s->uri = strdup(uri)) == NULL) {
+		free(s);
+		snprintf(err, errlen, "postgresql: out of memory");
+		return -1;
+	}
+	s->head.ops = &pg_ops;
+	s->qtail = &s->qhead;
+	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->qcond, NULL);
+	for (int i = 0; i < READERS; i++)
+		pthread_mutex_init(&s->readers[i].lock, NULL);
+
+	/* The first connection migrates before any statement is prepared
+	 * on the others (a fresh database has no table to prepare against). */
+	s->workers[0].c.pg = connect_uri(s->uri);
+	if (s->workers[0].c.pg == NULL) {
+		snprintf(err, errlen, "postgresql: out of memory");
+		goto fail;
+	}
+	if (PQstatus(s->workers[0].c.pg) != CONNECTION_OK) {
+		set_err(err, errlen, "cannot connect",
+		    PQerrorMessage(s->workers[0].c.pg));
+		goto fail;
+	}
+	if (migrate(s->workers[0].c.pg, err, errlen) < 0 ||
+	    prepare_all(s->workers[0].c.pg, err, errlen) < 0)
+		goto fail;
+	s->workers[0].c.ready = true;
+	for (int i = 1; i < WORKERS; i++)
+		if (conn_first(s, &s->workers[i].c, err, errlen) < 0)
+			goto fail;
+	for (int i = 0; i < READERS; i++)
+		if (conn_first(s, &s->readers[i].c, err, errlen) < 0)
+			goto fail;
+	for (int i = 0; i < WORKERS; i++) {
+		s->workers[i].s = s;
+		if (pthread_create(&s->workers[i].thread, NULL, worker_main,
+		    &s->workers[i]) != 0) {
+			snprintf(err, errlen, "postgresql: cannot start a "
+			    "worker thread");
+			goto fail;
+		}
+		s->workers[i].started = true;
+	}
+	*out = s;
+	return 0;
+fail:
+	pg_close(s);
 	return -1;
 }
+
+static const struct store_ops pg_ops = {
+	.name = "postgresql",
+	.close = pg_close,
+	.submit = pg_submit,
+	.lookup = pg_lookup,
+	.ping = pg_ping,
+	.retention = pg_retention,
+	.stats_read = pg_stats_read,
+	.stats_expire = pg_stats_expire,
+	.stats_daily = pg_stats_daily,
+	.fleet_list = pg_fleet_list,
+	.fleet_get = pg_fleet_get,
+};

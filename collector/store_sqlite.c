@@ -28,6 +28,7 @@
 #define STORE_SQL_PARAM(n) "?" #n
 #endif
 #include "stats_sql.h"
+#include "store_sql.h"
 
 #define READERS 4
 #define BATCH_MAX 512
@@ -46,7 +47,7 @@ static const char *const schema_v1[] = {
 	" reports INTEGER NOT NULL DEFAULT 0,"
 	" report TEXT,"
 	" previous_report TEXT)",
-	"CREATE INDEX servers_by_last_seen ON servers (last_seen)",
+	STORE_SQL_INDEX,
 	NULL,
 };
 
@@ -80,16 +81,9 @@ static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v2,
 };
 
-static const char sql_select[] =
-	"SELECT token_id, token_issued, prev_token_id, prev_token_issued,"
-	" first_seen, last_seen, last_update, reports FROM servers WHERE id = ?1";
-static const char sql_insert[] =
-	"INSERT INTO servers (id, token_id, token_issued, first_seen, last_seen,"
-	" reports) VALUES (?1, ?2, ?3, ?4, ?4, 0)";
-static const char sql_update[] =
-	"UPDATE servers SET token_id = ?2, token_issued = ?3, prev_token_id = ?4,"
-	" prev_token_issued = ?5, last_seen = ?6, last_update = ?7, reports = ?8,"
-	" previous_report = report, report = ?9 WHERE id = ?1";
+static const char sql_select[] = STORE_SQL_SELECT;
+static const char sql_insert[] = STORE_SQL_INSERT;
+static const char sql_update[] = STORE_SQL_UPDATE;
 
 struct reader {
 	pthread_mutex_t lock;

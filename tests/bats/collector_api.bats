@@ -314,7 +314,7 @@ bad_body() {
 	grep -qF '\u00e9' "$f" || flunk "the body should hold a \\u escape: $(cat "$f")"
 	api PUT "/servers/$SID?tokenId=$TOK" "@$f"
 	assert_api 200
-	sqlite3 -readonly "$BC_DB" "SELECT writefile('$BATS_TEST_TMPDIR/stored', report) FROM servers WHERE id = '$SID'" >/dev/null
+	stored_report_to "$SID" "$BATS_TEST_TMPDIR/stored"
 	cmp "$f" "$BATS_TEST_TMPDIR/stored" || flunk "stored report differs from the body sent" "$(diff "$f" "$BATS_TEST_TMPDIR/stored" | head -20)"
 	assert_eq "reports" 1 "$(db_sql "SELECT reports FROM servers WHERE id = '$SID'")"
 }

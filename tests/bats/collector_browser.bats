@@ -31,7 +31,11 @@ setup() {
 start_plain() {
 	local i
 	export BC_INI="$BATS_TEST_TMPDIR/collector.ini" BC_LOG="$BATS_TEST_TMPDIR/collector.log"
-	export BC_DB="$BATS_TEST_TMPDIR/c.db" BC_CERT=/nonexistent BC_KEY=/nonexistent
+	export BC_CERT=/nonexistent BC_KEY=/nonexistent
+	if [ -z "${BC_DATABASE:-}" ]; then
+		BC_DATABASE=$(collector_test_database) || flunk "no test database"
+		export BC_DATABASE
+	fi
 	if [ -z "${BEACON_COLLECTOR_CLOCK_FILE:-}" ]; then
 		export BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/collector.clock"
 		CLOCK0=$(date -u -d "2026-11-24T09:00:00Z" +%s)

@@ -80,7 +80,7 @@ import json, sys
 sys.stdout.write(json.load(sys.stdin)["servers"][0]["body"])' >"$BATS_TEST_TMPDIR/dry"
 	report_at $((122 * 60)) --force
 	assert_success
-	sqlite3 -readonly "$BC_DB" "SELECT writefile('$BATS_TEST_TMPDIR/stored', report) FROM servers WHERE id = '$sid'" >/dev/null
+	stored_report_to "$sid" "$BATS_TEST_TMPDIR/stored"
 	"$PY" -c '
 import re, sys
 a, b = (re.sub(r"(\"uptime\":)-?[0-9]+", r"\1N", open(f).read()) for f in sys.argv[1:3])

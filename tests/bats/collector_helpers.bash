@@ -12,6 +12,11 @@
 # harness's port lock).  It is recorded like the python collectors, so
 # harness_teardown (stop_collectors) stops it.
 
+# The database: collector_test_database (collector_db.bash), a fresh SQLite
+# file, or a fresh database on the suite's PostgreSQL cluster in its
+# PostgreSQL pass (COLLECTOR_TEST_DATABASE).
+load collector_db
+
 COLLECTOR_BIN="${COLLECTOR_BIN:-$REPO/build-test/beacon-collector}"
 [[ $COLLECTOR_BIN == /* ]] || COLLECTOR_BIN="$REPO/$COLLECTOR_BIN"
 export COLLECTOR_BIN
@@ -61,7 +66,7 @@ conf = {
         "listen": "127.0.0.1:$BC_PORT",
         "tls_cert": "$BC_CERT",
         "tls_key": "$BC_KEY",
-        "database": "sqlite:$BATS_TEST_TMPDIR/c.db",
+        "database": "${BC_DATABASE:-sqlite:$BATS_TEST_TMPDIR/c.db}",
         "request_timeout": "5",
     },
     "limits": {
@@ -92,14 +97,27 @@ PY
 # start_beacon_collector [SECTION.KEY=VALUE...]: write $BC_INI (see
 # write_collector_ini), start the collector, wait (at most 5 s) until
 # GET /healthz answers 200.  Exports BC_PORT, BC_URL, BC_PID, BC_INI, BC_LOG
-# (stderr, appended across restarts), BC_DB.  Called again in the same test
-# (a restart) it keeps the port, the database and the log.  BC_PORT set
-# before the first call fixes the port (taken under the harness's lock).
+# (stderr, appended across restarts), BC_DATABASE (the INI's database,
+# from collector_test_database unless set before the first call: a test
+# about SQLite itself sets sqlite:PATH) and BC_DB (its file on SQLite,
+# empty on PostgreSQL).  Called again in the same test (a restart) it keeps
+# the port, the database and the log.  BC_PORT set before the first call
+# fixes the port (taken under the harness's lock).
 start_beacon_collector() {
 	local tries pid i
 	export BC_INI="$BATS_TEST_TMPDIR/collector.ini"
 	export BC_LOG="$BATS_TEST_TMPDIR/collector.log"
-	export BC_DB="$BATS_TEST_TMPDIR/c.db"
+	if [ -z "${BC_DATABASE:-}" ]; then
+		BC_DATABASE=$(collector_test_database) || {
+			flunk "collector_helpers: no test database"
+			return 1
+		}
+	fi
+	export BC_DATABASE
+	case $BC_DATABASE in
+	sqlite:*) export BC_DB=${BC_DATABASE#sqlite:} ;;
+	*) export BC_DB= ;;
+	esac
 	export BC_CERT="${BC_CERT:-$TEST_CA/server.pem}" BC_KEY="${BC_KEY:-$TEST_CA/server.key}"
 	if [ -z "${BEACON_COLLECTOR_CLOCK_FILE:-}" ]; then
 		export BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/collector.clock"
@@ -323,14 +341,29 @@ put_report() {
 	api PUT "/servers/$sid${tok:+?tokenId=$tok}" "@$f"
 }
 
-# db_sql SQL: sqlite3 on the collector's database (read-only).
+# db_sql SQL: one query on the collector's database, SQLite or PostgreSQL
+# (collector_db_sql: one row a line, columns joined by '|').
 db_sql() {
-	sqlite3 -readonly -batch "$BC_DB" "$1"
+	collector_db_sql "$BC_DATABASE" "$1"
+}
+
+# on_sqlite: the collector's database is SQLite.
+on_sqlite() {
+	[[ ${BC_DATABASE:-sqlite:} == sqlite:* ]]
+}
+
+# stored_report_to ID FILE: the latest accepted report of ID, byte for
+# byte as the database holds it, into FILE (no newline added).
+stored_report_to() {
+	local hex
+	hex=$(db_sql "SELECT $(on_sqlite && echo "hex(report)" ||
+		echo "encode(convert_to(report, 'UTF8'), 'hex')") FROM servers WHERE id = '$1'") || return 1
+	"$PY" -c 'import sys; open(sys.argv[1], "wb").write(bytes.fromhex(sys.argv[2]))' "$2" "$hex"
 }
 
 # stored_report ID: the latest accepted report of ID as the db holds it.
 stored_report() {
-	sqlite3 -readonly -batch "$BC_DB" "SELECT report FROM servers WHERE id = '$1'"
+	db_sql "SELECT report FROM servers WHERE id = '$1'"
 }
 
 # tls_raw [--wait S] [--send-plain]: send stdin's bytes on a TLS connection

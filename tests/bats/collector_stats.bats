@@ -5,6 +5,7 @@
 # output; servers ageing out of active_days; /metrics through promtool.
 
 load helpers
+load collector_db
 
 COLLECTOR="${COLLECTOR_BIN:-$REPO/build-test/beacon-collector}"
 DRIVER="$REPO/tests/bats/collector_stats.py"
@@ -16,6 +17,13 @@ setup() {
 	echo "2026-12-01T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
 	CINI="$BATS_TEST_TMPDIR/collector.ini"
 	DB="$BATS_TEST_TMPDIR/beacon.db"
+	# SQLite, or a fresh PostgreSQL database in the PostgreSQL pass.
+	DATABASE=$(collector_test_database) || flunk "no test database"
+}
+
+# dbq SQL: one query on the collector's database (collector_db_sql).
+dbq() {
+	collector_db_sql "$DATABASE" "$1"
 }
 
 # cs_config MIN_GROUP [EXTRA...]: the collector's INI on a free port.
@@ -28,7 +36,7 @@ cs_config() {
 		echo "listen = 127.0.0.1:$CPORT"
 		echo "tls_cert = $TEST_CA/server.pem"
 		echo "tls_key = $TEST_CA/server.key"
-		echo "database = sqlite:$DB"
+		echo "database = $DATABASE"
 		for line in "$@"; do echo "$line"; done
 		echo "[limits]"
 		echo "registrations_per_address_per_hour = 0"
@@ -144,8 +152,8 @@ JSON
 	eq "$(gr 'j["uptime"]')" "< 1 day=2,unknown=1"
 	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 6, 'processed': 60}"
 	# The counters agree with a full recount of the stored summaries.
-	eq "$(sqlite3 "$DB" "SELECT count(*) FROM servers WHERE counted = 1")" 3
-	eq "$(sqlite3 "$DB" "SELECT n FROM stat_counts WHERE dimension = 'known'")" 3
+	eq "$(dbq "SELECT count(*) FROM servers WHERE counted = 1")" 3
+	eq "$(dbq "SELECT n FROM stat_counts WHERE dimension = 'known'")" 3
 }
 
 @test "stats: k-anonymity in /api/v1/stats, /metrics and --stats; no id or private_name" {
@@ -216,7 +224,7 @@ JSON
 	eq "$(pyjson "$B" '(j["versions"], j["modules"], j["calls"])')" "([], [], {'active': 0, 'processed': 0})"
 	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 0), ('2026-12-09', 0)]"
 	# The expired left no group behind.
-	eq "$(sqlite3 "$DB" "SELECT count(*) FROM stat_counts WHERE n <> 0 AND dimension NOT IN ('known', 'first_seen')")" 0
+	eq "$(dbq "SELECT count(*) FROM stat_counts WHERE n <> 0 AND dimension NOT IN ('known', 'first_seen')")" 0
 	cat >"$BATS_TEST_TMPDIR/c2.json" <<'JSON'
 {"name": "c", "version": "20.5.0", "os": ["FreeBSD", "amd64", "14.0-RELEASE"]}
 JSON
@@ -273,7 +281,10 @@ JSON
 	done
 }
 
+# About SQLite's own schema (PRAGMA user_version): on SQLite in both passes;
+# PostgreSQL's twin is in collector_pg.bats.
 @test "stats: a version 1 database is migrated to 2 (known servers counted); a newer one is refused" {
+	DATABASE="sqlite:$DB"
 	sqlite3 "$DB" <<'SQL'
 CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued INTEGER NOT NULL,
  prev_token_id TEXT, prev_token_issued INTEGER, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
@@ -307,8 +318,8 @@ SQL
 	# take the counted servers' figures away.
 	echo "2026-12-03T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
 	cs_start
-	eq "$(sqlite3 "$DB" 'SELECT count(*) FROM servers')" 0
+	eq "$(dbq 'SELECT count(*) FROM servers')" 0
 	get /api/v1/stats
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"], j["versions"])')" "({'servers_known': 0, 'servers_active': 0, 'servers_new_7d': 0}, [])"
-	eq "$(sqlite3 "$DB" "SELECT count(*) FROM stat_counts WHERE n <> 0")" 0
+	eq "$(dbq "SELECT count(*) FROM stat_counts WHERE n <> 0")" 0
 }
