@@ -45,6 +45,7 @@
 #include "metrics.h"
 #include "stats.h"
 #include "store_backend.h"
+#include "store_pool.h"
 #define STORE_SQL_PARAM(n) "$" #n
 #include "stats_sql.h"
 #include "store_sql.h"
@@ -184,7 +185,6 @@ struct conn {
 };
 
 struct reader {
-	pthread_mutex_t lock;
 	struct conn c;
 };
 
@@ -199,15 +199,14 @@ struct store {
 	struct store_head head;
 	char *uri;
 
-	pthread_mutex_t qlock;
-	pthread_cond_t qcond;
-	struct store_job *qhead, **qtail;
-	bool closing;
+	struct job_queue queue;
 
 	struct worker workers[WORKERS];
 	struct reader readers[READERS];
-	unsigned next_reader;		/* round robin, under qlock */
-	bool down;			/* a loss was logged; under qlock */
+	struct lock_pool reader_locks;	/* one per reader */
+
+	pthread_mutex_t down_lock;
+	bool down;			/* a loss was logged; under down_lock */
 };
 
 static const struct store_ops pg_ops;
@@ -325,10 +324,10 @@ say_down(struct store *s, bool down, const char *what, const char *msg)
 	char err[512];
 	bool say;
 
-	pthread_mutex_lock(&s->qlock);
+	pthread_mutex_lock(&s->down_lock);
 	say = s->down != down;
 	s->down = down;
-	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_unlock(&s->down_lock);
 	if (!say)
 		return;
 	if (down) {
@@ -344,9 +343,9 @@ store_down(struct store *s)
 {
 	bool down;
 
-	pthread_mutex_lock(&s->qlock);
+	pthread_mutex_lock(&s->down_lock);
 	down = s->down;
-	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_unlock(&s->down_lock);
 	return down;
 }
 
@@ -802,22 +801,11 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct store *s = w->s;
 
-	for (;;) {
-		struct store_job *job;
+	struct store_job *job;
 
-		pthread_mutex_lock(&s->qlock);
-		while (s->qhead == NULL && !s->closing)
-			pthread_cond_wait(&s->qcond, &s->qlock);
-		job = s->qhead;
-		if (job == NULL) {
-			pthread_mutex_unlock(&s->qlock);
-			break;
-		}
-		s->qhead = job->next;
-		if (s->qhead == NULL)
-			s->qtail = &s->qhead;
-		pthread_mutex_unlock(&s->qlock);
-		job->next = NULL;
+	/* One job at a time: each is its own transaction on this worker's
+	 * connection, and the workers run side by side. */
+	while ((job = job_queue_take(&s->queue, 1)) != NULL) {
 		run_job(s, &w->c, job);
 		job->done(job);
 	}
@@ -827,34 +815,22 @@ worker_main(void *arg)
 static int
 pg_submit(struct store *s, struct store_job *job)
 {
-	pthread_mutex_lock(&s->qlock);
-	if (s->closing) {
-		pthread_mutex_unlock(&s->qlock);
-		return -1;
-	}
-	job->next = NULL;
-	*s->qtail = job;
-	s->qtail = &job->next;
-	pthread_cond_signal(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
-	return 0;
+	return job_queue_push(&s->queue, job);
 }
 
 /* ---- reads ------------------------------------------------------------- */
 
+/* A read connection for this thread alone until give_reader. */
 static struct reader *
 take_reader(struct store *s)
 {
-	unsigned start;
+	return &s->readers[lock_pool_take(&s->reader_locks)];
+}
 
-	for (unsigned i = 0; i < READERS; i++)
-		if (pthread_mutex_trylock(&s->readers[i].lock) == 0)
-			return &s->readers[i];
-	pthread_mutex_lock(&s->qlock);
-	start = s->next_reader++ % READERS;
-	pthread_mutex_unlock(&s->qlock);
-	pthread_mutex_lock(&s->readers[start].lock);
-	return &s->readers[start];
+static void
+give_reader(struct store *s, struct reader *r)
+{
+	lock_pool_give(&s->reader_locks, (unsigned)(r - s->readers));
 }
 
 static enum store_status
@@ -877,7 +853,7 @@ pg_lookup(struct store *s, const char *id, struct server_state *out)
 		if (o != PG_LOST)
 			break;
 	}
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return status;
 }
 
@@ -945,7 +921,7 @@ pg_ping(struct store *s)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return ok;
 }
 
@@ -1061,7 +1037,7 @@ pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
 		}
 		*deleted += b.done;
 	} while (b.done > 0);
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	if (*deleted > 0)
 		stats_touch();
 	return rc;
@@ -1113,7 +1089,7 @@ pg_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
 		}
 		*expired += b.done;
 	} while (b.done > 0);
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return rc;
 }
 
@@ -1134,7 +1110,7 @@ pg_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
 	int rc = reader_tx(s, &r->c, "BEGIN", daily_tx, (void *)(uintptr_t)day,
 	    "daily", err, errlen);
 
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return rc;
 }
 
@@ -1195,7 +1171,7 @@ pg_stats_read(struct store *s, const char *since, struct stat_rows *out,
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", stats_read_tx,
 	    &a, "statistics", err, errlen);
 
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return rc;
 }
 
@@ -1305,7 +1281,7 @@ pg_fleet_list(struct store *s, const struct fleet_filter *f,
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fleet_list_tx,
 	    &a, "fleet", err, sizeof err);
 
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	if (rc < 0) {
 		fprintf(stderr, "beacon-collector: %s\n", err);
 		fleet_list_free(out);
@@ -1340,7 +1316,7 @@ pg_fleet_get(struct store *s, const char *id, struct fleet_server *out)
 		if (o != PG_LOST)
 			break;
 	}
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	if (status == STORE_UNAVAILABLE)
 		fleet_server_free(out);
 	return status;
@@ -1351,21 +1327,17 @@ pg_fleet_get(struct store *s, const char *id, struct fleet_server *out)
 static void
 pg_close(struct store *s)
 {
-	pthread_mutex_lock(&s->qlock);
-	s->closing = true;
-	pthread_cond_broadcast(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
+	job_queue_close(&s->queue);
 	for (int i = 0; i < WORKERS; i++) {
 		if (s->workers[i].started)
 			pthread_join(s->workers[i].thread, NULL);
 		PQfinish(s->workers[i].c.pg);
 	}
-	for (int i = 0; i < READERS; i++) {
+	for (int i = 0; i < READERS; i++)
 		PQfinish(s->readers[i].c.pg);
-		pthread_mutex_destroy(&s->readers[i].lock);
-	}
-	pthread_mutex_destroy(&s->qlock);
-	pthread_cond_destroy(&s->qcond);
+	lock_pool_destroy(&s->reader_locks);
+	job_queue_destroy(&s->queue);
+	pthread_mutex_destroy(&s->down_lock);
 	free(s->uri);
 	free(s);
 }
@@ -1382,11 +1354,9 @@ store_pg_open(const char *uri, struct store **out, char *err, size_t errlen)
 		return -1;
 	}
 	s->head.ops = &pg_ops;
-	s->qtail = &s->qhead;
-	pthread_mutex_init(&s->qlock, NULL);
-	pthread_cond_init(&s->qcond, NULL);
-	for (int i = 0; i < READERS; i++)
-		pthread_mutex_init(&s->readers[i].lock, NULL);
+	job_queue_init(&s->queue);
+	lock_pool_init(&s->reader_locks, READERS);
+	pthread_mutex_init(&s->down_lock, NULL);
 
 	/* The first connection migrates before any statement is prepared
 	 * on the others (a fresh database has no table to prepare against). */

@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "stats.h"
 #include "store_backend.h"
+#include "store_pool.h"
 #ifndef STORE_SQL_PARAM
 #define STORE_SQL_PARAM(n) "?" #n
 #endif
@@ -86,7 +87,6 @@ static const char sql_insert[] = STORE_SQL_INSERT;
 static const char sql_update[] = STORE_SQL_UPDATE;
 
 struct reader {
-	pthread_mutex_t lock;
 	sqlite3 *db;
 	sqlite3_stmt *select;
 };
@@ -100,13 +100,10 @@ struct store {
 	pthread_t writer;
 	bool writer_started;
 
-	pthread_mutex_t qlock;
-	pthread_cond_t qcond;
-	struct store_job *qhead, **qtail;
-	bool closing;
+	struct job_queue queue;
 
 	struct reader readers[READERS];
-	unsigned next_reader;		/* round robin, under qlock */
+	struct lock_pool reader_locks;	/* one per reader */
 };
 
 static const struct store_ops sqlite_ops;
@@ -421,59 +418,30 @@ writer_main(void *arg)
 {
 	struct store *s = arg;
 
-	for (;;) {
-		struct store_job *batch, **tail;
-		int n = 0;
+	struct store_job *batch;
 
-		pthread_mutex_lock(&s->qlock);
-		while (s->qhead == NULL && !s->closing)
-			pthread_cond_wait(&s->qcond, &s->qlock);
-		if (s->qhead == NULL) {
-			pthread_mutex_unlock(&s->qlock);
-			break;
-		}
-		batch = s->qhead;
-		for (tail = &s->qhead; *tail != NULL && n < BATCH_MAX; n++)
-			tail = &(*tail)->next;
-		s->qhead = *tail;
-		*tail = NULL;
-		if (s->qhead == NULL)
-			s->qtail = &s->qhead;
-		pthread_mutex_unlock(&s->qlock);
+	while ((batch = job_queue_take(&s->queue, BATCH_MAX)) != NULL)
 		run_batch(s, batch);
-	}
 	return NULL;
 }
 
 static int
 sqlite_submit(struct store *s, struct store_job *job)
 {
-	pthread_mutex_lock(&s->qlock);
-	if (s->closing) {
-		pthread_mutex_unlock(&s->qlock);
-		return -1;
-	}
-	job->next = NULL;
-	*s->qtail = job;
-	s->qtail = &job->next;
-	pthread_cond_signal(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
-	return 0;
+	return job_queue_push(&s->queue, job);
 }
 
+/* A read connection for this thread alone until give_reader. */
 static struct reader *
 take_reader(struct store *s)
 {
-	unsigned start;
+	return &s->readers[lock_pool_take(&s->reader_locks)];
+}
 
-	for (unsigned i = 0; i < READERS; i++)
-		if (pthread_mutex_trylock(&s->readers[i].lock) == 0)
-			return &s->readers[i];
-	pthread_mutex_lock(&s->qlock);
-	start = s->next_reader++ % READERS;
-	pthread_mutex_unlock(&s->qlock);
-	pthread_mutex_lock(&s->readers[start].lock);
-	return &s->readers[start];
+static void
+give_reader(struct store *s, struct reader *r)
+{
+	lock_pool_give(&s->reader_locks, (unsigned)(r - s->readers));
 }
 
 static enum store_status
@@ -482,7 +450,7 @@ sqlite_lookup(struct store *s, const char *id, struct server_state *out)
 	struct reader *r = take_reader(s);
 	int found = read_state(r->select, id, out);
 
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return found == 1 ? STORE_OK : found == 0 ? STORE_NOT_FOUND :
 	    STORE_UNAVAILABLE;
 }
@@ -493,7 +461,7 @@ sqlite_ping(struct store *s)
 	struct reader *r = take_reader(s);
 	bool ok = exec_all(r->db, "SELECT 1") == 0;
 
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return ok;
 }
 
@@ -583,7 +551,7 @@ sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
 		}
 		*deleted += b.done;
 	} while (b.done > 0);
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	if (*deleted > 0)
 		stats_touch();
 	return rc;
@@ -644,7 +612,7 @@ sqlite_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
 		}
 		*expired += b.done;
 	} while (b.done > 0);
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return rc;
 }
 
@@ -682,7 +650,7 @@ sqlite_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
 	rc = in_transaction(r->db, daily_tx, &d);
 	if (rc < 0 && err[0] == '\0')
 		set_err(err, errlen, "daily", r->db);
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return rc;
 }
 
@@ -731,17 +699,14 @@ out:
 	if (rc < 0)
 		set_err(err, errlen, "statistics", r->db);
 	exec_all(r->db, "COMMIT");
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return rc;
 }
 
 static void
 sqlite_close(struct store *s)
 {
-	pthread_mutex_lock(&s->qlock);
-	s->closing = true;
-	pthread_cond_signal(&s->qcond);
-	pthread_mutex_unlock(&s->qlock);
+	job_queue_close(&s->queue);
 	if (s->writer_started)
 		pthread_join(s->writer, NULL);
 	sqlite3_finalize(s->w_select);
@@ -754,10 +719,9 @@ sqlite_close(struct store *s)
 	for (int i = 0; i < READERS; i++) {
 		sqlite3_finalize(s->readers[i].select);
 		sqlite3_close(s->readers[i].db);
-		pthread_mutex_destroy(&s->readers[i].lock);
 	}
-	pthread_mutex_destroy(&s->qlock);
-	pthread_cond_destroy(&s->qcond);
+	lock_pool_destroy(&s->reader_locks);
+	job_queue_destroy(&s->queue);
 	free(s);
 }
 
@@ -777,11 +741,8 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 		return -1;
 	}
 	s->head.ops = &sqlite_ops;
-	s->qtail = &s->qhead;
-	pthread_mutex_init(&s->qlock, NULL);
-	pthread_cond_init(&s->qcond, NULL);
-	for (int i = 0; i < READERS; i++)
-		pthread_mutex_init(&s->readers[i].lock, NULL);
+	job_queue_init(&s->queue);
+	lock_pool_init(&s->reader_locks, READERS);
 
 	if (open_conn(path, &s->wdb, err, errlen) < 0 ||
 	    migrate(s->wdb, path, err, errlen) < 0 ||
@@ -937,7 +898,7 @@ out:
 	}
 	sqlite3_finalize(cnt);
 	sqlite3_finalize(page);
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return status;
 }
 
@@ -961,7 +922,7 @@ out:
 	if (status == STORE_UNAVAILABLE)
 		fleet_server_free(out);
 	sqlite3_finalize(st);
-	pthread_mutex_unlock(&r->lock);
+	give_reader(s, r);
 	return status;
 }
 
