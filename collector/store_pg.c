@@ -1017,27 +1017,37 @@ retention_batch(PGconn *pg, void *arg)
 	return o;
 }
 
-/* In batches of at most 1000 servers, each its own transaction, so that
- * no lock is held for long. */
+/* Run fn, each time in its own transaction on a read connection, until a
+ * batch finds nothing more to do (batches of at most 1000 servers, so that
+ * no lock is held for long); the rows done in *total. */
 static int
-pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
+    long *total, char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
 	struct batch b;
 	int rc = 0;
 
-	*deleted = 0;
+	*total = 0;
 	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
 	do {
-		if (reader_tx(s, &r->c, "BEGIN", retention_batch, &b,
-		    "retention", err, errlen) < 0) {
+		if (reader_tx(s, &r->c, "BEGIN", fn, &b, what, err, errlen) < 0) {
 			rc = -1;
 			break;
 		}
-		*deleted += b.done;
+		*total += b.done;
 	} while (b.done > 0);
 	give_reader(s, r);
+	return rc;
+}
+
+static int
+pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
+    size_t errlen)
+{
+	int rc = in_batches(s, retention_batch, "retention", cutoff, deleted,
+	    err, errlen);
+
 	if (*deleted > 0)
 		stats_touch();
 	return rc;
@@ -1075,22 +1085,7 @@ static int
 pg_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
     size_t errlen)
 {
-	struct reader *r = take_reader(s);
-	struct batch b;
-	int rc = 0;
-
-	*expired = 0;
-	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
-	do {
-		if (reader_tx(s, &r->c, "BEGIN", expire_batch, &b, "expire",
-		    err, errlen) < 0) {
-			rc = -1;
-			break;
-		}
-		*expired += b.done;
-	} while (b.done > 0);
-	give_reader(s, r);
-	return rc;
+	return in_batches(s, expire_batch, "expire", cutoff, expired, err, errlen);
 }
 
 /* The day's history: one statement, a no-op when the day has rows (two

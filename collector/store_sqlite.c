@@ -532,26 +532,38 @@ out:
 	return rc;
 }
 
+/* Run fn, each time in its own transaction on a read connection, until a
+ * batch finds nothing more to do; the rows done in *total. */
 static int
-sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+in_batches(struct store *s, int (*fn)(sqlite3 *, void *), const char *what,
+    time_t cutoff, long *total, char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
 	struct batch b = { .cutoff = cutoff, .err = err, .errlen = errlen };
 	int rc = 0;
 
-	*deleted = 0;
+	*total = 0;
 	err[0] = '\0';
 	do {
-		if (in_transaction(r->db, retention_batch, &b) < 0) {
+		if (in_transaction(r->db, fn, &b) < 0) {
 			if (err[0] == '\0')
-				set_err(err, errlen, "retention", r->db);
+				set_err(err, errlen, what, r->db);
 			rc = -1;
 			break;
 		}
-		*deleted += b.done;
+		*total += b.done;
 	} while (b.done > 0);
 	give_reader(s, r);
+	return rc;
+}
+
+static int
+sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
+    size_t errlen)
+{
+	int rc = in_batches(s, retention_batch, "retention", cutoff, deleted,
+	    err, errlen);
+
 	if (*deleted > 0)
 		stats_touch();
 	return rc;
@@ -597,23 +609,7 @@ static int
 sqlite_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
     size_t errlen)
 {
-	struct reader *r = take_reader(s);
-	struct batch b = { .cutoff = cutoff, .err = err, .errlen = errlen };
-	int rc = 0;
-
-	*expired = 0;
-	err[0] = '\0';
-	do {
-		if (in_transaction(r->db, expire_batch, &b) < 0) {
-			if (err[0] == '\0')
-				set_err(err, errlen, "expire", r->db);
-			rc = -1;
-			break;
-		}
-		*expired += b.done;
-	} while (b.done > 0);
-	give_reader(s, r);
-	return rc;
+	return in_batches(s, expire_batch, "expire", cutoff, expired, err, errlen);
 }
 
 struct daily {
