@@ -96,4 +96,10 @@ bench-collector: $(BUILD)/bench/loadgen
 	LOADGEN=$(CURDIR)/$(BUILD)/bench/loadgen \
 	  COLLECTOR_BIN=$(CURDIR)/$(BUILD)/beacon-collector bench/collector.sh
 
-.PHONY: bench-collector
+# Issue 14's comparison: one instance on SQLite, one on PostgreSQL, two on
+# one PostgreSQL, each database seeded with 1,000,000 servers.
+bench-collector-pg: $(BUILD)/bench/loadgen $(BUILD)/beacon-collector
+	LOADGEN=$(CURDIR)/$(BUILD)/bench/loadgen \
+	  COLLECTOR_BIN=$(CURDIR)/$(BUILD)/beacon-collector bench/collector-pg.sh
+
+.PHONY: bench-collector bench-collector-pg
