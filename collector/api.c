@@ -142,15 +142,6 @@ begin_update(struct api_request *req, long request_wait)
 	return API_READ_BODY;
 }
 
-/* Until collector/auth.c (the fleet view) is linked in: nobody passes. */
-__attribute__((weak)) bool
-auth_check(const struct collector_config *cfg, const char *authorization)
-{
-	(void)cfg;
-	(void)authorization;
-	return false;
-}
-
 /* GET /api/v1/stats and GET /metrics: public, or behind the fleet view's
  * HTTP Basic when public_stats = no.  The figures come from the cached
  * snapshot, k-anonymous already. */
