@@ -16,21 +16,6 @@
 
 #define ARCHIVE_MAX (8u << 20)	/* bytes of an archived body we read back */
 
-/* Run as root, give fd the owner of dirfd (see state.c). */
-static int
-to_owner(int dirfd, int fd)
-{
-	struct stat dst, fst;
-
-	if (geteuid() != 0)
-		return 0;
-	if (fstat(dirfd, &dst) < 0 || fstat(fd, &fst) < 0)
-		return -1;
-	if (fst.st_uid == dst.st_uid && fst.st_gid == dst.st_gid)
-		return 0;
-	return fchown(fd, dst.st_uid, dst.st_gid);
-}
-
 static int
 write_all(int fd, const char *p, size_t len)
 {
@@ -68,7 +53,7 @@ file_replace(int dirfd, const char *file, const char *what,
 	}
 	/* the umask must not widen or narrow what the caller asked */
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 ||
-	    (to_dir_owner && to_owner(dirfd, fd) < 0) || fsync(fd) < 0) {
+	    (to_dir_owner && give_to_dir_owner(dirfd, fd) < 0) || fsync(fd) < 0) {
 		log_error("%s %s: cannot write: %s", what, file, strerror(errno));
 		close(fd);
 		unlinkat(dirfd, tmp, 0);

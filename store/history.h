@@ -21,6 +21,11 @@
 int file_replace(int dirfd, const char *file, const char *what,
     const void *data, size_t len, mode_t mode, bool to_dir_owner);
 
+/* Run as root, a file just created in state_dir gets the directory's
+ * owner and group (state.c), so that a run by root never locks out the
+ * next run by the user that owns state_dir.  0 or -1 (errno set). */
+int give_to_dir_owner(int dirfd, int fd);
+
 /* Read file in dirfd (no symlink followed, a regular file, at most max
  * bytes) into a new NUL-terminated *out.  1 when read, 0 when absent,
  * -1 on an error (printed). */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "history.h"
 #include "store.h"
 
 #define STAMP_MAX 64
@@ -20,7 +21,7 @@
 /* Run as root, a file just created in state_dir gets the directory's
  * owner and group, so that a run by root never locks out the next run
  * by the user that owns state_dir.  0 or -1 (errno set). */
-static int
+int
 give_to_dir_owner(int dirfd, int fd)
 {
 	struct stat dst, fst;
@@ -181,42 +182,12 @@ stamp_read(int dirfd, const char *name, time_t now, time_t *last)
 int
 stamp_write(int dirfd, const char *name, time_t when)
 {
-	char file[128], tmp[160], text[RFC3339_LEN + 2];
-	size_t len;
-	int fd;
+	char file[128], text[RFC3339_LEN + 2];
 
 	stamp_name(name, file, sizeof file);
-	snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", file, (long)getpid());
 	time_format_utc(when, text);
 	strcat(text, "\n");
-	len = strlen(text);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);	/* a crashed run's leftover */
-	if (fd < 0) {
-		log_error("stamp %s: cannot write: %s", file, strerror(errno));
-		return -1;
-	}
-	if (write(fd, text, len) != (ssize_t)len || give_to_dir_owner(dirfd, fd) < 0 ||
-	    fsync(fd) < 0) {
-		log_error("stamp %s: cannot write: %s", file, strerror(errno));
-		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	if (close(fd) < 0 || renameat(dirfd, tmp, dirfd, file) < 0) {
-		log_error("stamp %s: cannot replace: %s", file, strerror(errno));
-		unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	if (fsync(dirfd) < 0) {	/* make the rename itself durable */
-		log_error("stamp %s: cannot sync state_dir: %s", file,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	return file_replace(dirfd, file, "stamp", text, strlen(text), 0600, true);
 }
 
 int
