@@ -165,7 +165,9 @@ struct conn_track {
 	bool fresh;			/* connected, first request not begun */
 };
 
-enum req_state { REQ_READING, REQ_WAITING, REQ_SENT };
+/* READING: gathering the body; DISCARDING: the answer is decided, the
+ * body (within max_body_kb) is read and dropped before it is sent. */
+enum req_state { REQ_READING, REQ_DISCARDING, REQ_WAITING, REQ_SENT };
 
 /* One request as http.c sees it; api is the protocol's part. */
 struct http_request {
@@ -174,6 +176,7 @@ struct http_request {
 	struct MHD_Connection *conn;
 	struct conn_track *track;
 	enum req_state state;
+	size_t discarded;		/* body bytes dropped in DISCARDING */
 	long long start_ms;
 	bool first_on_conn;		/* the connection predates this request */
 };
@@ -582,6 +585,27 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	return hr;
 }
 
+/*
+ * An answer decided from the headers alone (401, 404, 415, ...).  A body
+ * that may still come and fits max_body_kb is read and dropped first:
+ * answering and closing while the client is still sending would give it
+ * a broken pipe instead of the status (a PBX that never sees its 404
+ * never registers anew).  A body too large is the one answered at once
+ * (413, without reading the rest).
+ */
+static enum MHD_Result
+answer_early(struct http_request *hr)
+{
+	const struct api_request *req = &hr->api;
+
+	if (req->resp.status == 413 || req->content_length == 0 ||
+	    (req->content_length > 0 &&
+	    (unsigned long long)req->content_length > req->body_max))
+		return send_answer(hr);
+	hr->state = REQ_DISCARDING;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -614,11 +638,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return send_answer(hr);
 		}
 		if (api_begin(&hr->api) == API_RESPOND)
-			return send_answer(hr);
+			return answer_early(hr);
 		hr->state = REQ_READING;
 		return MHD_YES;
 	}
 	switch (hr->state) {
+	case REQ_DISCARDING:
+		if (*upload_size > 0) {
+			hr->discarded += *upload_size;
+			*upload_size = 0;
+			/* A chunked body past the cap: the connection goes. */
+			return hr->discarded <= hr->api.body_max ? MHD_YES : MHD_NO;
+		}
+		return send_answer(hr);
 	case REQ_READING:
 		if (*upload_size > 0) {
 			struct api_request *req = &hr->api;
