@@ -4,8 +4,14 @@
 #   - one on PostgreSQL,
 #   - two on the same PostgreSQL (each given half the PBXs),
 # each database seeded with 1,000,000 servers (SEED_SERVERS) by COPY, not
-# through the API; 1,000 of them report, CONCURRENCY (1,000) at once, for
-# BENCH_SECONDS (10) per setting.  Every request is a new TCP+TLS connection
+# through the API; CONCURRENCY (1,000) of them report at once.  Two
+# phases per setting:
+#   cold    each of those PBXs sends its first report (a seeded server is
+#           not counted yet: its report changes ~330 counters), once;
+#   steady  then they report again and again for BENCH_SECONDS (10): the
+#           counters change only where a report differs (here: never).
+# The two PostgreSQL settings take different PBXs, so that both have a
+# cold phase.  Every request is a new TCP+TLS connection
 # (bench/loadgen.c).  PostgreSQL is a throwaway cluster with its durable
 # defaults (tests/pg.sh start --durable), on a unix socket.  With two
 # instances the p99 shown is the higher of the two load generators' p99s.
@@ -127,6 +133,13 @@ psql_bench -c "COPY (SELECT gen_random_uuid()::text,
 	FROM generate_series(1, $SEED)) TO STDOUT" |
 	psql_bench -c "COPY servers (id, token_id, token_issued, first_seen, last_seen,
 	last_update, reports, report) FROM STDIN" || fail "seeding PostgreSQL"
+# The counters' totals of what was seeded (every seeded server first seen
+# the same day; none counted yet), as a registration would have made them.
+SEED_DAY=$(date -u -d "@$((NOW - 86400))" +%F)
+SEED_COUNTS="UPDATE stat_counts SET n = $SEED WHERE dimension = 'known';
+INSERT INTO stat_counts (dimension, key, n) VALUES ('first_seen', '$SEED_DAY', $SEED)
+	ON CONFLICT (dimension, key) DO UPDATE SET n = stat_counts.n + excluded.n;"
+psql_bench -c "$SEED_COUNTS" || fail "seeding the counters"
 psql_bench -c 'VACUUM ANALYZE servers' || fail "vacuum"
 [ "$(psql_bench -c 'SELECT count(*) FROM servers')" = "$SEED" ] || fail "seeded count"
 note "seeded in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
@@ -146,61 +159,79 @@ CREATE TEMP TABLE seed (id, token_id, token_issued, first_seen, last_seen, last_
 INSERT INTO servers (id, token_id, token_issued, first_seen, last_seen, last_update, reports, report)
 	SELECT id, token_id, CAST(token_issued AS INTEGER), CAST(first_seen AS INTEGER),
 	CAST(last_seen AS INTEGER), CAST(last_update AS INTEGER), CAST(reports AS INTEGER), report FROM seed;
+$SEED_COUNTS
 EOF
 rm -f "$WORK/servers.csv"
 [ "$(sqlite3 "$SQLITE_DB" 'SELECT count(*) FROM servers')" = "$SEED" ] || fail "SQLite count"
 
-# The reporting PBXs: CONC seeded servers, and the halves for two instances.
+# The reporting PBXs: two sets of CONC seeded servers (SQLite and one
+# PostgreSQL instance take the first, two instances the second, in halves).
 PBXS=$CONC
-psql_bench -F ' ' -c "SELECT id, token_id FROM servers ORDER BY random() LIMIT $PBXS" >"$WORK/ids" ||
+psql_bench -F ' ' -c "SELECT id, token_id FROM servers ORDER BY random() LIMIT $((2 * PBXS))" >"$WORK/all-ids" ||
 	fail "picking the reporting servers"
+head -n "$PBXS" "$WORK/all-ids" >"$WORK/ids"
+tail -n +"$((PBXS + 1))" "$WORK/all-ids" >"$WORK/ids.b"
 half=$((PBXS / 2))
-head -n "$half" "$WORK/ids" >"$WORK/ids.1"
-tail -n +"$((half + 1))" "$WORK/ids" >"$WORK/ids.2"
+head -n "$half" "$WORK/ids.b" >"$WORK/ids.1"
+tail -n +"$((half + 1))" "$WORK/ids.b" >"$WORK/ids.2"
 
-# lg PORT IDS CONC OUT: one load generator run, its JSON in OUT.
+# lg PORT IDS CONC OUT cold|steady: one load generator run, its JSON in OUT:
+# one report per PBX (cold), or as many as BENCH_SECONDS allow (steady).
 lg() {
+	local run=(--seconds "$SECS")
+	[ "$5" = cold ] && run=(--requests "$(wc -l <"$2")")
 	"$LOADGEN" --url "https://127.0.0.1:$1" --cacert "$WORK/cert.pem" --modules "$MODULES" \
-		--seed-ids "$2" --concurrency "$3" --pbxs "$(wc -l <"$2")" --seconds "$SECS" \
-		--timeout 30 --max-seconds 120 >"$4" 2>"$4.err"
+		--seed-ids "$2" --concurrency "$3" --pbxs "$(wc -l <"$2")" "${run[@]}" \
+		--timeout 60 --max-seconds 180 >"$4" 2>"$4.err"
 	local rc=$?
 	[ -s "$4" ] || fail "loadgen printed nothing: $(cat "$4.err")"
 	[ "$rc" = 0 ] || note "loadgen exit $rc (not every request answered 2xx): $(cat "$4.err")"
 }
 
 ROWS=()
-row() { # LABEL INSTANCES JSON...
-	local label=$1 n=$2
-	shift 2
-	ROWS+=("$(jq -rs --arg l "$label" --arg n "$n" '[$l, $n, (map(.requests)|add),
+row() { # LABEL INSTANCES PHASE JSON...
+	local label=$1 n=$2 phase=$3
+	shift 3
+	ROWS+=("$(jq -rs --arg l "$label" --arg n "$n" --arg p "$phase" '[$l, $n, $p, (map(.requests)|add),
 		(map(.reports_per_s)|add|floor), (map(.latency_ms.p99)|max*10|round/10),
 		(map(.errors|length)|add)] | @tsv' "$@")")
 }
 
-note "one instance on SQLite, $CONC PBXs, ${SECS} s"
-start_collector s1 "sqlite:$SQLITE_DB"
-lg "$PORT_s1" "$WORK/ids" "$CONC" "$WORK/sqlite.json"
-stop_collector "$PID_s1"
-row "sqlite" 1 "$WORK/sqlite.json"
+# setting LABEL INSTANCES DATABASE IDS...: start the instances (one per ids
+# file), run both phases on each at once, stop them.
+setting() {
+	local label=$1 n=$2 db=$3 phase i pids=() jsons
+	shift 3
+	for ((i = 1; i <= n; i++)); do start_collector "i$i" "$db"; done
+	for phase in cold steady; do
+		note "$label: $phase, $CONC PBXs on $n instance(s)"
+		jsons=() pids=()
+		for ((i = 1; i <= n; i++)); do
+			local port_var="PORT_i$i" ids=${!i}
+			lg "${!port_var}" "$ids" "$(wc -l <"$ids")" "$WORK/$label.$phase.$i.json" "$phase" &
+			pids+=($!)
+			jsons+=("$WORK/$label.$phase.$i.json")
+		done
+		wait "${pids[@]}"
+		row "$label" "$n" "$phase" "${jsons[@]}"
+	done
+	for ((i = 1; i <= n; i++)); do
+		local pid_var="PID_i$i"
+		stop_collector "${!pid_var}"
+	done
+}
 
-note "one instance on PostgreSQL, $CONC PBXs, ${SECS} s"
-start_collector p1 "$PGURI"
-lg "$PORT_p1" "$WORK/ids" "$CONC" "$WORK/pg1.json"
-stop_collector "$PID_p1"
-row "postgresql" 1 "$WORK/pg1.json"
+setting sqlite 1 "sqlite:$SQLITE_DB" "$WORK/ids"
+setting postgresql 1 "$PGURI" "$WORK/ids"
+setting "postgresql x2" 2 "$PGURI" "$WORK/ids.1" "$WORK/ids.2"
 
-note "two instances on PostgreSQL, $half PBXs each, ${SECS} s"
-start_collector p2a "$PGURI"
-start_collector p2b "$PGURI"
-lg "$PORT_p2a" "$WORK/ids.1" "$half" "$WORK/pg2a.json" &
-lga=$!
-lg "$PORT_p2b" "$WORK/ids.2" "$((CONC - half))" "$WORK/pg2b.json"
-wait "$lga"
-stop_collector "$PID_p2a"
-stop_collector "$PID_p2b"
-row "postgresql x2" 2 "$WORK/pg2a.json" "$WORK/pg2b.json"
+# Whatever the phases did, the counters still add up: the servers counted
+# are the reporting PBXs of both PostgreSQL settings (folded at each stop).
+counted=$(psql_bench -c "SELECT count(*) FROM servers WHERE counted = 1")
+active=$(psql_bench -c "SELECT n FROM stat_counts WHERE dimension = 'servers' AND key = 'active'")
+[ "$counted" = "$active" ] || fail "PostgreSQL: $counted servers counted, the counter says $active"
 
-printf '\n%s servers stored, %s PBXs reporting at once, %s s per setting, %s CPUs\n' \
+printf '\n%s servers stored, %s PBXs reporting at once, steady %s s per setting, %s CPUs\n' \
 	"$SEED" "$CONC" "$SECS" "$(nproc)"
-printf 'database\tinstances\trequests\treports/s\tp99 ms\terror kinds\n'
+printf 'database\tinstances\tphase\trequests\treports/s\tp99 ms\terror kinds\n'
 printf '%s\n' "${ROWS[@]}"

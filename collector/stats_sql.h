@@ -12,6 +12,14 @@
  * migration also fills ("first_seen", day) from the stored servers (SQLite:
  * strftime('%Y-%m-%d', first_seen, 'unixepoch'); PostgreSQL:
  * to_char(to_timestamp(first_seen) AT TIME ZONE 'UTC', 'YYYY-MM-DD')).
+ *
+ * Schema version 3: the view stat_current (dimension, key, n), the
+ * counters as they stand, which is what every reader reads.  On SQLite it
+ * is stat_counts itself (one writer bumps the rows in place).  On
+ * PostgreSQL the writers append their changes to stat_deltas and one
+ * consumer folds them into stat_counts (store_pg.c: bumping the same hot
+ * rows from many transactions at once would queue them on row locks);
+ * the view is stat_counts plus the deltas not folded yet.
  */
 #ifndef COLLECTOR_STATS_SQL_H
 #define COLLECTOR_STATS_SQL_H
@@ -58,7 +66,7 @@
 
 /* What a snapshot reads. */
 #define STATS_SQL_COUNTS \
-	"SELECT dimension, key, n FROM stat_counts WHERE n <> 0"
+	"SELECT dimension, key, n FROM stat_current WHERE n <> 0"
 
 #define STATS_SQL_HISTORY \
 	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
@@ -67,7 +75,7 @@
 /* The day's history, once: a no-op when the day has rows. */
 #define STATS_SQL_DAILY \
 	"INSERT INTO stats_daily (day, dimension, key, n)" \
-	" SELECT " SP_(1) ", dimension, key, n FROM stat_counts" \
+	" SELECT " SP_(1) ", dimension, key, n FROM stat_current" \
 	" WHERE (dimension = 'servers' OR (dimension = 'major' AND n > 0))" \
 	" AND NOT EXISTS (SELECT 1 FROM stats_daily WHERE day = " SP_(1) ")" \
 	" ON CONFLICT DO NOTHING"

@@ -13,10 +13,12 @@
  * Reads (lookup, ping) come from any MHD thread: a small pool of read
  * connections, one mutex each, in autocommit.
  *
- * Statistics (stats.h) as on SQLite: the counters change in the report's
- * own transaction (count_update, under the row lock), retention and expiry
- * take theirs away in batches on a read connection (reader_tx), and the
- * fleet view and the snapshot read in one REPEATABLE READ transaction.
+ * Statistics (stats.h): the changes of the counters are written in the
+ * report's own transaction (count_update, under the row lock), but as
+ * rows appended to stat_deltas that one thread folds into stat_counts
+ * (see "the counters' changes"); retention and expiry take theirs away in
+ * batches on a read connection (reader_tx), and the fleet view and the
+ * snapshot read in one REPEATABLE READ transaction.
  *
  * Faults: every connection notices by itself that it is broken (PQstatus)
  * and is reset on its next use, at most once per backoff period (100 ms
@@ -40,6 +42,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "metrics.h"
@@ -58,8 +61,12 @@
 #define PING_TIMEOUT_MS 2000
 #define CONNECT_TIMEOUT_S "5"	/* unless the URI names its own */
 
-/* Any constant of ours: the key of the migration's advisory lock. */
+/* Any constants of ours: the keys of the migration's advisory lock and
+ * of the counters' fold. */
 #define MIGRATION_LOCK_KEY "4242771417"
+#define FOLD_LOCK_KEY "4242771418"
+#define FOLD_INTERVAL_MS 1000
+#define FOLD_AGAIN_ROWS 50000	/* a fold this big: the next one at once */
 
 static const char *const schema_v1[] = {
 	"CREATE TABLE servers ("
@@ -104,11 +111,48 @@ static const char *const schema_v2[] = {
 	NULL,
 };
 
+/* The counters' changes, appended by the writers and folded into
+ * stat_counts by one consumer (see "the counters' changes" below); the
+ * view is what every reader reads: the counters as they stand. */
+static const char *const schema_v3[] = {
+	"CREATE TABLE stat_deltas ("
+	" dimension TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" n BIGINT NOT NULL)",
+	"CREATE VIEW stat_current AS SELECT dimension, key, sum(n)::bigint AS n"
+	" FROM (SELECT dimension, key, n FROM stat_counts"
+	" UNION ALL SELECT dimension, key, n FROM stat_deltas) c"
+	" GROUP BY dimension, key",
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
+
+/* The changes of one transaction, as a JSON array of [dimension, key, n]
+ * (made with jansson, bound as one parameter): one statement per
+ * transaction however many counters change. */
+#define PG_DELTAS_INSERT \
+	"INSERT INTO stat_deltas (dimension, key, n)" \
+	" SELECT e ->> 0, e ->> 1, (e ->> 2)::bigint" \
+	" FROM json_array_elements($1::json) e"
+
+/* Every delta committed so far into stat_counts, in one statement (a
+ * data-modifying WITH runs once, whatever reads it): one row per counter,
+ * so ON CONFLICT meets each at most once.  Deltas committed while it runs
+ * are not in its snapshot and wait for the next fold.  Its one row is the
+ * number of deltas folded. */
+#define PG_FOLD \
+	"WITH d AS (DELETE FROM stat_deltas RETURNING dimension, key, n)," \
+	" f AS (INSERT INTO stat_counts (dimension, key, n)" \
+	" SELECT dimension, key, sum(n) FROM d GROUP BY dimension, key" \
+	" ON CONFLICT (dimension, key)" \
+	" DO UPDATE SET n = stat_counts.n + excluded.n)" \
+	" SELECT count(*) FROM d"
 
 /*
  * The fleet view (store.h), SQLite's sql_fleet_* in PostgreSQL's dialect:
@@ -154,7 +198,9 @@ static const struct {
 	{ "insert", STORE_SQL_INSERT, 4 },
 	{ "update", STORE_SQL_UPDATE, 9 },
 	/* statistics: the write transactions' bookkeeping */
-	{ "bump", STATS_SQL_BUMP, 3 },
+	{ "deltas", PG_DELTAS_INSERT, 1 },
+	{ "fold_lock", "SELECT pg_try_advisory_xact_lock(" FOLD_LOCK_KEY ")", 0 },
+	{ "fold", PG_FOLD, 0 },
 	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
 	{ "stat_set", STATS_SQL_SERVER_SET, 2 },
 	/* retention and expiry: the picked rows locked (a report of one of
@@ -195,6 +241,16 @@ struct worker {
 	struct conn c;
 };
 
+/* The one thread of this process that folds the counters' deltas. */
+struct folder {
+	pthread_t thread;
+	bool started;
+	struct conn c;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;		/* CLOCK_MONOTONIC */
+	bool stop;			/* under lock */
+};
+
 struct store {
 	struct store_head head;
 	char *uri;
@@ -204,6 +260,7 @@ struct store {
 	struct worker workers[WORKERS];
 	struct reader readers[READERS];
 	struct lock_pool reader_locks;	/* one per reader */
+	struct folder folder;
 
 	pthread_mutex_t down_lock;
 	bool down;			/* a loss was logged; under down_lock */
@@ -596,39 +653,75 @@ exec_simple(PGconn *pg, const char *sql)
 	return o;
 }
 
-/* ---- statistics' bookkeeping ------------------------------------------ */
+/* ---- the counters' changes ---------------------------------------------
+ *
+ * Why not bump stat_counts in the report's transaction, as SQLite does:
+ * the first report of a PBX changes some 330 counters (one per module),
+ * the same rows for every PBX, and on PostgreSQL each UPDATE of a row
+ * holds its lock until COMMIT, so such transactions queued behind each
+ * other (11 reports/s at 1,000 new PBXs at once).  Instead a transaction
+ * appends its changes to stat_deltas (an INSERT takes no lock another
+ * insert waits for), and one consumer folds them into stat_counts
+ * (fold_deltas, about once a second; with two collectors, whichever holds
+ * the advisory lock).  Readers read the view stat_current, counts plus
+ * deltas, so a committed report is in the figures at once either way.
+ */
 
-/* One counter change (STATS_SQL_BUMP); a stats_delta_fn whose arg is the
- * PGconn.  Dimension and key go by length (binary format for text is its
- * bytes), as stats_diff hands them out of a summary.  Its return is the
- * pg_outcome (PG_DONE = 0), which stats_diff passes on. */
+/* The changes of one transaction being gathered: a JSON array of
+ * [dimension, key, n]; NULL until the first. */
+struct deltas {
+	json_t *rows;
+};
+
+/* A stats_delta_fn whose arg is a struct deltas: -1 out of memory. */
 static int
-bump(void *arg, const char *dim, size_t dimlen, const char *key,
+deltas_add(void *arg, const char *dim, size_t dimlen, const char *key,
     size_t keylen, long long delta)
 {
-	char d[24];
-	const char *v[3] = { dim, key, d };
-	int len[3] = { (int)dimlen, (int)keylen, 0 }, fmt[3] = { 1, 1, 0 };
+	struct deltas *d = arg;
 
-	snprintf(d, sizeof d, "%lld", delta);
-	return (int)exec_prepared(arg, "bump", 3, v, len, fmt);
-}
-
-static enum pg_outcome
-bump_known(PGconn *pg, long long delta)
-{
-	return (enum pg_outcome)bump(pg, "known", 5, "", 0, delta);
+	if (d->rows == NULL && (d->rows = json_array()) == NULL)
+		return -1;
+	return json_array_append_new(d->rows, json_pack("[s%s%I]", dim,
+	    dimlen, key, keylen, (json_int_t)delta));
 }
 
 /* One server more or less first seen on the day of t. */
-static enum pg_outcome
-bump_first_seen(PGconn *pg, time_t t, long long delta)
+static int
+deltas_first_seen(struct deltas *d, time_t t, long long delta)
 {
 	char day[11];
 
 	stats_utc_day(t, day);
-	return (enum pg_outcome)bump(pg, "first_seen", 10, day, strlen(day),
-	    delta);
+	return deltas_add(d, "first_seen", 10, day, strlen(day), delta);
+}
+
+/* Write the gathered changes (if any) in the caller's transaction, and
+ * empty d; PG_FAILED out of memory, as when gathering failed (gathered
+ * < 0), so that a transaction never commits half its changes. */
+static enum pg_outcome
+deltas_flush(PGconn *pg, struct deltas *d, int gathered)
+{
+	enum pg_outcome o = PG_DONE;
+	char *text = NULL;
+
+	if (gathered == 0 && d->rows != NULL && json_array_size(d->rows) > 0) {
+		text = json_dumps(d->rows, JSON_COMPACT);
+		if (text != NULL) {
+			const char *v[1] = { text };
+
+			o = exec_prepared(pg, "deltas", 1, v, NULL, NULL);
+		}
+	}
+	if (gathered != 0 || (d->rows != NULL && json_array_size(d->rows) >
+	    0 && text == NULL)) {
+		snprintf(last_error, sizeof last_error, "out of memory");
+		o = PG_FAILED;
+	}
+	free(text);
+	json_decref(d->rows);
+	d->rows = NULL;
+	return o;
 }
 
 /* The server's contribution to the counters becomes job->summary: the
@@ -640,6 +733,7 @@ static enum pg_outcome
 count_update(PGconn *pg, const struct store_job *job)
 {
 	const char *v[2] = { job->server_id, job->summary };
+	struct deltas d = { NULL };
 	PGresult *res;
 	const char *old = NULL;
 	enum pg_outcome o;
@@ -656,11 +750,41 @@ count_update(PGconn *pg, const struct store_job *job)
 	    !PQgetisnull(res, 0, 1))
 		old = PQgetvalue(res, 0, 1);
 	if (old == NULL || strcmp(old, job->summary) != 0) {
-		o = (enum pg_outcome)stats_diff(old, job->summary, bump, pg);
+		o = deltas_flush(pg, &d, stats_diff(old, job->summary,
+		    deltas_add, &d));
 		if (o == PG_DONE)
 			o = exec_prepared(pg, "stat_set", 2, v, NULL, NULL);
 	}
 	PQclear(res);
+	return o;
+}
+
+/*
+ * Fold the committed deltas into stat_counts in one transaction, unless
+ * another collector on the database is folding right now (it takes them
+ * all the same); the counters that fell to 0 go with it.  The number of
+ * deltas folded in *folded.
+ */
+static enum pg_outcome
+fold_tx(PGconn *pg, void *arg)
+{
+	long *folded = arg;
+	PGresult *res = PQexecPrepared(pg, "fold_lock", 0, NULL, NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, res);
+	bool mine = o == PG_DONE && PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	*folded = 0;
+	if (!mine)
+		return o;
+	res = PQexecPrepared(pg, "fold", 0, NULL, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o == PG_DONE && PQntuples(res) == 1)
+		*folded = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (o == PG_DONE && *folded > 0)
+		o = exec_prepared(pg, "zero", 0, NULL, NULL, NULL);
 	return o;
 }
 
@@ -676,10 +800,14 @@ run_register(PGconn *pg, struct store_job *job)
 	snprintf(issued, sizeof issued, "%" PRId64, (int64_t)job->new_token.issued);
 	snprintf(now, sizeof now, "%" PRId64, (int64_t)job->now);
 	o = exec_prepared(pg, "insert", 4, v, NULL, NULL);
-	if (o == PG_DONE)
-		o = bump_known(pg, 1);
-	if (o == PG_DONE)
-		o = bump_first_seen(pg, job->now, 1);
+	if (o == PG_DONE) {
+		struct deltas d = { NULL };
+		int rc = deltas_add(&d, "known", 5, "", 0, 1);
+
+		if (rc == 0)
+			rc = deltas_first_seen(&d, job->now, 1);
+		o = deltas_flush(pg, &d, rc);
+	}
 	return o;
 }
 
@@ -930,11 +1058,13 @@ pg_ping(struct store *s)
 typedef enum pg_outcome (*tx_fn)(PGconn *pg, void *arg);
 
 /*
- * fn in one transaction (begun with begin) on a reader's connection: run
- * again after a serialization failure or a deadlock (retention and expiry
- * bump counters in the order of their servers, a report in the order of
- * its summary, so the two can deadlock; PostgreSQL then aborts one), and
- * once more on a fresh connection when the old one was found broken.
+ * fn in one transaction (begun with begin) on connection c (a reader's,
+ * or the folder's): run again after a serialization failure or a deadlock
+ * (none is known to be possible: only the fold writes stat_counts, and
+ * retention and expiry skip the servers' rows that are locked; but
+ * PostgreSQL may abort a transaction so, and then it is simply run
+ * again), and once more on a fresh connection when the old one was found
+ * broken.
  * 0, or -1 with libpq's words in err.
  */
 static int
@@ -999,19 +1129,25 @@ retention_batch(PGconn *pg, void *arg)
 
 		o = outcome(pg, res);
 		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0) {
-			n++;
-			o = bump_first_seen(pg, (time_t)strtoll(
+			struct deltas d = { NULL };
+			int rc = deltas_first_seen(&d, (time_t)strtoll(
 			    PQgetvalue(pick, i, 3), NULL, 10), -1);
-			if (o == PG_DONE && strcmp(PQgetvalue(pick, i, 1),
-			    "1") == 0 && !PQgetisnull(pick, i, 2))
-				o = (enum pg_outcome)stats_diff(
-				    PQgetvalue(pick, i, 2), NULL, bump, pg);
+
+			n++;
+			if (rc == 0 && strcmp(PQgetvalue(pick, i, 1), "1") == 0 &&
+			    !PQgetisnull(pick, i, 2))
+				rc = stats_diff(PQgetvalue(pick, i, 2), NULL,
+				    deltas_add, &d);
+			o = deltas_flush(pg, &d, rc);
 		}
 		PQclear(res);
 	}
 	PQclear(pick);
-	if (o == PG_DONE && n > 0)
-		o = bump_known(pg, -n);
+	if (o == PG_DONE && n > 0) {
+		struct deltas d = { NULL };
+
+		o = deltas_flush(pg, &d, deltas_add(&d, "known", 5, "", 0, -n));
+	}
 	if (o == PG_DONE)
 		b->done = n;
 	return o;
@@ -1068,14 +1204,16 @@ expire_batch(PGconn *pg, void *arg)
 		const char *id[1] = { PQgetvalue(pick, i, 0) };
 
 		o = exec_prepared(pg, "uncount", 1, id, NULL, NULL);
-		if (o == PG_DONE && !PQgetisnull(pick, i, 1))
-			o = (enum pg_outcome)stats_diff(PQgetvalue(pick, i, 1),
-			    NULL, bump, pg);
+		if (o == PG_DONE && !PQgetisnull(pick, i, 1)) {
+			struct deltas d = { NULL };
+
+			o = deltas_flush(pg, &d, stats_diff(PQgetvalue(pick,
+			    i, 1), NULL, deltas_add, &d));
+		}
 		n++;
 	}
 	PQclear(pick);
-	if (o == PG_DONE && n > 0)
-		o = exec_prepared(pg, "zero", 0, NULL, NULL, NULL);
+	/* The counters that fall to 0 go at the next fold. */
 	if (o == PG_DONE)
 		b->done = n;
 	return o;
@@ -1168,6 +1306,88 @@ pg_stats_read(struct store *s, const char *since, struct stat_rows *out,
 
 	give_reader(s, r);
 	return rc;
+}
+
+/* The folder's loop: a fold about every FOLD_INTERVAL_MS, at once again
+ * after a big one, until pg_close.  Failures are not fatal: the deltas
+ * wait (readers see them through stat_current all the same), a failed
+ * statement has said so itself (outcome), and an outage is logged once by
+ * the connections. */
+static void *
+folder_main(void *arg)
+{
+	struct store *s = arg;
+	struct folder *f = &s->folder;
+	long folded = 0;
+	char err[512];
+
+	for (;;) {
+		bool stop;
+
+		pthread_mutex_lock(&f->lock);
+		if (!f->stop && folded < FOLD_AGAIN_ROWS) {
+			struct timespec until;
+
+			ts_after_ms(&until, FOLD_INTERVAL_MS);
+			pthread_cond_timedwait(&f->wake, &f->lock, &until);
+		}
+		stop = f->stop;
+		pthread_mutex_unlock(&f->lock);
+		if (stop)
+			break;
+		if (reader_tx(s, &f->c, "BEGIN", fold_tx, &folded, "fold", err,
+		    sizeof err) < 0)
+			folded = 0;
+	}
+	return NULL;
+}
+
+static int
+folder_start(struct store *s, char *err, size_t errlen)
+{
+	struct folder *f = &s->folder;
+	pthread_condattr_t attr;
+
+	if (conn_first(s, &f->c, err, errlen) < 0)
+		return -1;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&f->lock, NULL);
+	if (pthread_create(&f->thread, NULL, folder_main, s) != 0) {
+		pthread_cond_destroy(&f->wake);
+		pthread_mutex_destroy(&f->lock);
+		snprintf(err, errlen, "postgresql: cannot start the fold thread");
+		return -1;
+	}
+	f->started = true;
+	return 0;
+}
+
+/* Stop the folder after the writers: one last fold, so that a stopped
+ * collector leaves stat_counts complete. */
+static void
+folder_stop(struct store *s)
+{
+	struct folder *f = &s->folder;
+	long folded = 0;
+	char err[512];
+
+	if (f->started) {
+		pthread_mutex_lock(&f->lock);
+		f->stop = true;
+		pthread_cond_signal(&f->wake);
+		pthread_mutex_unlock(&f->lock);
+		pthread_join(f->thread, NULL);
+		if (reader_tx(s, &f->c, "BEGIN", fold_tx, &folded, "fold", err,
+		    sizeof err) < 0)
+			fprintf(stderr, "beacon-collector: %s (the deltas wait "
+			    "for the next start)\n", err);
+		pthread_cond_destroy(&f->wake);
+		pthread_mutex_destroy(&f->lock);
+	}
+	PQfinish(f->c.pg);
 }
 
 /* ---- the fleet view ---------------------------------------------------- */
@@ -1328,6 +1548,7 @@ pg_close(struct store *s)
 			pthread_join(s->workers[i].thread, NULL);
 		PQfinish(s->workers[i].c.pg);
 	}
+	folder_stop(s);
 	for (int i = 0; i < READERS; i++)
 		PQfinish(s->readers[i].c.pg);
 	lock_pool_destroy(&s->reader_locks);
@@ -1375,6 +1596,8 @@ store_pg_open(const char *uri, struct store **out, char *err, size_t errlen)
 	for (int i = 0; i < READERS; i++)
 		if (conn_first(s, &s->readers[i].c, err, errlen) < 0)
 			goto fail;
+	if (folder_start(s, err, errlen) < 0)
+		goto fail;
 	for (int i = 0; i < WORKERS; i++) {
 		s->workers[i].s = s;
 		if (pthread_create(&s->workers[i].thread, NULL, worker_main,

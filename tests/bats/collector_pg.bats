@@ -86,12 +86,12 @@ EOF
 	wait "$first"
 	grep -q listening "$BATS_TEST_TMPDIR/a.log"
 	grep -q listening "$BATS_TEST_TMPDIR/b.log"
-	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|2"
+	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|3"
 	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" 0
 }
 
 # The twin of collector_stats.bats' SQLite migration test.
-@test "postgresql: a version 1 database is migrated to 2 (known servers counted); a newer one is refused" {
+@test "postgresql: a version 1 database is migrated to 3 (known servers counted); a newer one is refused" {
 	local db
 	db=$(collector_test_database)
 	pgc_psql "$db" "CREATE TABLE beacon_schema (version INTEGER NOT NULL);
@@ -118,9 +118,9 @@ EOF
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/body"
 	is "$(jq -c .totals "$BATS_TEST_TMPDIR/body")" '{"servers_known":1,"servers_active":0,"servers_new_7d":1}'
-	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|2"
+	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|3"
 	is "$(pgc_psql "$db" "SELECT key, n FROM stat_counts WHERE dimension = 'first_seen'")" "2026-12-01|1"
-	pgc_psql "$db" "UPDATE beacon_schema SET version = 3"
+	pgc_psql "$db" "UPDATE beacon_schema SET version = 4"
 	BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/clock" \
 		run --separate-stderr "$COLLECTOR_BIN" -c "$BATS_TEST_TMPDIR/m.ini" --stats
 	assert_status 5
@@ -177,11 +177,20 @@ EOF
 	# And no 5xx on either instance.
 	run grep -h ' 5[0-9][0-9] [0-9]* ms$' "$BATS_TEST_TMPDIR/a.log" "$BATS_TEST_TMPDIR/b.log"
 	assert_output ""
-	# The statistics' counters, bumped by both instances at once, agree
-	# with a recount of the servers.
-	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" "$n"
-	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'servers' AND key = 'active'")" \
+	# The statistics' counters, changed by both instances at once, agree
+	# with a recount of the servers: as every reader sees them
+	# (stat_current) at once, and folded into stat_counts by one of the
+	# two within a few seconds while both run, no delta left behind.
+	is "$(pgc_psql "$db" "SELECT n FROM stat_current WHERE dimension = 'known'")" "$n"
+	is "$(pgc_psql "$db" "SELECT n FROM stat_current WHERE dimension = 'servers' AND key = 'active'")" \
 		"$(pgc_psql "$db" 'SELECT count(*) FROM servers WHERE counted = 1')"
+	for ((i = 0; i < 50; i++)); do
+		[ "$(pgc_psql "$db" 'SELECT count(*) FROM stat_deltas')" = 0 ] && break
+		sleep 0.1
+	done
+	is "$(pgc_psql "$db" 'SELECT count(*) FROM stat_deltas')" 0
+	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" "$n"
+	is "$(pgc_psql "$db" "SELECT count(*) FROM stat_current c FULL JOIN stat_counts s USING (dimension, key) WHERE c.n IS DISTINCT FROM s.n")" 0
 }
 
 @test "postgresql: restarted under load: 503 while it is down, /healthz back to 200, reconnected by itself, nothing acknowledged lost" {

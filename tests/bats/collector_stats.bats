@@ -153,7 +153,7 @@ JSON
 	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 6, 'processed': 60}"
 	# The counters agree with a full recount of the stored summaries.
 	eq "$(dbq "SELECT count(*) FROM servers WHERE counted = 1")" 3
-	eq "$(dbq "SELECT n FROM stat_counts WHERE dimension = 'known'")" 3
+	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'known'")" 3
 }
 
 @test "stats: k-anonymity in /api/v1/stats, /metrics and --stats; no id or private_name" {
@@ -224,7 +224,7 @@ JSON
 	eq "$(pyjson "$B" '(j["versions"], j["modules"], j["calls"])')" "([], [], {'active': 0, 'processed': 0})"
 	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 0), ('2026-12-09', 0)]"
 	# The expired left no group behind.
-	eq "$(dbq "SELECT count(*) FROM stat_counts WHERE n <> 0 AND dimension NOT IN ('known', 'first_seen')")" 0
+	eq "$(dbq "SELECT count(*) FROM stat_current WHERE n <> 0 AND dimension NOT IN ('known', 'first_seen')")" 0
 	cat >"$BATS_TEST_TMPDIR/c2.json" <<'JSON'
 {"name": "c", "version": "20.5.0", "os": ["FreeBSD", "amd64", "14.0-RELEASE"]}
 JSON
@@ -283,7 +283,7 @@ JSON
 
 # About SQLite's own schema (PRAGMA user_version): on SQLite in both passes;
 # PostgreSQL's twin is in collector_pg.bats.
-@test "stats: a version 1 database is migrated to 2 (known servers counted); a newer one is refused" {
+@test "stats: a version 1 database is migrated to 3 (known servers counted); a newer one is refused" {
 	DATABASE="sqlite:$DB"
 	sqlite3 "$DB" <<'SQL'
 CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued INTEGER NOT NULL,
@@ -299,8 +299,8 @@ SQL
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/body"
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]')" "{'servers_known': 1, 'servers_active': 0, 'servers_new_7d': 1}"
-	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 2
-	sqlite3 "$DB" 'PRAGMA user_version = 3'
+	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 3
+	sqlite3 "$DB" 'PRAGMA user_version = 4'
 	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
 	assert_status 5
 	assert_stderr_contains "newer than this binary"
@@ -321,5 +321,5 @@ SQL
 	eq "$(dbq 'SELECT count(*) FROM servers')" 0
 	get /api/v1/stats
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"], j["versions"])')" "({'servers_known': 0, 'servers_active': 0, 'servers_new_7d': 0}, [])"
-	eq "$(dbq "SELECT count(*) FROM stat_counts WHERE n <> 0")" 0
+	eq "$(dbq "SELECT count(*) FROM stat_current WHERE n <> 0")" 0
 }
