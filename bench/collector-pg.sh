@@ -188,12 +188,41 @@ lg() {
 	[ "$rc" = 0 ] || note "loadgen exit $rc (not every request answered 2xx): $(cat "$4.err")"
 }
 
+# cpu_ticks PID...: their user + system time so far, in clock ticks.
+cpu_ticks() {
+	local p t=0 f
+	for p in "$@"; do
+		# Fields 14 and 15 of /proc/PID/stat, counted after the ")" that
+		# ends the command name (which may hold spaces).
+		f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		set -- $f
+		t=$((t + ${12} + ${13}))
+	done
+	echo "$t"
+}
+# The PostgreSQL cluster's time: the postmaster's own and that of its
+# children, living (their own) and exited (in its cutime + cstime).
+pg_ticks() {
+	local pm f
+	pm=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+	f=$(sed 's/.*) //' "/proc/$pm/stat") || { echo 0; return; }
+	set -- $f
+	echo $((${14} + ${15} + $(cpu_ticks "$pm" $(pgrep -P "$pm"))))
+}
+HZ=$(getconf CLK_TCK)
+
 ROWS=()
-row() { # LABEL INSTANCES PHASE JSON...
-	local label=$1 n=$2 phase=$3
-	shift 3
-	ROWS+=("$(jq -rs --arg l "$label" --arg n "$n" --arg p "$phase" '[$l, $n, $p, (map(.requests)|add),
-		(map(.reports_per_s)|add|floor), (map(.latency_ms.p99)|max*10|round/10),
+row() { # LABEL INSTANCES PHASE COLLECTOR_TICKS PG_TICKS JSON...
+	local label=$1 n=$2 phase=$3 ct=$4 pt=$5
+	shift 5
+	ROWS+=("$(jq -rs --arg l "$label" --arg n "$n" --arg p "$phase" \
+		--argjson ct "$ct" --argjson pt "$pt" --argjson hz "$HZ" '
+		(map(.requests)|add) as $r |
+		[$l, $n, $p, $r, (map(.reports_per_s)|add|floor),
+		(map(.latency_ms.p99)|max*10|round/10),
+		($ct * 1000 / $hz / $r * 100 | round / 100),
+		($pt * 1000 / $hz / $r * 100 | round / 100),
+		((map(.loadgen_cpu_s)|add) * 1000 / $r * 100 | round / 100),
 		(map(.errors|length)|add)] | @tsv' "$@")")
 }
 
@@ -206,6 +235,12 @@ setting() {
 	for phase in cold steady; do
 		note "$label: $phase, $CONC PBXs on $n instance(s)"
 		jsons=() pids=()
+		local cpids=() p0 c0 p1 c1
+		for ((i = 1; i <= n; i++)); do
+			local pid_var="PID_i$i"
+			cpids+=("${!pid_var}")
+		done
+		c0=$(cpu_ticks "${cpids[@]}") p0=$(pg_ticks)
 		for ((i = 1; i <= n; i++)); do
 			local port_var="PORT_i$i" ids=${!i}
 			lg "${!port_var}" "$ids" "$(wc -l <"$ids")" "$WORK/$label.$phase.$i.json" "$phase" &
@@ -213,7 +248,8 @@ setting() {
 			jsons+=("$WORK/$label.$phase.$i.json")
 		done
 		wait "${pids[@]}"
-		row "$label" "$n" "$phase" "${jsons[@]}"
+		c1=$(cpu_ticks "${cpids[@]}") p1=$(pg_ticks)
+		row "$label" "$n" "$phase" $((c1 - c0)) $((p1 - p0)) "${jsons[@]}"
 	done
 	for ((i = 1; i <= n; i++)); do
 		local pid_var="PID_i$i"
@@ -233,5 +269,5 @@ active=$(psql_bench -c "SELECT n FROM stat_counts WHERE dimension = 'servers' AN
 
 printf '\n%s servers stored, %s PBXs reporting at once, steady %s s per setting, %s CPUs\n' \
 	"$SEED" "$CONC" "$SECS" "$(nproc)"
-printf 'database\tinstances\tphase\trequests\treports/s\tp99 ms\terror kinds\n'
+printf 'database\tinstances\tphase\trequests\treports/s\tp99 ms\tCPU ms/report: collector\tpostgres\tloadgen\terror kinds\n'
 printf '%s\n' "${ROWS[@]}"
