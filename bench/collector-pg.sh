@@ -18,7 +18,11 @@
 #
 # Environment: LOADGEN (default build/bench/loadgen, or bench/loadgen),
 # COLLECTOR_BIN (default build/beacon-collector), BENCH_SECONDS,
-# CONCURRENCY, SEED_SERVERS, KEEP=1 (keep the temp dir and its logs).
+# CONCURRENCY, SEED_SERVERS, KEEP=1 (keep the temp dir and its logs),
+# INSTANCE_CPU=0.25 (each collector instance in a cgroup of its own with
+# that much CPU at most, as if on a host of its own: on a small machine the
+# way to see what a second instance adds; needs root and the cgroup cpu
+# controller, v1 or v2).
 # Needs PostgreSQL's binaries, sqlite3, openssl, jq.
 set -u -o pipefail
 
@@ -49,6 +53,26 @@ done
 for t in sqlite3 openssl jq; do
 	command -v "$t" >/dev/null || fail "$t is missing (apt-get install sqlite3 openssl jq)"
 done
+# The cgroup tree for INSTANCE_CPU, and the quota per 100 ms period.
+CG_ROOT= CG_QUOTA=
+if [ -n "${INSTANCE_CPU:-}" ]; then
+	[[ $INSTANCE_CPU =~ ^(0\.[0-9]+|[1-9][0-9]*(\.[0-9]+)?)$ ]] ||
+		fail "INSTANCE_CPU must be a number of CPUs, like 0.25"
+	CG_QUOTA=$(awk -v c="$INSTANCE_CPU" 'BEGIN { printf "%d", c * 100000 }')
+	[ "$CG_QUOTA" -ge 1000 ] || fail "INSTANCE_CPU is under 0.01"
+	if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		CG_ROOT=/sys/fs/cgroup
+		grep -qw cpu "$CG_ROOT/cgroup.subtree_control" ||
+			echo +cpu >"$CG_ROOT/cgroup.subtree_control" ||
+			fail "cannot enable the cpu controller in $CG_ROOT"
+	elif [ -w /sys/fs/cgroup/cpu ]; then
+		CG_ROOT=/sys/fs/cgroup/cpu
+	else
+		fail "INSTANCE_CPU needs a writable cgroup cpu controller (root)"
+	fi
+fi
+CGROUPS=()
+
 [ "$(ulimit -n)" -ge 4096 ] || ulimit -n 8192 2>/dev/null ||
 	fail "$CONC connections need 'ulimit -n' >= 4096 (it is $(ulimit -n))"
 
@@ -59,6 +83,7 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${CGROUPS[@]}"; do rmdir "$p" 2>/dev/null; done
 	[ -z "$PG_DIR" ] || "$PG" stop "$PG_DIR"
 	if [ "${KEEP:-0}" = 1 ]; then note "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -99,6 +124,18 @@ EOF
 		kill -0 "$pid" 2>/dev/null || fail "collector $name did not start: $(cat "$WORK/$name.log")"
 		sleep 0.05
 	done
+	if [ -n "$CG_ROOT" ]; then
+		local cg=$CG_ROOT/beacon-bench-$$-${#CGROUPS[@]}
+		mkdir "$cg" || fail "cannot make the cgroup $cg"
+		CGROUPS+=("$cg")
+		if [ -e "$cg/cpu.max" ]; then
+			echo "$CG_QUOTA 100000" >"$cg/cpu.max"
+		else
+			echo 100000 >"$cg/cpu.cfs_period_us" && echo "$CG_QUOTA" >"$cg/cpu.cfs_quota_us"
+		fi || fail "cannot set the CPU quota of $cg"
+		# cgroup.procs moves every thread of the process.
+		echo "$pid" >"$cg/cgroup.procs" || fail "cannot move collector $name into $cg"
+	fi
 	printf -v "PORT_$name" '%s' "$port"
 	printf -v "PID_$name" '%s' "$pid"
 }
@@ -267,7 +304,7 @@ counted=$(psql_bench -c "SELECT count(*) FROM servers WHERE counted = 1")
 active=$(psql_bench -c "SELECT n FROM stat_counts WHERE dimension = 'servers' AND key = 'active'")
 [ "$counted" = "$active" ] || fail "PostgreSQL: $counted servers counted, the counter says $active"
 
-printf '\n%s servers stored, %s PBXs reporting at once, steady %s s per setting, %s CPUs\n' \
-	"$SEED" "$CONC" "$SECS" "$(nproc)"
+printf '\n%s servers stored, %s PBXs reporting at once, steady %s s per setting, %s CPUs%s\n' \
+	"$SEED" "$CONC" "$SECS" "$(nproc)" "${INSTANCE_CPU:+, at most $INSTANCE_CPU CPU per collector instance}"
 printf 'database\tinstances\tphase\trequests\treports/s\tp99 ms\tCPU ms/report: collector\tpostgres\tloadgen\terror kinds\n'
 printf '%s\n' "${ROWS[@]}"
