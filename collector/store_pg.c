@@ -697,26 +697,27 @@ deltas_first_seen(struct deltas *d, time_t t, long long delta)
 }
 
 /* Write the gathered changes (if any) in the caller's transaction, and
- * empty d; PG_FAILED out of memory, as when gathering failed (gathered
- * < 0), so that a transaction never commits half its changes. */
+ * empty d.  gathered is what gathering returned: when it failed (out of
+ * memory, or a key jansson would not take), PG_FAILED, so that the
+ * transaction is rolled back rather than committed with half its
+ * changes. */
 static enum pg_outcome
 deltas_flush(PGconn *pg, struct deltas *d, int gathered)
 {
 	enum pg_outcome o = PG_DONE;
 	char *text = NULL;
 
-	if (gathered == 0 && d->rows != NULL && json_array_size(d->rows) > 0) {
-		text = json_dumps(d->rows, JSON_COMPACT);
-		if (text != NULL) {
-			const char *v[1] = { text };
-
-			o = exec_prepared(pg, "deltas", 1, v, NULL, NULL);
-		}
-	}
-	if (gathered != 0 || (d->rows != NULL && json_array_size(d->rows) >
-	    0 && text == NULL)) {
-		snprintf(last_error, sizeof last_error, "out of memory");
+	if (gathered == 0 && d->rows != NULL && json_array_size(d->rows) > 0 &&
+	    (text = json_dumps(d->rows, JSON_COMPACT)) == NULL)
+		gathered = -1;
+	if (gathered != 0) {
+		snprintf(last_error, sizeof last_error,
+		    "cannot gather the counters' changes (out of memory?)");
 		o = PG_FAILED;
+	} else if (text != NULL) {
+		const char *v[1] = { text };
+
+		o = exec_prepared(pg, "deltas", 1, v, NULL, NULL);
 	}
 	free(text);
 	json_decref(d->rows);
