@@ -29,7 +29,8 @@
 #endif
 #define SP_ STORE_SQL_PARAM
 
-/* One counter change: dimension, key, delta. */
+/* One counter change in place: dimension, key, delta (SQLite; PostgreSQL
+ * appends its changes to stat_deltas instead, see store_pg.c). */
 #define STATS_SQL_BUMP \
 	"INSERT INTO stat_counts (dimension, key, n) VALUES (" SP_(1) ", " \
 	SP_(2) ", " SP_(3) ") ON CONFLICT (dimension, key)" \

@@ -19,8 +19,9 @@ struct store_ops {
 	 * write transaction: REGISTER adds 1 to ("known", "") and to
 	 * ("first_seen", stats_utc_day(now)); an accepted
 	 * UPDATE applies stats_diff(counted ? old summary : NULL,
-	 * job->summary) as "UPSERT n = n + delta" (STATS_SQL_BUMP) and stores
-	 * summary and counted = 1; retention subtracts the summaries of the
+	 * job->summary) as "UPSERT n = n + delta" (STATS_SQL_BUMP; PostgreSQL:
+	 * rows of stat_deltas, folded later) and stores summary and
+	 * counted = 1; retention subtracts the summaries of the
 	 * counted servers it deletes, their number from ("known", "") and each
 	 * from its ("first_seen", day). */
 	int (*stats_read)(struct store *st, const char *since,

@@ -662,7 +662,7 @@ exec_simple(PGconn *pg, const char *sql)
  * other (11 reports/s at 1,000 new PBXs at once).  Instead a transaction
  * appends its changes to stat_deltas (an INSERT takes no lock another
  * insert waits for), and one consumer folds them into stat_counts
- * (fold_deltas, about once a second; with two collectors, whichever holds
+ * (fold_tx, about once a second; with two collectors, whichever holds
  * the advisory lock).  Readers read the view stat_current, counts plus
  * deltas, so a committed report is in the figures at once either way.
  */
