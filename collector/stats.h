@@ -88,8 +88,8 @@ void stats_free(struct stats *s);
  * The snapshot in use, at most STATS_CACHE_SECONDS old (or 1 s when a
  * report was committed since: stats_touch), shared by every reader; NULL
  * with a message in err when the database cannot be read.  Release it
- * with stats_release.  Reads stat_counts (one row per group, small) and
- * the daily history: never the reports. */
+ * with stats_release.  Reads the counters (stat_current: one row per
+ * group, small) and the daily history: never the reports. */
 #define STATS_CACHE_SECONDS 5
 const struct stats *stats_current(struct store *st,
     const struct collector_config *cfg, time_t now, char *err, size_t errlen);
@@ -174,7 +174,7 @@ struct stat_row {
 };
 
 struct stat_rows {
-	struct stat_row *counts;	/* stat_counts */
+	struct stat_row *counts;	/* stat_current */
 	size_t n_counts;
 	struct stat_row *history;	/* stats_daily, by day */
 	size_t n_history;

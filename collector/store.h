@@ -107,8 +107,8 @@ bool store_ping(struct store *st);
 int store_retention(struct store *st, time_t cutoff, long *deleted,
     char *err, size_t errlen);
 
-/* Statistics (stats.h).  What a snapshot reads: every stat_counts row
- * and the daily history since `since` (a day, "YYYY-MM-DD"), in one read
+/* Statistics (stats.h).  What a snapshot reads: every counter as it
+ * stands (the view stat_current) and the daily history since `since` (a day, "YYYY-MM-DD"), in one read
  * transaction.  0, or -1 with a message in err. */
 struct stat_rows;
 int store_stats_read(struct store *st, const char *since,

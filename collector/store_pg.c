@@ -116,6 +116,7 @@ static const char *const schema_v2[] = {
  * view is what every reader reads: the counters as they stand. */
 static const char *const schema_v3[] = {
 	"CREATE TABLE stat_deltas ("
+	" id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
 	" dimension TEXT NOT NULL,"
 	" key TEXT NOT NULL,"
 	" n BIGINT NOT NULL)",
@@ -199,7 +200,8 @@ static const struct {
 	{ "update", STORE_SQL_UPDATE, 9 },
 	/* statistics: the write transactions' bookkeeping */
 	{ "deltas", PG_DELTAS_INSERT, 1 },
-	{ "fold_lock", "SELECT pg_try_advisory_xact_lock(" FOLD_LOCK_KEY ")", 0 },
+	{ "fold_try_lock", "SELECT pg_try_advisory_xact_lock(" FOLD_LOCK_KEY ")", 0 },
+	{ "fold_lock", "SELECT pg_advisory_xact_lock(" FOLD_LOCK_KEY "), true", 0 },
 	{ "fold", PG_FOLD, 0 },
 	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
 	{ "stat_set", STATS_SQL_SERVER_SET, 2 },
@@ -210,7 +212,7 @@ static const struct {
 	{ "delete_one", STATS_SQL_DELETE_ONE, 2 },
 	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 1 },
 	{ "uncount", STATS_SQL_UNCOUNT, 1 },
-	{ "zero", STATS_SQL_ZERO, 0 },
+	{ "zero", STATS_SQL_ZERO, 0 },	/* the fold's */
 	{ "counts", STATS_SQL_COUNTS, 0 },
 	{ "history", STATS_SQL_HISTORY, 1 },
 	{ "daily", STATS_SQL_DAILY, 1 },
@@ -306,10 +308,15 @@ connect_uri(const char *uri)
 {
 	static const char *const keywords[] = {
 		"connect_timeout", "application_name", "client_encoding",
-		"dbname", NULL,
+		"options", "dbname", NULL,
 	};
+	/* No transaction of ours is ever idle for long: one left open by a
+	 * stopped or stuck process would hold a server's row lock or the
+	 * fold's advisory lock; PostgreSQL ends it after a minute (unless
+	 * the URI has options of its own, which then win). */
 	const char *values[] = {
-		CONNECT_TIMEOUT_S, "beacon-collector", "UTF8", uri, NULL,
+		CONNECT_TIMEOUT_S, "beacon-collector", "UTF8",
+		"-c idle_in_transaction_session_timeout=60000", uri, NULL,
 	};
 
 	return PQconnectdbParams(keywords, values, 1);
@@ -673,7 +680,8 @@ struct deltas {
 	json_t *rows;
 };
 
-/* A stats_delta_fn whose arg is a struct deltas: -1 out of memory. */
+/* A stats_delta_fn whose arg is a struct deltas: -1 out of memory, or
+ * when jansson refuses a key (not UTF-8: stats_summary never makes one). */
 static int
 deltas_add(void *arg, const char *dim, size_t dimlen, const char *key,
     size_t keylen, long long delta)
@@ -697,10 +705,9 @@ deltas_first_seen(struct deltas *d, time_t t, long long delta)
 }
 
 /* Write the gathered changes (if any) in the caller's transaction, and
- * empty d.  gathered is what gathering returned: when it failed (out of
- * memory, or a key jansson would not take), PG_FAILED, so that the
- * transaction is rolled back rather than committed with half its
- * changes. */
+ * empty d.  gathered is what gathering returned: when it failed,
+ * PG_FAILED (said on stderr, as outcome() does), so that the transaction
+ * is rolled back rather than committed with half its changes. */
 static enum pg_outcome
 deltas_flush(PGconn *pg, struct deltas *d, int gathered)
 {
@@ -711,8 +718,10 @@ deltas_flush(PGconn *pg, struct deltas *d, int gathered)
 	    (text = json_dumps(d->rows, JSON_COMPACT)) == NULL)
 		gathered = -1;
 	if (gathered != 0) {
-		snprintf(last_error, sizeof last_error,
-		    "cannot gather the counters' changes (out of memory?)");
+		snprintf(last_error, sizeof last_error, "the counters' changes "
+		    "cannot be written as JSON (out of memory, or a key not "
+		    "in UTF-8)");
+		fprintf(stderr, "beacon-collector: postgresql: %s\n", last_error);
 		o = PG_FAILED;
 	} else if (text != NULL) {
 		const char *v[1] = { text };
@@ -760,31 +769,37 @@ count_update(PGconn *pg, const struct store_job *job)
 	return o;
 }
 
+struct fold {
+	bool wait;	/* for the lock (the last fold), or skip when it is held */
+	long folded;	/* out: deltas folded */
+};
+
 /*
- * Fold the committed deltas into stat_counts in one transaction, unless
- * another collector on the database is folding right now (it takes them
- * all the same); the counters that fell to 0 go with it.  The number of
- * deltas folded in *folded.
+ * Fold the committed deltas into stat_counts in one transaction; the
+ * counters that fell to 0 go with it.  While another collector on the
+ * database is folding, a periodic fold is skipped (that one takes the
+ * deltas all the same); the last one, at close, waits its turn.
  */
 static enum pg_outcome
 fold_tx(PGconn *pg, void *arg)
 {
-	long *folded = arg;
-	PGresult *res = PQexecPrepared(pg, "fold_lock", 0, NULL, NULL, NULL, 0);
+	struct fold *f = arg;
+	PGresult *res = PQexecPrepared(pg, f->wait ? "fold_lock" :
+	    "fold_try_lock", 0, NULL, NULL, NULL, 0);
 	enum pg_outcome o = outcome(pg, res);
 	bool mine = o == PG_DONE && PQntuples(res) == 1 &&
-	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	    strcmp(PQgetvalue(res, 0, PQnfields(res) - 1), "t") == 0;
 
 	PQclear(res);
-	*folded = 0;
+	f->folded = 0;
 	if (!mine)
 		return o;
 	res = PQexecPrepared(pg, "fold", 0, NULL, NULL, NULL, 0);
 	o = outcome(pg, res);
 	if (o == PG_DONE && PQntuples(res) == 1)
-		*folded = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		f->folded = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
-	if (o == PG_DONE && *folded > 0)
+	if (o == PG_DONE && f->folded > 0)
 		o = exec_prepared(pg, "zero", 0, NULL, NULL, NULL);
 	return o;
 }
@@ -1319,14 +1334,15 @@ folder_main(void *arg)
 {
 	struct store *s = arg;
 	struct folder *f = &s->folder;
-	long folded = 0;
+	struct fold fold = { .wait = false };
+	bool failing = false;
 	char err[512];
 
 	for (;;) {
 		bool stop;
 
 		pthread_mutex_lock(&f->lock);
-		if (!f->stop && folded < FOLD_AGAIN_ROWS) {
+		if (!f->stop && fold.folded < FOLD_AGAIN_ROWS) {
 			struct timespec until;
 
 			ts_after_ms(&until, FOLD_INTERVAL_MS);
@@ -1336,9 +1352,18 @@ folder_main(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		if (stop)
 			break;
-		if (reader_tx(s, &f->c, "BEGIN", fold_tx, &folded, "fold", err,
-		    sizeof err) < 0)
-			folded = 0;
+		if (reader_tx(s, &f->c, "BEGIN", fold_tx, &fold, "fold", err,
+		    sizeof err) < 0) {
+			/* One line per spell of failures (an outage says so
+			 * once by itself). */
+			if (!failing && !store_down(s))
+				fprintf(stderr, "beacon-collector: %s (the "
+				    "deltas wait, the figures are right)\n", err);
+			failing = true;
+			fold.folded = 0;
+		} else {
+			failing = false;
+		}
 	}
 	return NULL;
 }
@@ -1348,13 +1373,23 @@ folder_start(struct store *s, char *err, size_t errlen)
 {
 	struct folder *f = &s->folder;
 	pthread_condattr_t attr;
+	bool cond_ok;
 
 	if (conn_first(s, &f->c, err, errlen) < 0)
 		return -1;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&f->wake, &attr);
+	/* The wait's deadline is on CLOCK_MONOTONIC (ts_after_ms): a
+	 * condvar on another clock would never wait. */
+	if (pthread_condattr_init(&attr) != 0) {
+		snprintf(err, errlen, "postgresql: cannot make the fold thread");
+		return -1;
+	}
+	cond_ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+	    pthread_cond_init(&f->wake, &attr) == 0;
 	pthread_condattr_destroy(&attr);
+	if (!cond_ok) {
+		snprintf(err, errlen, "postgresql: cannot make the fold thread");
+		return -1;
+	}
 	pthread_mutex_init(&f->lock, NULL);
 	if (pthread_create(&f->thread, NULL, folder_main, s) != 0) {
 		pthread_cond_destroy(&f->wake);
@@ -1366,13 +1401,14 @@ folder_start(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Stop the folder after the writers: one last fold, so that a stopped
- * collector leaves stat_counts complete. */
+/* Stop the folder after the writers: one last fold, waiting for another
+ * instance's to end if need be, so that a stopped collector leaves no
+ * delta of its own behind. */
 static void
 folder_stop(struct store *s)
 {
 	struct folder *f = &s->folder;
-	long folded = 0;
+	struct fold fold = { .wait = true };
 	char err[512];
 
 	if (f->started) {
@@ -1381,10 +1417,10 @@ folder_stop(struct store *s)
 		pthread_cond_signal(&f->wake);
 		pthread_mutex_unlock(&f->lock);
 		pthread_join(f->thread, NULL);
-		if (reader_tx(s, &f->c, "BEGIN", fold_tx, &folded, "fold", err,
+		if (reader_tx(s, &f->c, "BEGIN", fold_tx, &fold, "fold", err,
 		    sizeof err) < 0)
 			fprintf(stderr, "beacon-collector: %s (the deltas wait "
-			    "for the next start)\n", err);
+			    "for the next fold)\n", err);
 		pthread_cond_destroy(&f->wake);
 		pthread_mutex_destroy(&f->lock);
 	}

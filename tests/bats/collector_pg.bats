@@ -284,3 +284,69 @@ EOF
 	# Someone else's token is still refused on the copy.
 	is "$(pgc_put "$b_URL" "$id" 00000000-0000-4000-8000-000000000000 3)" "401 -"
 }
+
+# fold_lock_holders URI GRANTED: the sessions holding (t) or waiting for
+# (f) the advisory lock the collectors fold the statistics' changes under
+# (store_pg.c FOLD_LOCK_KEY: a bigint key whose high half is 0).
+fold_lock_holders() {
+	pgc_psql "$1" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+		AND classid = 0 AND objid = 4242771418 AND granted = $2"
+}
+
+@test "postgresql: the statistics' changes wait while another holds the fold's lock, figures right; a stop waits its turn and folds them; retention's are folded and the empty counters go" {
+	local db i id tok holder rc
+	db=$(collector_test_database)
+	pgc_clock 2026-03-01T00:00:00Z
+	pgc_start a "$db"
+	# Another session (another collector, say) holds the lock for as long
+	# as this test wants.
+	PGAPPNAME=fold-holder pgc_psql "$db" "SELECT pg_advisory_lock(4242771418); SELECT pg_sleep(60)" &
+	holder=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(fold_lock_holders "$db" true)" = 1 ] && break
+		sleep 0.05
+	done
+	is "$(fold_lock_holders "$db" true)" 1
+	for i in 1 2 3; do
+		read -r id tok < <(pgc_register "$a_URL")
+		is "$(pgc_put "$a_URL" "$id" "$tok" "$i")" "200 $tok"
+	done
+	sleep 2.5 # two periods of the fold: skipped, the lock is taken
+	isnt "$(pgc_psql "$db" 'SELECT count(*) FROM stat_deltas')" 0
+	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" 0
+	is "$(pgc_psql "$db" "SELECT n FROM stat_current WHERE dimension = 'known'")" 3
+	run pgc_curl "$a_URL/api/v1/stats"
+	is "$(head -n -1 <<<"$output" | jq -c .totals)" '{"servers_known":3,"servers_active":3,"servers_new_7d":3}'
+	# SIGTERM: the last fold waits for the lock rather than skip it.
+	kill -TERM "$a_PID"
+	for ((i = 0; i < 200; i++)); do
+		[ "$(fold_lock_holders "$db" false)" = 1 ] && break
+		sleep 0.05
+	done
+	is "$(fold_lock_holders "$db" false)" 1
+	kill -0 "$a_PID"
+	pgc_psql "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'fold-holder'" >/dev/null
+	wait "$holder" || true
+	rc=0
+	wait "$a_PID" || rc=$?
+	is "$rc" 0
+	is "$(pgc_psql "$db" 'SELECT count(*) FROM stat_deltas')" 0
+	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" 3
+	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'servers' AND key = 'active'")" 3
+	# Past retention_days (400): retention at start takes the three away;
+	# its changes are folded while the collector runs, and the counters
+	# left at 0 are deleted with the fold (all but known and servers).
+	pgc_clock 2027-06-01T00:00:00Z
+	pgc_start b "$db"
+	for ((i = 0; i < 100; i++)); do
+		# (one statement, one snapshot: deleted and folded)
+		[ "$(pgc_psql "$db" 'SELECT (SELECT count(*) FROM servers) +
+			(SELECT count(*) FROM stat_deltas)')" = 0 ] && break
+		sleep 0.1
+	done
+	is "$(pgc_psql "$db" 'SELECT count(*) FROM servers')" 0
+	is "$(pgc_psql "$db" 'SELECT count(*) FROM stat_deltas')" 0
+	is "$(pgc_psql "$db" 'SELECT count(*) FROM stat_counts WHERE n <> 0')" 0
+	is "$(pgc_psql "$db" "SELECT string_agg(dimension || '/' || key, ',' ORDER BY dimension) FROM stat_counts")" "known/,servers/active"
+}
