@@ -132,7 +132,7 @@ run_retention(struct store *st, const struct collector_config *cfg)
 }
 
 /* The statistics' periodic job: servers out of active_days stop counting,
- * and the day's history row is written once. */
+ * and the day's history rows are written as the figures stand. */
 static void
 run_stats(struct store *st, const struct collector_config *cfg)
 {

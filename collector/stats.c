@@ -684,14 +684,49 @@ out:
 	return rc;
 }
 
+/*
+ * Today's point is the figures as they stand, not as the last periodic
+ * job wrote them (a minute ago, or before any report on a collector's
+ * first day): the stored row of today is replaced, or the point added.
+ * s->history has room for one more day than it holds (build_history).
+ */
+static int
+history_today(struct stats *s, const struct stat_rows *rows, long k)
+{
+	struct gather g = { .k = k };
+	struct stats_day *d;
+	char today[11];
+
+	stats_utc_day(s->generated, today);
+	d = s->n_history > 0 ? &s->history[s->n_history - 1] : NULL;
+	if (d != NULL && strcmp(d->date, today) > 0)
+		return 0;	/* a clock gone back: leave the stored days */
+	if (d == NULL || strcmp(d->date, today) != 0) {
+		d = &s->history[s->n_history++];
+		snprintf(d->date, sizeof d->date, "%s", today);
+	}
+	list_free(&d->major_versions);
+	d->active = s->servers_active;
+	for (size_t i = 0; i < rows->n_counts; i++) {
+		const struct stat_row *r = &rows->counts[i];
+
+		if (strcmp(r->dim, "major") == 0 &&
+		    gather_add(&g, r->key, strlen(r->key), r->n) < 0) {
+			list_free(&g.list);
+			return -1;
+		}
+	}
+	return gather_end(&g, &d->major_versions);
+}
+
 static int
 build_history(struct stats *s, const struct stat_rows *rows, long k)
 {
 	struct gather g = { .k = k };
 	struct stats_day *d = NULL;
 
-	s->history = calloc(rows->n_history ? rows->n_history : 1,
-	    sizeof *s->history);
+	/* One day more than the rows name: today's, if they do not. */
+	s->history = calloc(rows->n_history + 1, sizeof *s->history);
 	if (s->history == NULL)
 		return -1;
 	for (size_t i = 0; i < rows->n_history; i++) {
@@ -712,6 +747,8 @@ build_history(struct stats *s, const struct stat_rows *rows, long k)
 	if (d != NULL && gather_end(&g, &d->major_versions) < 0)
 		return -1;
 	list_free(&g.list);
+	if (history_today(s, rows, k) < 0)
+		return -1;
 	/* A day with fewer than k active shows its count only. */
 	for (size_t i = 0; i < s->n_history; i++)
 		if (s->history[i].active < k)

@@ -103,8 +103,10 @@ struct stats *stats_snapshot(struct store *st,
     const struct collector_config *cfg, time_t now, char *err, size_t errlen);
 
 /* The periodic job (at start, then every minute or so): stop counting the
- * servers that fell out of active_days, and write the day's history row
- * when there is none yet.  0, or -1 with a message in err. */
+ * servers that fell out of active_days, and write the day's history rows
+ * as the figures stand (again at every run of the day, so that a day past
+ * keeps the figures of its last run).  A snapshot's point for today is
+ * always the figures as they stand.  0, or -1 with a message in err. */
 int stats_maintain(struct store *st, const struct collector_config *cfg,
     time_t now, char *err, size_t errlen);
 

@@ -73,13 +73,20 @@
 	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
 	" ORDER BY day"
 
-/* The day's history, once: a no-op when the day has rows. */
+/* The day's history: the figures as they stand, written again by every
+ * periodic job of the day, so that a day past keeps those of its last one
+ * (about its end).  PRUNE first: the major versions nobody runs any more;
+ * then DAILY.  Two collectors on one database may both run them: they
+ * write the same figures. */
+#define STATS_SQL_DAILY_PRUNE \
+	"DELETE FROM stats_daily WHERE day = " SP_(1) " AND dimension = 'major'" \
+	" AND key NOT IN (SELECT key FROM stat_current" \
+	" WHERE dimension = 'major' AND n > 0)"
 #define STATS_SQL_DAILY \
 	"INSERT INTO stats_daily (day, dimension, key, n)" \
 	" SELECT " SP_(1) ", dimension, key, n FROM stat_current" \
 	" WHERE (dimension = 'servers' OR (dimension = 'major' AND n > 0))" \
-	" AND NOT EXISTS (SELECT 1 FROM stats_daily WHERE day = " SP_(1) ")" \
-	" ON CONFLICT DO NOTHING"
+	" ON CONFLICT (day, dimension, key) DO UPDATE SET n = excluded.n"
 
 /* Schema version 2, after version 1's servers table. */
 #define STATS_SQL_V2_SUMMARY "ALTER TABLE servers ADD COLUMN summary TEXT"

@@ -215,6 +215,7 @@ static const struct {
 	{ "zero", STATS_SQL_ZERO, 0 },	/* the fold's */
 	{ "counts", STATS_SQL_COUNTS, 0 },
 	{ "history", STATS_SQL_HISTORY, 1 },
+	{ "daily_prune", STATS_SQL_DAILY_PRUNE, 1 },
 	{ "daily", STATS_SQL_DAILY, 1 },
 	/* the fleet view */
 	{ "fleet_page", PG_FLEET_COLUMNS PG_FLEET_FROM PG_FLEET_WHERE
@@ -1242,14 +1243,15 @@ pg_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
 	return in_batches(s, expire_batch, "expire", cutoff, expired, err, errlen);
 }
 
-/* The day's history: one statement, a no-op when the day has rows (two
- * collectors on one database may both try; ON CONFLICT DO NOTHING). */
+/* The day's history as the figures stand (stats_sql.h); two collectors
+ * on one database may both write it, the same figures. */
 static enum pg_outcome
 daily_tx(PGconn *pg, void *arg)
 {
 	const char *v[1] = { arg };
+	enum pg_outcome o = exec_prepared(pg, "daily_prune", 1, v, NULL, NULL);
 
-	return exec_prepared(pg, "daily", 1, v, NULL, NULL);
+	return o == PG_DONE ? exec_prepared(pg, "daily", 1, v, NULL, NULL) : o;
 }
 
 static int

@@ -630,16 +630,21 @@ static int
 daily_tx(sqlite3 *db, void *arg)
 {
 	struct daily *d = arg;
-	sqlite3_stmt *st = NULL;
-	int rc;
+	static const char *const sql[] = { STATS_SQL_DAILY_PRUNE,
+	    STATS_SQL_DAILY };
+	int rc = 0;
 
-	if (prepare(db, STATS_SQL_DAILY, &st, d->err, d->errlen) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, d->day, -1, SQLITE_STATIC);
-	rc = step_done(st);
-	if (rc < 0)
-		set_err(d->err, d->errlen, "daily", db);
-	sqlite3_finalize(st);
+	for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++) {
+		sqlite3_stmt *st = NULL;
+
+		if (prepare(db, sql[i], &st, d->err, d->errlen) < 0)
+			return -1;
+		sqlite3_bind_text(st, 1, d->day, -1, SQLITE_STATIC);
+		rc = step_done(st);
+		if (rc < 0)
+			set_err(d->err, d->errlen, "daily", db);
+		sqlite3_finalize(st);
+	}
 	return rc;
 }
 

@@ -123,7 +123,9 @@ JSON
 	eq "$(gr 'j["uptime"]')" "1-7 days=1,< 1 day=1,unknown=1"
 	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 3, 'processed': 150}"
 	eq "$(pyjson "$B" '(j["min_group"], j["suppressed"], j["generated"])')" "(1, False, '2026-12-01T12:00:00Z')"
-	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 0)]"
+	# Today's point is the figures as they stand, though the day's row was
+	# written at start, before any report.
+	eq "$(pyjson "$B" '[(d["date"], d["active"], d["major_versions"]) for d in j["history"]]')" "[('2026-12-01', 3, {'22': 2, '20': 1})]"
 
 	# The same figures from the command line, JSON and text.
 	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats --json
@@ -215,6 +217,15 @@ JSON
 	three_servers
 	get /api/v1/stats
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_active"]')" 3
+	# The day's rows, written at start before any report, are written
+	# again by the periodic job as the figures stand.
+	eq "$(dbq "SELECT n FROM stats_daily WHERE day = '2026-12-01' AND dimension = 'servers'")" 0
+	kill -HUP "$CPID"	# the periodic job, now
+	for ((i = 0; i < 50; i++)); do
+		[ "$(dbq "SELECT n FROM stats_daily WHERE day = '2026-12-01' AND dimension = 'servers'")" = 3 ] && break
+		sleep 0.1
+	done
+	eq "$(dbq "SELECT key, n FROM stats_daily WHERE day = '2026-12-01' ORDER BY dimension, key")" $'20|1\n22|2\nactive|3'
 	echo "2026-12-09T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
 	kill -HUP "$CPID"	# the periodic job, now
 	sleep 1.1
@@ -222,7 +233,8 @@ JSON
 	B="$BATS_TEST_TMPDIR/body"
 	eq "$(pyjson "$B" 'j["totals"]')" "{'servers_known': 3, 'servers_active': 0, 'servers_new_7d': 0}"
 	eq "$(pyjson "$B" '(j["versions"], j["modules"], j["calls"])')" "([], [], {'active': 0, 'processed': 0})"
-	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 0), ('2026-12-09', 0)]"
+	# The day past keeps the figures of its last periodic job.
+	eq "$(pyjson "$B" '[(d["date"], d["active"]) for d in j["history"]]')" "[('2026-12-01', 3), ('2026-12-09', 0)]"
 	# The expired left no group behind.
 	eq "$(dbq "SELECT count(*) FROM stat_current WHERE n <> 0 AND dimension NOT IN ('known', 'first_seen')")" 0
 	cat >"$BATS_TEST_TMPDIR/c2.json" <<'JSON'

@@ -221,6 +221,9 @@ test_k_anonymity(void)
 	add(&r, "machine", "aarch64", 3);
 	add(&r, "machine", "riscv64", 0);	/* an emptied group */
 	add(&r, "calls", "active", 7);
+	add(&r, "major", "22", 6);
+	add(&r, "major", "20", 2);
+	add(&r, "major", "18", 2);
 	add(&r, "first_seen", "2026-11-24", 5);	/* 7 days before T0: out */
 	add(&r, "first_seen", "2026-11-25", 3);	/* 6 days before: in */
 	add(&r, "first_seen", "2026-12-01", 1);
@@ -252,8 +255,12 @@ test_k_anonymity(void)
 	CHECK_INT(s->n_history, 2);
 	CHECK_STR(s->n_history ? s->history[0].date : "", "2026-11-30");
 	CHECK_INT(s->n_history ? s->history[0].major_versions.n : 9, 0);
+	/* Today (T0's day) is the counters as they stand, not its stored
+	 * row (9 active, 22=7, 20=2): 10 active, 20 and 18 below k. */
+	CHECK_STR(s->n_history > 1 ? s->history[1].date : "", "2026-12-01");
+	CHECK_INT(s->n_history > 1 ? s->history[1].active : 0, 10);
 	CHECK_STR(s->n_history > 1 ? keys(&s->history[1].major_versions) : "",
-	    "22=7,other=2");
+	    "22=6,other=4");
 	{
 		json_t *j = stats_to_json(s);
 		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -276,12 +283,31 @@ test_k_anonymity(void)
 	}
 	stats_free(s);
 
-	/* Fewer active than k: counts only. */
+	/* Fewer active than k: counts only, today's point too. */
 	s = stats_build(&r, 11, 7, T0);
 	CHECK(s != NULL && s->suppressed);
 	CHECK_INT(s ? s->servers_active : 0, 10);
 	CHECK_INT(s ? s->versions.n + s->n_modules + s->machines.n : 1, 0);
 	CHECK_INT(s ? s->calls_active_total : 1, 0);
+	CHECK_INT(s && s->n_history > 1 ? s->history[1].active : 0, 10);
+	CHECK_INT(s && s->n_history > 1 ? s->history[1].major_versions.n : 1, 0);
+	stats_free(s);
+
+	/* The next day, before its first periodic job: a point of its own
+	 * after the stored days. */
+	s = stats_build(&r, 3, 7, T0 + 86400);
+	CHECK_INT(s ? s->n_history : 0, 3);
+	CHECK_STR(s && s->n_history > 2 ? s->history[2].date : "", "2026-12-02");
+	CHECK_INT(s && s->n_history > 2 ? s->history[2].active : 0, 10);
+	CHECK_STR(s && s->n_history > 2 ? keys(&s->history[2].major_versions) :
+	    "", "22=6,other=4");
+	CHECK_INT(s && s->n_history > 1 ? s->history[1].active : 0, 9);
+	stats_free(s);
+
+	/* A clock gone back before the last stored day: the days as stored. */
+	s = stats_build(&r, 3, 7, T0 - 2 * 86400);
+	CHECK_INT(s ? s->n_history : 0, 2);
+	CHECK_INT(s && s->n_history > 1 ? s->history[1].active : 0, 9);
 	stats_free(s);
 
 	/* k = 1: everything shown, nothing merged. */
