@@ -304,12 +304,10 @@ summary(struct html *h, const struct stats *s)
 static void
 history_chart(struct html *h, const struct stats *s)
 {
-	/* One more point: today's live figure, unless the history has today
-	 * (then that point shows the live figure). */
+	/* The history's last point is today's live figure (stats_build). */
 	struct svg_point *pts = calloc(s->n_history + 1, sizeof *pts);
-	char note[96], today[11];
+	char note[96];
 	size_t n = s->n_history;
-	struct tm tm;
 	struct svg_chart c = { .id = "history", .title = "Active PBXs over time",
 	    .label_head = "Day (UTC)", .value_head = "Active PBXs" };
 
@@ -320,14 +318,6 @@ history_chart(struct html *h, const struct stats *s)
 	for (size_t i = 0; i < n; i++) {
 		pts[i].x = s->history[i].date;
 		pts[i].y = s->history[i].active;
-	}
-	today[0] = '\0';
-	if (gmtime_r(&s->generated, &tm) != NULL)
-		strftime(today, sizeof today, "%Y-%m-%d", &tm);
-	if (today[0] != '\0') {
-		if (n == 0 || strcmp(pts[n - 1].x, today) != 0)
-			pts[n++].x = today;
-		pts[n - 1].y = s->servers_active;
 	}
 	snprintf(note, sizeof note, "PBXs that reported within %ld days, one "
 	    "point a day; the last is now.", s->active_days);

@@ -716,7 +716,11 @@ history_today(struct stats *s, const struct stat_rows *rows, long k)
 			return -1;
 		}
 	}
-	return gather_end(&g, &d->major_versions);
+	if (gather_end(&g, &d->major_versions) < 0) {
+		list_free(&g.list);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -733,7 +737,7 @@ build_history(struct stats *s, const struct stat_rows *rows, long k)
 		const struct stat_row *r = &rows->history[i];
 		if (d == NULL || strcmp(d->date, r->day) != 0) {
 			if (d != NULL && gather_end(&g, &d->major_versions) < 0)
-				return -1;
+				goto oom;
 			g.k = k;
 			d = &s->history[s->n_history++];
 			snprintf(d->date, sizeof d->date, "%s", r->day);
@@ -742,10 +746,10 @@ build_history(struct stats *s, const struct stat_rows *rows, long k)
 			d->active = (long)r->n;
 		else if (strcmp(r->dim, "major") == 0 &&
 		    gather_add(&g, r->key, strlen(r->key), r->n) < 0)
-			return -1;
+			goto oom;
 	}
 	if (d != NULL && gather_end(&g, &d->major_versions) < 0)
-		return -1;
+		goto oom;
 	list_free(&g.list);
 	if (history_today(s, rows, k) < 0)
 		return -1;
@@ -754,6 +758,10 @@ build_history(struct stats *s, const struct stat_rows *rows, long k)
 		if (s->history[i].active < k)
 			list_free(&s->history[i].major_versions);
 	return 0;
+oom:
+	/* gather_end keeps the list it could not finish: ours to free. */
+	list_free(&g.list);
+	return -1;
 }
 
 struct stats *

@@ -76,17 +76,23 @@
 /* The day's history: the figures as they stand, written again by every
  * periodic job of the day, so that a day past keeps those of its last one
  * (about its end).  PRUNE first: the major versions nobody runs any more;
- * then DAILY.  Two collectors on one database may both run them: they
- * write the same figures. */
+ * then DAILY; in one snapshot.  A row is written only when its figure
+ * changed, and never for a day before the latest one stored (a clock gone
+ * back must not overwrite a day past).  Two collectors on one database
+ * may both run them: they write the same figures. */
+#define STATS_SQL_DAILY_NOT_PAST \
+	" AND NOT EXISTS (SELECT 1 FROM stats_daily l WHERE l.day > " SP_(1) ")"
 #define STATS_SQL_DAILY_PRUNE \
 	"DELETE FROM stats_daily WHERE day = " SP_(1) " AND dimension = 'major'" \
 	" AND key NOT IN (SELECT key FROM stat_current" \
-	" WHERE dimension = 'major' AND n > 0)"
+	" WHERE dimension = 'major' AND n > 0)" STATS_SQL_DAILY_NOT_PAST
 #define STATS_SQL_DAILY \
 	"INSERT INTO stats_daily (day, dimension, key, n)" \
 	" SELECT " SP_(1) ", dimension, key, n FROM stat_current" \
 	" WHERE (dimension = 'servers' OR (dimension = 'major' AND n > 0))" \
-	" ON CONFLICT (day, dimension, key) DO UPDATE SET n = excluded.n"
+	STATS_SQL_DAILY_NOT_PAST \
+	" ON CONFLICT (day, dimension, key) DO UPDATE SET n = excluded.n" \
+	" WHERE stats_daily.n <> excluded.n"
 
 /* Schema version 2, after version 1's servers table. */
 #define STATS_SQL_V2_SUMMARY "ALTER TABLE servers ADD COLUMN summary TEXT"

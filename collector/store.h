@@ -120,7 +120,8 @@ int store_stats_expire(struct store *st, time_t cutoff, long *expired,
     char *err, size_t errlen);
 
 /* Copy the counters of the history's dimensions (servers, major) into
- * stats_daily for day, unless that day has rows already. */
+ * stats_daily for day, as they stand (again at every call of the day),
+ * unless a later day has rows already. */
 int store_stats_daily(struct store *st, const char *day, char *err,
     size_t errlen);
 

@@ -1077,11 +1077,11 @@ typedef enum pg_outcome (*tx_fn)(PGconn *pg, void *arg);
 /*
  * fn in one transaction (begun with begin) on connection c (a reader's,
  * or the folder's): run again after a serialization failure or a deadlock
- * (none is known to be possible: only the fold writes stat_counts, and
- * retention and expiry skip the servers' rows that are locked; but
- * PostgreSQL may abort a transaction so, and then it is simply run
- * again), and once more on a fresh connection when the old one was found
- * broken.
+ * (only the fold writes stat_counts, and retention and expiry skip the
+ * servers' rows that are locked; but two instances' daily upserts may
+ * meet, and a REPEATABLE READ transaction may fail to serialize: then it
+ * is simply run again), and once more on a fresh connection when the old
+ * one was found broken.
  * 0, or -1 with libpq's words in err.
  */
 static int
@@ -1258,8 +1258,9 @@ static int
 pg_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	int rc = reader_tx(s, &r->c, "BEGIN", daily_tx, (void *)(uintptr_t)day,
-	    "daily", err, errlen);
+	/* One snapshot for the prune and the upsert. */
+	int rc = reader_tx(s, &r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ",
+	    daily_tx, (void *)(uintptr_t)day, "daily", err, errlen);
 
 	give_reader(s, r);
 	return rc;
