@@ -303,7 +303,7 @@ guard_field(char **field, const char *host, const char *name)
 	red = strdup(GUARD_REDACTED);
 	if (red == NULL)
 		return -1;
-	log_recurring("privacy guard: %s held %s; sent as \"%s\"", name, what,
+	log_warn("privacy guard: %s held %s; sent as \"%s\"", name, what,
 	    GUARD_REDACTED);
 	free(*field);
 	*field = red;

@@ -36,7 +36,7 @@ vlog_line(int priority, const char *fmt, va_list ap)
 	fputs("beacon-report: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	if (syslog_on && priority <= LOG_ERR)
+	if (syslog_on && priority <= LOG_WARNING)
 		vsyslog(priority, fmt, copy);
 	va_end(copy);
 }
@@ -57,7 +57,10 @@ log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog_line(LOG_WARNING, fmt, ap);
+	if (!quiet_on)
+		vlog_line(LOG_WARNING, fmt, ap);
+	else if (syslog_on)
+		vsyslog(LOG_WARNING, fmt, ap);
 	va_end(ap);
 }
 
@@ -112,18 +115,5 @@ log_syslog_error(const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vsyslog(LOG_ERR, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_recurring(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (!quiet_on)
-		vlog_line(LOG_WARNING, fmt, ap);
-	else if (syslog_on)
-		vsyslog(LOG_WARNING, fmt, ap);
 	va_end(ap);
 }

@@ -1,6 +1,6 @@
 /* Messages to the user: errors and warnings on stderr, one line each,
- * prefixed "beacon-report: "; progress with -v; syslog for reports sent
- * and failures.  No function here exits. */
+ * prefixed "beacon-report: "; progress with -v; syslog for reports sent,
+ * warnings and failures.  No function here exits. */
 #ifndef BEACON_LOG_H
 #define BEACON_LOG_H
 
@@ -13,24 +13,23 @@
 #endif
 
 /* Set once by main: verbose enables log_verbose(); quiet (-q) silences
- * log_notice(); use_syslog opens the syslog connection (ident
+ * log_notice() and keeps log_warn() to syslog; use_syslog opens the syslog connection (ident
  * "beacon-report", facility daemon). */
 void log_init(bool verbose, bool quiet, bool use_syslog);
 void log_close(void);
 
-/* "beacon-report: <message>" on stderr.  Errors also go to syslog. */
+/* "beacon-report: <message>" on stderr, and to syslog. */
 void log_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* A warning: the same, but under -q syslog alone (CONTRACT: -q prints
+ * nothing on success, warnings included; they still go to syslog), so
+ * that cron mails only what went wrong. */
 void log_warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* A warning about something the admin chose and --show-config shows
  * (e.g. an interval raised to 60): stderr, but not under -q, so that
  * cron does not mail it every hour. */
 void log_notice(const char *fmt, ...) PRINTF_LIKE(1, 2);
-
-/* A warning that every run would repeat (a field the privacy guard
- * redacts): stderr, but under -q syslog alone, so that cron does not
- * mail the same line every run while syslog still keeps it. */
-void log_recurring(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* Progress on stderr, only with -v. */
 void log_verbose(const char *fmt, ...) PRINTF_LIKE(1, 2);

@@ -304,6 +304,12 @@ assert_json_exit() {
 	run --separate-stderr beacon -c "$CONFIG" -s mylab
 	assert_status 0
 	assert_stderr_contains "core show calls"
+	# -q: the same successful run prints nothing, the warning included
+	# (CONTRACT: it still goes to syslog).
+	BEACON_REPORT_NOW=2026-12-31T00:00:00Z run --separate-stderr beacon -c "$CONFIG" -s mylab -q -f
+	assert_status 0
+	assert_eq stderr "" "$stderr"
+	assert_output ""
 	local sid
 	sid=$(astdb_get beacon/mylab server_id)
 	collector_stored mylab "$sid" | "$PY" -c '
