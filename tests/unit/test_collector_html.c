@@ -344,14 +344,20 @@ sample(bool empty)
 		{ "2026-11-30", 95, { NULL, 0 } },
 		{ "2026-12-01", 100, { NULL, 0 } },
 	};
+	/* An empty database's snapshot still has today's point (stats_build:
+	 * history_today), at 0. */
+	static struct stats_day today[1] = { { "2026-12-01", 0, { NULL, 0 } } };
 	static struct stats s;
 
 	memset(&s, 0, sizeof s);
 	s.generated = 1796083200;
 	s.min_group = 5;
 	s.active_days = 7;
-	if (empty)
+	if (empty) {
+		s.history = today;
+		s.n_history = 1;
 		return &s;
+	}
 	mods[0] = (struct module_stat){ name_pjsip, 100, { NULL, 0 },
 	    { st_core, 1 } };
 	mods[1] = (struct module_stat){ name_sip, 20, { NULL, 0 },
