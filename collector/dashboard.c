@@ -304,7 +304,8 @@ summary(struct html *h, const struct stats *s)
 static void
 history_chart(struct html *h, const struct stats *s)
 {
-	/* The history's last point is today's live figure (stats_build). */
+	/* The history's last point is today's live figure (stats_build);
+	 * + 1: never an allocation of nothing. */
 	struct svg_point *pts = calloc(s->n_history + 1, sizeof *pts);
 	char note[96];
 	size_t n = s->n_history;

@@ -695,6 +695,13 @@ deltas_add(void *arg, const char *dim, size_t dimlen, const char *key,
 	    dimlen, key, keylen, (json_int_t)delta));
 }
 
+/* n servers more or less stored. */
+static int
+deltas_known(struct deltas *d, long long n)
+{
+	return deltas_add(d, "known", 5, "", 0, n);
+}
+
 /* One server more or less first seen on the day of t. */
 static int
 deltas_first_seen(struct deltas *d, time_t t, long long delta)
@@ -819,7 +826,7 @@ run_register(PGconn *pg, struct store_job *job)
 	o = exec_prepared(pg, "insert", 4, v, NULL, NULL);
 	if (o == PG_DONE) {
 		struct deltas d = { NULL };
-		int rc = deltas_add(&d, "known", 5, "", 0, 1);
+		int rc = deltas_known(&d, 1);
 
 		if (rc == 0)
 			rc = deltas_first_seen(&d, job->now, 1);
@@ -1163,7 +1170,7 @@ retention_batch(PGconn *pg, void *arg)
 	if (o == PG_DONE && n > 0) {
 		struct deltas d = { NULL };
 
-		o = deltas_flush(pg, &d, deltas_add(&d, "known", 5, "", 0, -n));
+		o = deltas_flush(pg, &d, deltas_known(&d, -n));
 	}
 	if (o == PG_DONE)
 		b->done = n;
