@@ -5,8 +5,8 @@
  * on the MHD thread from the parsed report): the groups the server belongs
  * to, one sorted line each.  The store keeps one counter per group
  * (stat_counts; on PostgreSQL plus the changes not folded yet, see
- * store_pg.c: readers read the view stat_current) and, per server, the summary it last contributed and
- * whether it is counted.  An update applies stats_diff(old, new) inside the
+ * store_pg.c: readers read the view stat_current) and, per server, the
+ * summary it last contributed and whether it is counted.  An update applies stats_diff(old, new) inside the
  * report's own transaction: between two reports of one server usually
  * nothing changes, so usually no counter is written at all.  The periodic
  * stats_maintain subtracts the servers that fell out of active_days.  So
