@@ -16,14 +16,14 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "collector/api.h"
-#include "collector/auth.h"
-#include "collector/clock.h"
-#include "collector/config.h"
-#include "collector/http.h"
-#include "collector/limits.h"
-#include "collector/stats.h"
-#include "collector/store.h"
+#include "collector/web/api.h"
+#include "collector/web/auth.h"
+#include "collector/base/clock.h"
+#include "collector/base/config.h"
+#include "collector/front/http.h"
+#include "collector/base/limits.h"
+#include "collector/stats/stats.h"
+#include "collector/store/store.h"
 
 #ifndef DEFAULT_COLLECTOR_CONFIG
 #define DEFAULT_COLLECTOR_CONFIG "/etc/beacon-collector/beacon-collector.ini"

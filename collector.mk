@@ -14,10 +14,10 @@ COLLECTOR_CPPFLAGS = -D_GNU_SOURCE -include $(COLLECTOR_SETTINGS) \
 	$(shell $(PKG_CONFIG) --cflags $(COLLECTOR_PKGS)) $(CPPFLAGS)
 COLLECTOR_LDLIBS = $(shell $(PKG_CONFIG) --libs $(COLLECTOR_PKGS)) -lpthread
 
-COLLECTOR_SRC = $(wildcard collector/*.c)
+COLLECTOR_SRC = $(wildcard collector/*/*.c)
 COMMON_SRC = $(wildcard common/*.c)
 COLLECTOR_OBJ = $(COLLECTOR_SRC:%.c=$(BUILD)/c/%.o) $(COMMON_SRC:%.c=$(BUILD)/c/%.o)
-COLLECTOR_HDRS = $(wildcard collector/*.h common/*.h)
+COLLECTOR_HDRS = $(wildcard collector/*/*.h common/*.h)
 
 beacon-collector: $(BUILD)/beacon-collector
 	cp $(BUILD)/beacon-collector $@

@@ -49,6 +49,10 @@ int buf_append(struct buf *b, const void *data, size_t len);
 /* Make room for len more bytes at once (one allocation of the exact size
  * when the size is known in advance); -1 when out of memory. */
 int buf_reserve(struct buf *b, size_t len);
+/* Append printf-formatted text; -1 when out of memory or on a format
+ * error (the buffer then holds what was there before). */
+int buf_printf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Free the buffer's memory and reset it to empty. */
 void buf_free(struct buf *b);
 /* Hand the data to the caller (who frees it) and reset the buffer;

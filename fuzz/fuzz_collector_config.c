@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../collector/config.h"
+#include "../collector/base/config.h"
 #include "fuzz.h"
 
 static int memfd = -1;

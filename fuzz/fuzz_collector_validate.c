@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../collector/validate.h"
+#include "../collector/web/validate.h"
 #include "fuzz.h"
 
 #define ID "3f1e8a52-7c2b-4d9e-8a61-0b5c4e2f9d17"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/text.h"
+#include "../../common/text.h"
 #include "clock.h"
 
 #if TEST_CLOCK

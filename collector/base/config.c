@@ -23,7 +23,7 @@
 
 #include <ini.h>
 
-#include "../common/text.h"
+#include "../../common/text.h"
 #include "config.h"
 
 #define SHOWN 80	/* bytes of a value echoed in a message */

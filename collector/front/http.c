@@ -33,9 +33,9 @@
 #include <microhttpd.h>
 #include <systemd/sd-daemon.h>
 
-#include "clock.h"
+#include "../base/clock.h"
 #include "http.h"
-#include "metrics.h"
+#include "../base/health.h"
 
 #define CONN_MEMORY_LIMIT (16 * 1024)	/* headers and MHD's buffers, per connection */
 #define POOL_THREADS 2			/* per listening socket */
@@ -270,9 +270,9 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		srv->conns = t;
 		pthread_mutex_unlock(&srv->lock);
 		*socket_context = t;
-		metrics_connection(1);
+		health_connection(1);
 	} else if (t != NULL) {
-		metrics_connection(-1);
+		health_connection(-1);
 		pthread_mutex_lock(&srv->lock);
 		if (t->fresh) {
 			srv->fresh_conns--;
@@ -430,7 +430,7 @@ send_answer(struct http_request *hr)
 	hr->state = REQ_SENT;
 	set_deadline(hr->srv, hr->track, false);
 	log_request(hr, resp->status);
-	metrics_request(hr->api.method, resp->status,
+	health_request(hr->api.method, resp->status,
 	    (double)(mono_ms() - hr->start_ms) / 1000.0);
 	return ret;
 }

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "api.h"
+#include "../web/api.h"
 
 struct http_server;
 

@@ -1,5 +1,6 @@
 /* The one place that decides which backend serves a database URI, and the
  * update decision both backends share. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,20 @@ fleet_list_free(struct fleet_list *l)
 		fleet_server_free(&l->servers[i]);
 	free(l->servers);
 	memset(l, 0, sizeof *l);
+}
+
+static atomic_uint generation;
+
+void
+store_touch(void)
+{
+	atomic_fetch_add(&generation, 1);
+}
+
+unsigned
+store_generation(void)
+{
+	return atomic_load(&generation);
 }
 
 const char *

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "../common/text.h"
+#include "../../common/text.h"
 #include "token.h"
 
 /* The schema version this binary writes; a newer database is refused. */
@@ -174,6 +174,12 @@ enum store_status store_fleet_get(struct store *st, const char *id,
 
 void fleet_server_free(struct fleet_server *s);
 void fleet_list_free(struct fleet_list *l);
+
+/* The figures' data changed: a report, a registration or an expiry was
+ * committed.  store_generation() moves on with every store_touch(), so
+ * that a cached snapshot of the statistics knows it may read again. */
+void store_touch(void);
+unsigned store_generation(void);
 
 /* "sqlite" or "postgresql": for log lines. */
 const char *store_backend_name(const struct store *st);

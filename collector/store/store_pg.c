@@ -45,8 +45,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "metrics.h"
-#include "stats.h"
+#include "../base/health.h"
+#include "../base/summary.h"
 #include "store_backend.h"
 #include "store_pool.h"
 #define STORE_SQL_PARAM(n) "$" #n
@@ -920,9 +920,9 @@ run_job(struct store *s, struct conn *c, struct store_job *job)
 			o = exec_simple(c->pg, "COMMIT");
 			if (o == PG_DONE) {
 				clock_gettime(CLOCK_MONOTONIC, &t1);
-				metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
+				health_commit((double)(t1.tv_sec - t0.tv_sec) +
 				    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-				stats_touch();
+				store_touch();
 				job->status = decided;
 				return;
 			}
@@ -1209,7 +1209,7 @@ pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
 	    err, errlen);
 
 	if (*deleted > 0)
-		stats_touch();
+		store_touch();
 	return rc;
 }
 

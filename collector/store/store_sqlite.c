@@ -21,8 +21,8 @@
 
 #include <sqlite3.h>
 
-#include "metrics.h"
-#include "stats.h"
+#include "../base/health.h"
+#include "../base/summary.h"
 #include "store_backend.h"
 #include "store_pool.h"
 #ifndef STORE_SQL_PARAM
@@ -410,9 +410,9 @@ run_batch(struct store *s, struct store_job *batch)
 		    sqlite3_errmsg(s->wdb));
 	} else {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		metrics_commit((double)(t1.tv_sec - t0.tv_sec) +
+		health_commit((double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		stats_touch();
+		store_touch();
 	}
 	for (job = batch; job != NULL; job = next) {
 		next = job->next;
@@ -573,7 +573,7 @@ sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
 	    err, errlen);
 
 	if (*deleted > 0)
-		stats_touch();
+		store_touch();
 	return rc;
 }
 

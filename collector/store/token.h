@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "../common/text.h"
+#include "../../common/text.h"
 
 #define TOKEN_LIFETIME_S (48L * 3600)	/* valid for 48 h from issued */
 #define TOKEN_RENEW_BELOW_S (24L * 3600) /* renewed when less is left */

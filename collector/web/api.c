@@ -9,34 +9,14 @@
 
 #include "api.h"
 #include "auth.h"
-#include "clock.h"
+#include "../base/clock.h"
 #include "metrics.h"
-#include "stats.h"
+#include "../base/summary.h"
+#include "../stats/stats.h"
 #include "validate.h"
 #include "views.h"
 
 static const char JSON[] = "application/json";
-
-static void
-set_body(struct api_response *resp, int status, json_t *obj)
-{
-	free(resp->body);
-	resp->status = status;
-	resp->content_type = JSON;
-	resp->body = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
-	json_decref(obj);
-	if (resp->body == NULL) {
-		/* Out of memory: a fixed answer rather than none. */
-		resp->status = 503;
-		resp->body = strdup("{\"error\":\"out of memory\"}");
-	}
-}
-
-void
-api_error(struct api_response *resp, int status, const char *msg)
-{
-	set_body(resp, status, json_pack("{s:s}", "error", msg));
-}
 
 static enum api_next
 refuse(struct api_request *req, int status, const char *msg)
@@ -170,7 +150,7 @@ begin_stats(struct api_request *req)
 		return refuse(req, 503, "database unavailable");
 	}
 	if (req->route == ROUTE_STATS) {
-		set_body(&req->resp, 200, stats_to_json(s));
+		api_respond_json(&req->resp, 200, stats_to_json(s));
 	} else {
 		free(req->resp.body);
 		req->resp.body = metrics_render(s);
@@ -323,10 +303,10 @@ api_job_done(struct api_request *req)
 		if (job->kind == STORE_JOB_REGISTER) {
 			snprintf(resp->location, sizeof resp->location,
 			    "/servers/%s", job->server_id);
-			set_body(resp, 201, json_pack("{s:{s:s},s:o}", "server",
+			api_respond_json(resp, 201, json_pack("{s:{s:s},s:o}", "server",
 			    "id", job->server_id, "token", token_json(&job->token)));
 		} else {
-			set_body(resp, 200, token_json(&job->token));
+			api_respond_json(resp, 200, token_json(&job->token));
 		}
 		break;
 	case STORE_NOT_FOUND:
@@ -345,30 +325,4 @@ api_job_done(struct api_request *req)
 		api_error(resp, 503, "database unavailable");
 		break;
 	}
-}
-
-const char *
-api_arg(const struct api_request *req, const char *key)
-{
-	for (size_t i = 0; i < req->n_args; i++)
-		if (strcmp(req->args[i].key, key) == 0)
-			return req->args[i].value;
-	return NULL;
-}
-
-void
-api_request_free(struct api_request *req)
-{
-	free(req->path);
-	free(req->token_id);
-	free(req->content_type);
-	free(req->authorization);
-	for (size_t i = 0; i < req->n_args; i++) {
-		free(req->args[i].key);
-		free(req->args[i].value);
-	}
-	free(req->summary);
-	buf_free(&req->body);
-	free(req->resp.body);
-	memset(req, 0, sizeof *req);
 }

@@ -12,39 +12,7 @@
 #ifndef COLLECTOR_API_H
 #define COLLECTOR_API_H
 
-#include <stdbool.h>
-#include <stddef.h>
-
-#include "../common/text.h"
-#include "config.h"
-#include "limits.h"
-#include "store.h"
-
-/* What the service shares with every request; owned by main. */
-struct app {
-	const struct collector_config *cfg;
-	struct store *store;
-	struct rate_limits *limits;
-};
-
-/* An answer; body owned by the response (freed by api_request_free). */
-struct api_response {
-	int status;			/* 0 = not decided yet */
-	char *body;
-	const char *content_type;	/* static */
-	char location[64];		/* "" or "/servers/ID" */
-	long retry_after;		/* > 0: a Retry-After header */
-	const char *allow;		/* static, for 405 */
-	const char *www_authenticate;	/* static, for 401 */
-	const char *csp;		/* static: an HTML page's Content-Security-Policy */
-};
-
-/* A query argument (?key=value), as MHD decoded it. */
-struct api_arg {
-	char *key;
-	char *value;			/* "" for ?key */
-};
-#define API_MAX_ARGS 8			/* more are ignored */
+#include "request.h"
 
 enum api_next {
 	API_RESPOND,		/* resp is set: send it */
@@ -52,57 +20,10 @@ enum api_next {
 	API_SUBMIT,		/* req->job is ready: submit it, then api_job_done */
 };
 
-enum api_route {
-	ROUTE_NONE,
-	ROUTE_REGISTER,		/* POST /servers */
-	ROUTE_UPDATE,		/* PUT /servers/{id} */
-	ROUTE_HEALTHZ,
-	ROUTE_STATS,		/* GET /api/v1/stats */
-	ROUTE_METRICS,		/* GET /metrics */
-};
-
-/* One request's state, from the first header call to the last byte sent.
- * The strings are copies: MHD's are valid only during its callbacks. */
-struct api_request {
-	/* Set by http.c before api_begin. */
-	const struct app *app;
-	char method[16];
-	char *path;			/* without the query */
-	char *token_id;			/* ?tokenId=, NULL when absent */
-	char *content_type;		/* NULL when absent */
-	char *authorization;		/* NULL when absent */
-	struct api_arg args[API_MAX_ARGS];	/* the query, for GET pages */
-	size_t n_args;
-	long long content_length;	/* -1 when not given */
-	char client[64];		/* numeric address, or "unix" */
-	time_t now;
-
-	/* Body, gathered by http.c up to body_max; over it, body_too_large. */
-	struct buf body;
-	size_t body_max;
-	bool body_too_large;
-
-	/* Decided by api.c. */
-	enum api_route route;
-	char server_id[UUID_LEN + 1];
-	struct store_job job;
-	char *summary;			/* job.summary's memory (stats.h) */
-	struct api_response resp;
-};
-
 enum api_next api_begin(struct api_request *req);
 enum api_next api_finish(struct api_request *req);
 
 /* Called (from a store thread) when req's job is done; fills resp. */
 void api_job_done(struct api_request *req);
-
-/* Fill resp with a JSON error {"error": msg}; for http.c's own refusals. */
-void api_error(struct api_response *resp, int status, const char *msg);
-
-/* The value of query argument key, or NULL when absent. */
-const char *api_arg(const struct api_request *req, const char *key);
-
-/* Free what the request owns (strings, body, response body). */
-void api_request_free(struct api_request *req);
 
 #endif

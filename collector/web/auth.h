@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "../base/config.h"
 
 /* True when the Authorization header (NULL when absent) carries admin_user
  * and a password matching admin_password_hash; false otherwise, and always

@@ -12,7 +12,7 @@
 #define COLLECTOR_DASHBOARD_H
 
 #include "html.h"
-#include "stats.h"
+#include "../stats/stats.h"
 
 /* The Content-Security-Policy of every page (static, computed once). */
 const char *dashboard_csp(void);

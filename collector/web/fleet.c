@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "clock.h"
+#include "../base/clock.h"
 #include "dashboard.h"
 #include "fleet.h"
 #include "html.h"

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api.h"
+#include "request.h"
 
 /* True when path is one of the fleet's. */
 bool fleet_path(const char *path);

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/text.h"
+#include "../../common/text.h"
 
 struct html {
 	struct buf b;

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/text.h"
+#include "../../common/text.h"
 #include "validate.h"
 
 #define PATH_MAX_LEN 512	/* the field path in a message */

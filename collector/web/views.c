@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "auth.h"
-#include "clock.h"
+#include "../base/clock.h"
 #include "dashboard.h"
 #include "fleet.h"
-#include "stats.h"
+#include "../stats/stats.h"
 #include "views.h"
 
 static const char HTML_TYPE[] = "text/html; charset=utf-8";

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "api.h"
+#include "request.h"
 
 /* True when the path is one of the views': req->resp is then set
  * (request_wait > 0: 429).  False: not ours, nothing set. */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../collector/config.h"
+#include "../../collector/base/config.h"
 #include "unit.h"
 
 static char path[] = "/tmp/beacon-unit-collector-XXXXXX";

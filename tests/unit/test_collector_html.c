@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/dashboard.h"
-#include "../../collector/html.h"
-#include "../../collector/stats.h"
-#include "../../collector/svg.h"
+#include "../../collector/web/dashboard.h"
+#include "../../collector/web/html.h"
+#include "../../collector/stats/stats.h"
+#include "../../collector/web/svg.h"
 #include "unit.h"
 
 static char *

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../collector/limits.h"
+#include "../../collector/base/limits.h"
 #include "unit.h"
 
 #define T0 ((time_t)1795000000)

@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
-#include "../../collector/stats.h"
-#include "../../collector/metrics.h"
+#include "../../collector/stats/stats.h"
+#include "../../collector/web/metrics.h"
 #include "unit.h"
 
 #define T0 ((time_t)1796126400)	/* 2026-12-01T12:00:00Z */

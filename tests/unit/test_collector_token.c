@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/clock.h"
-#include "../../collector/store_backend.h"
-#include "../../collector/token.h"
+#include "../../collector/base/clock.h"
+#include "../../collector/store/store_backend.h"
+#include "../../collector/store/token.h"
 #include "unit.h"
 
 #define H 3600L

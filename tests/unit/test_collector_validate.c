@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../collector/validate.h"
+#include "../../collector/web/validate.h"
 #include "../../common/text.h"
 #include "unit.h"
 

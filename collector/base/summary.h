@@ -1,0 +1,82 @@
+/*
+ * The summary of a report and the counter rows: what the storage writes
+ * and the statistics read, with no dependency on either.
+ */
+#ifndef COLLECTOR_SUMMARY_H
+#define COLLECTOR_SUMMARY_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+/* ---- counting: backend-independent -----------------------------------------
+ *
+ * A server's summary is what it contributes to the counters: lines
+ * "DIMENSION\tKEY\tN\n" sorted by (DIMENSION, KEY) bytewise, N >= 1 (1
+ * for a group membership, the value for the sums "calls"/"active" and
+ * "calls"/"processed").  Keys are cut to STATS_KEY_MAX bytes and hold no
+ * control character.  The dimensions (STATS_DIM_*) and their keys:
+ *
+ *   servers        "active" (every counted server: the active count)
+ *   version        "22.10.1" (version.name without "Asterisk ")
+ *   major          "22" (the version's leading digits, else "unknown")
+ *   module         "res_pjsip.so" (every listed module)
+ *   module_status  "res_pjsip.so/Running"
+ *   module_support "res_pjsip.so/core"
+ *   deprecated     "chan_sip.so" (support_level deprecated, status running)
+ *   channel_driver "chan_sip", "chan_iax2", ... (running chan_*.so without
+ *                  ".so"; chan_pjsip.so and res_pjsip.so both count once as
+ *                  "chan_pjsip/res_pjsip")
+ *   sys_name, machine, release   the operating_system fields, "unknown"
+ *   uptime         "< 1 day", "1-7 days", "7-30 days", "30-365 days",
+ *                  "> 1 year", "unknown" (from startup_time at the report)
+ *   calls          "active", "processed" (sums)
+ *
+ * Besides, the row ("known", "") counts the stored servers, and the rows
+ * ("first_seen", "YYYY-MM-DD") those first seen on each UTC day (register
+ * +1, retention -1), so that neither servers_known nor servers_new_7d (the
+ * servers first seen today or on the 6 days before) is ever a count over
+ * the servers.
+ */
+#define STATS_KEY_MAX 200
+
+/* The UTC day of t, "YYYY-MM-DD". */
+void stats_utc_day(time_t t, char out[11]);
+
+/* The summary of a validated report (the json_t report_validate gave),
+ * made on the MHD thread; malloc'd, NULL when out of memory. */
+char *stats_summary(const json_t *report, time_t now);
+
+/* One change of a counter. */
+typedef int (*stats_delta_fn)(void *arg, const char *dim, size_t dimlen,
+    const char *key, size_t keylen, long long delta);
+
+/* Call fn for every counter whose value differs between the contribution
+ * of old and that of new (either may be NULL: nothing), with the
+ * difference: the merge of two sorted lists, so usually no call at all.
+ * 0, or fn's first non-zero return. */
+int stats_diff(const char *old, const char *new, stats_delta_fn fn,
+    void *arg);
+
+/* ---- what a backend reads for a snapshot ----------------------------------- */
+
+struct stat_row {
+	char *dim, *key;
+	long long n;
+	char day[11];			/* history rows only */
+};
+
+struct stat_rows {
+	struct stat_row *counts;	/* stat_current */
+	size_t n_counts;
+	struct stat_row *history;	/* stats_daily, by day */
+	size_t n_history;
+};
+
+/* Append a row (copies the strings); 0 or -1 out of memory. */
+int stat_rows_add(struct stat_row **rows, size_t *n, const char *dim,
+    const char *key, long long value, const char *day);
+void stat_rows_free(struct stat_rows *r);
+
+#endif
