@@ -142,40 +142,6 @@ run_stats(struct store *st, const struct collector_config *cfg)
 		say("statistics: %s", err);
 }
 
-/* --stats [--json]: the figures of GET /api/v1/stats, read from the
- * database (no server needed), after the same periodic job. */
-static int
-print_stats(struct store *st, const struct collector_config *cfg, bool json)
-{
-	char err[256], *text;
-	struct stats *s;
-	json_t *j;
-
-	run_stats(st, cfg);
-	s = stats_snapshot(st, cfg, collector_now(), err, sizeof err);
-	if (s == NULL) {
-		say("%s", err);
-		return -1;
-	}
-	if (json) {
-		j = stats_to_json(s);
-		text = j != NULL ? json_dumps(j, JSON_INDENT(2)) : NULL;
-		json_decref(j);
-	} else {
-		text = stats_to_text(s);
-	}
-	stats_free(s);
-	if (text == NULL) {
-		say("out of memory");
-		return -1;
-	}
-	fputs(text, stdout);
-	if (json)
-		fputc('\n', stdout);
-	free(text);
-	return fflush(stdout) == 0 ? 0 : -1;
-}
-
 /* Serve until SIGTERM or SIGINT; SIGHUP reloads the TLS pair.  The signals
  * are blocked in every thread and taken here synchronously. */
 static void
@@ -213,36 +179,23 @@ serve(struct http_server *srv, struct store *st,
 	}
 }
 
-/* --hash-password: one line from stdin (the password, without its line
- * end) to a crypt(3) hash for admin_password_hash on stdout. */
+/* --hash-password: the hash on stdout, or a one-line error. */
 static int
 hash_password(void)
 {
-	char line[1024], hash[CRYPT_HASH_MAX];
-	size_t n;
+	char hash[CRYPT_HASH_MAX], err[256];
 
-	if (fgets(line, sizeof line, stdin) == NULL) {
-		say("--hash-password: no password on stdin");
+	switch (auth_hash_stdin(stdin, hash, sizeof hash, err, sizeof err)) {
+	case AUTH_HASH_OK:
+		printf("%s\n", hash);
+		return fflush(stdout) == 0 ? CEXIT_OK : CEXIT_CONFIG;
+	case AUTH_HASH_BAD_INPUT:
+		say("--hash-password: %s", err);
 		return CEXIT_USAGE;
-	}
-	n = strcspn(line, "\r\n");
-	if (line[n] == '\0' && n == sizeof line - 1) {
-		say("--hash-password: password longer than %zu bytes", sizeof line - 2);
-		return CEXIT_USAGE;
-	}
-	line[n] = '\0';
-	if (n == 0) {
-		say("--hash-password: empty password");
-		return CEXIT_USAGE;
-	}
-	if (auth_hash_password(line, hash, sizeof hash) < 0) {
-		explicit_bzero(line, sizeof line);
-		say("--hash-password: libcrypt could not hash it");
+	default:
+		say("--hash-password: %s", err);
 		return CEXIT_CONFIG;
 	}
-	explicit_bzero(line, sizeof line);
-	printf("%s\n", hash);
-	return fflush(stdout) == 0 ? CEXIT_OK : CEXIT_CONFIG;
 }
 
 int
@@ -311,8 +264,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (opt.mode == MODE_STATS) {
-		ret = print_stats(st, &cfg, opt.json) == 0 ? CEXIT_OK :
-		    CEXIT_DATABASE;
+		run_stats(st, &cfg);
+		ret = CEXIT_DATABASE;
+		if (stats_print(stdout, st, &cfg, collector_now(), opt.json,
+		    err, sizeof err) < 0) {
+			say("%s", err);
+			goto out;
+		}
+		ret = CEXIT_OK;
 		goto out;
 	}
 	run_retention(st, &cfg);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check that #include "..." lines run one way.
 
-Reads tests/layers.txt (the declared floors, top to bottom) and every .c
+Usage: check-layers.py [TREE].  Reads TREE/tests/layers.txt (the declared floors, top to bottom) and every .c
 and .h file of the source tree (not tests/, fuzz/, bench/, build*/,
 debian/).  Fails, naming the files, when
   - a file sits in a folder that layers.txt does not declare;
@@ -13,7 +13,9 @@ import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The tree to check: the first argument, else the one this script is in.
+ROOT = (os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SKIP = ("tests", "fuzz", "bench", "debian", ".git")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -25,6 +25,7 @@
  * nothing.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -692,4 +693,37 @@ stats_to_text(const struct stats *s)
 		return NULL;
 	}
 	return buf_steal(&b);
+}
+
+int
+stats_print(FILE *out, struct store *st, const struct collector_config *cfg,
+    time_t now, bool json, char *err, size_t errlen)
+{
+	struct stats *s = stats_snapshot(st, cfg, now, err, errlen);
+	char *text;
+	json_t *j;
+
+	if (s == NULL)
+		return -1;
+	if (json) {
+		j = stats_to_json(s);
+		text = j != NULL ? json_dumps(j, JSON_INDENT(2)) : NULL;
+		json_decref(j);
+	} else {
+		text = stats_to_text(s);
+	}
+	stats_free(s);
+	if (text == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fputs(text, out);
+	if (json)
+		fputc('\n', out);
+	free(text);
+	if (fflush(out) != 0) {
+		snprintf(err, errlen, "--stats: cannot write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -116,6 +117,11 @@ json_t *stats_to_json(const struct stats *s);
 
 /* The readable text of --stats (malloc'd). */
 char *stats_to_text(const struct stats *s);
+
+/* --stats [--json]: a fresh snapshot written to out as text or indented
+ * JSON; 0, or -1 with a message in err. */
+int stats_print(FILE *out, struct store *st, const struct collector_config *cfg,
+    time_t now, bool json, char *err, size_t errlen);
 
 /* struct stats from the rows, k-anonymity applied (exposed for tests). */
 struct stats *stats_build(const struct stat_rows *rows, long min_group,

@@ -133,3 +133,35 @@ auth_hash_password(const char *password, char *out, size_t outlen)
 	free(cd);
 	return rc;
 }
+
+enum auth_hash_result
+auth_hash_stdin(FILE *in, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char line[1024];
+	size_t n;
+	int rc;
+
+	if (fgets(line, sizeof line, in) == NULL) {
+		snprintf(err, errlen, "no password on stdin");
+		return AUTH_HASH_BAD_INPUT;
+	}
+	n = strcspn(line, "\r\n");
+	if (line[n] == '\0' && n == sizeof line - 1) {
+		explicit_bzero(line, sizeof line);
+		snprintf(err, errlen, "password longer than %zu bytes",
+		    sizeof line - 2);
+		return AUTH_HASH_BAD_INPUT;
+	}
+	line[n] = '\0';
+	if (n == 0) {
+		snprintf(err, errlen, "empty password");
+		return AUTH_HASH_BAD_INPUT;
+	}
+	rc = auth_hash_password(line, out, outlen);
+	explicit_bzero(line, sizeof line);
+	if (rc < 0) {
+		snprintf(err, errlen, "libcrypt could not hash it");
+		return AUTH_HASH_FAILED;
+	}
+	return AUTH_HASH_OK;
+}

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../base/config.h"
 
@@ -26,5 +27,13 @@ bool auth_check(const struct collector_config *cfg,
  * "$6$" sha512-crypt where libcrypt has no yescrypt) into out; 0, or -1. */
 #define CRYPT_HASH_MAX 256
 int auth_hash_password(const char *password, char *out, size_t outlen);
+
+/* --hash-password: one line from in (the password, without its line end)
+ * hashed into out; the password is wiped from memory.  Else a message in
+ * err: BAD_INPUT for no, an empty or too long password, FAILED when
+ * libcrypt could not hash it. */
+enum auth_hash_result { AUTH_HASH_OK, AUTH_HASH_BAD_INPUT, AUTH_HASH_FAILED };
+enum auth_hash_result auth_hash_stdin(FILE *in, char *out, size_t outlen,
+    char *err, size_t errlen);
 
 #endif
