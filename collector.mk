@@ -1,6 +1,8 @@
 # beacon-collector: included by the Makefile, which holds the shared
 # settings (CC, warnings, SANITIZE, BUILD).  The server links common/ and
-# collector/; it never links the reporter's folders.
+# collector/; it never links the reporter's folders.  collector/ is in
+# floors, each using only those below it (tests/layers.txt):
+# front/ → web/ → stats/ → store/ → base/ → common/.
 
 COLLECTOR_PKGS = libmicrohttpd gnutls jansson inih sqlite3 libpq libsystemd libcrypt
 COLLECTOR_SYSCONFDIR = /etc

@@ -14,7 +14,7 @@
 #     default 57e1140), built the same way, run alternately.
 #
 # The seeded servers have counters consistent with them: 12 server
-# profiles (version, modules, OS), their summaries written as stats.c
+# profiles (version, modules, OS), their summaries written as collector/base/summary.c
 # writes them, stat_counts the sum over the profiles, a year of history.
 #
 # Environment: BENCH_SECONDS (10 per reports/s row), REQUESTS (500 per

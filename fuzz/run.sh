@@ -78,7 +78,7 @@ if [ "$collector_targets" = 1 ]; then
 	c_flags=("${flags[@]}"
 		-DDEFAULT_COLLECTOR_CONFIG='"/etc/beacon-collector/beacon-collector.ini"')
 	csrcs=() cobjs=()
-	for src in common/*.c collector/*.c; do
+	for src in common/*.c collector/*/*.c; do
 		[ -e "$src" ] && [ "$src" != collector/beacon-collector.c ] || continue
 		csrcs+=("$src")
 		cobjs+=("$build/obj-collector/${src%.c}.o")

@@ -4,7 +4,7 @@
  * GnuTLS with a certificate that SIGHUP can replace, the limits of
  * COLLECTOR.md §4 that belong to connections (max_connections,
  * request_timeout, memory per connection), and the request log.  The
- * protocol itself is api.c's.
+ * protocol itself is web/api.c's.
  */
 #ifndef COLLECTOR_HTTP_H
 #define COLLECTOR_HTTP_H

@@ -85,7 +85,7 @@ static const char *const schema_v1[] = {
 	NULL,
 };
 
-/* The statistics' counters (stats.c, stats_sql.h), as SQLite's schema 2
+/* The statistics' counters (base/summary.c, stats/stats.c, stats_sql.h), as SQLite's schema 2
  * with BIGINT counts.  Servers stored by version 1 are not counted until
  * their next report. */
 static const char *const schema_v2[] = {

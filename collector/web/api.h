@@ -1,6 +1,6 @@
 /*
  * The Beacon API of COLLECTOR.md §3: routing and every protocol decision,
- * kept apart from libmicrohttpd (http.c), which only carries requests in
+ * kept apart from libmicrohttpd (front/http.c), which only carries requests in
  * and answers out.  A request goes through up to three steps:
  *
  *   api_begin()     headers only: 400/404/405/415/413/429/401 are decided
