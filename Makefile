@@ -182,15 +182,20 @@ FUZZ_SECONDS = 10
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-# Install the Debian packages the build and tests need, once.
+# Install the Debian packages that the build, the tests and the building of
+# our own .debs (debian/control's Build-Depends, tests/deb-check.sh) need, once.
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libssl-dev openssl ca-certificates bats python3 \
 	mandoc man-db groff-base systemd tzdata python3-jsonschema \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev sqlite3 libpq-dev \
-	libsystemd-dev libcrypt-dev curl prometheus chromium
+	libsystemd-dev libcrypt-dev curl jq prometheus chromium \
+	debhelper dpkg-dev po-debconf debconf fakeroot lintian git ssl-cert adduser
 deps:
 	@if $(PKG_CONFIG) --exists $(PKGS) $(COLLECTOR_PKGS) 2>/dev/null && command -v bats >/dev/null \
-	   && command -v sqlite3 >/dev/null && command -v curl >/dev/null \
+	   && command -v sqlite3 >/dev/null && command -v curl >/dev/null && command -v jq >/dev/null \
+	   && command -v dh >/dev/null && command -v dpkg-buildpackage >/dev/null \
+	   && command -v po2debconf >/dev/null && command -v fakeroot >/dev/null \
+	   && command -v lintian >/dev/null && test -x /usr/sbin/make-ssl-cert \
 	   && command -v promtool >/dev/null && command -v chromium >/dev/null \
 	   && command -v openssl >/dev/null && test -x /usr/bin/python3 \
 	   && command -v mandoc >/dev/null && command -v man >/dev/null \
@@ -202,6 +207,11 @@ deps:
 	  $$SUDO apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $(DEB_PKGS); \
 	fi
+
+# Both Debian packages, beacon-report and beacon-collector, in the
+# directory above this one (dpkg-buildpackage's place for them).
+deb: deps
+	dpkg-buildpackage -us -uc -b
 
 # INSTALL_OWNERS=0 (the Debian package: its maintainer scripts do it)
 # leaves out the chown/chgrp of STATEDIR and the configuration.
@@ -246,4 +256,4 @@ clean:
 
 include collector.mk
 
-.PHONY: all check units test-binaries fuzz valgrind bench bench-transports sanitize demo deps install uninstall clean FORCE
+.PHONY: all check units test-binaries fuzz valgrind bench bench-transports sanitize demo deps deb install uninstall clean FORCE

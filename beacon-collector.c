@@ -39,13 +39,13 @@ enum collector_exit {
 };
 
 #define DRAIN_SECONDS 10
-#define RETENTION_EVERY_S 3600	/* "at least daily"; cheap with its index */
+#define RETENTION_EVERY_S 3600	/* hourly ("at least daily"); cheap with its index */
 
 static const char usage_text[] =
 	"usage: beacon-collector [-c FILE]\n"
 	"       beacon-collector --check-config [-c FILE]\n"
 	"       beacon-collector --stats [--json] [-c FILE]\n"
-	"       beacon-collector --hash-password < PASSWORD\n"
+	"       beacon-collector --hash-password\n"
 	"       beacon-collector --help | --version\n";
 
 static void __attribute__((format(printf, 1, 2)))
@@ -255,7 +255,10 @@ main(int argc, char **argv)
 
 	ret = CEXIT_DATABASE;
 	if (store_open(cfg.database, &st, err, sizeof err) < 0) {
-		say("%s", err);
+		if (cfg.database_line > 0)	/* where to fix it */
+			say("%s:%d: %s", cfg.path, cfg.database_line, err);
+		else
+			say("%s", err);
 		goto out;
 	}
 	if (opt.mode == MODE_CHECK) {

@@ -90,7 +90,20 @@ source_files() {
 copy_tree() {
 	mkdir -p "$TREE" &&
 	source_files | tar -C "$SRC" --null -T - -cf - | tar -C "$TREE" -xf - &&
+	(cd "$TREE" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) >"$WORK/source.list" &&
 	[ -f "$TREE/debian/control" ] && [ -f "$TREE/Makefile" ]
+}
+
+# After the build, `git status` in a checkout shows nothing new: every file
+# the build made (debian/*.debhelper, build/, ...) is in .gitignore.
+build_leaves_git_clean() {
+	local left
+	command -v git >/dev/null || { echo "no git"; return 1; }
+	git -C "$TREE" init -q || return 1
+	left=$(git -C "$TREE" ls-files --others --exclude-standard | LC_ALL=C sort |
+	    LC_ALL=C comm -23 - "$WORK/source.list")
+	rm -rf "$TREE/.git"
+	[ -z "$left" ] || { echo "untracked after the build:"; echo "$left"; return 1; }
 }
 
 build() {
@@ -190,6 +203,16 @@ admin_choice_kept() {
 }
 
 install_deb() { DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; return 1; }; }
+
+# Without an asterisk user, one line says what that means and what to do.
+no_user_said() {
+	grep -q "^beacon-report: there is no user asterisk .*/var/lib/$PKG stays root's.*/etc/cron.d/$PKG.*a user that does not exist.*dpkg-reconfigure $PKG" \
+	    "$WORK/install.log" || { echo "not said:"; cat "$WORK/install.log"; return 1; }
+}
+
+no_user_not_said() {
+	! grep -q 'no user asterisk' "$WORK/install.log" || { cat "$WORK/install.log"; return 1; }
+}
 
 installed_files() {
 	local f ok=0
@@ -330,6 +353,22 @@ collector_installed() {
 	return $ok
 }
 
+# Without systemd (a container), postinst says in one line that nothing was
+# started, and the command to start it names the user and the binary there.
+collector_start_said() {
+	local line
+	line=$(grep '^beacon-collector: systemd is not running here' "$WORK/install-collector.log") ||
+	    { echo "not said:"; cat "$WORK/install-collector.log"; return 1; }
+	[[ $line == *"the service was not started"*"runuser -u $CPKG -- /usr/sbin/$CPKG"* ]] ||
+	    { echo "$line"; return 1; }
+	getent passwd "$CPKG" >/dev/null && [ -x /usr/sbin/$CPKG ]
+}
+
+collector_start_not_said() {
+	! grep -q 'not started' "$WORK/install-collector.log" ||
+	    { cat "$WORK/install-collector.log"; return 1; }
+}
+
 collector_units_verify() {
 	local out
 	out=$(systemd-analyze verify /lib/systemd/system/$CPKG.service \
@@ -455,6 +494,7 @@ must "tools present and running as root" tools_present
 must "copy of the tree in $TREE" copy_tree
 must "dpkg-buildpackage -us -uc -b" build
 check "lintian: no errors" lintian_clean
+check "git status after the build: no untracked file (.gitignore)" build_leaves_git_clean
 check "package contents and modes" expected_contents
 check "conffiles: the cron file (beacon.ini is made by postinst)" conffiles
 check "debconf: a high-priority question, default no, saying what is sent where" debconf_question
@@ -463,13 +503,16 @@ must "dpkg -i $(basename "$DEB")" install_deb
 check "files installed" installed_files
 if getent passwd asterisk >/dev/null; then
 	check "state_dir 0700 owned by asterisk" state_dir_owner asterisk
+	check "an asterisk user: postinst says nothing about it" no_user_not_said
 else
 	check "state_dir 0700 owned by root (no asterisk user)" state_dir_owner root
+	check "no asterisk user: postinst says so, and what to do" no_user_said
 	# Asterisk installed later: the next configure hands the directory over.
 	useradd --system --user-group --no-create-home --home-dir /var/lib/asterisk \
 	    --shell /usr/sbin/nologin asterisk && made_user=1
 	check "reinstall with an asterisk user" install_deb
 	check "state_dir handed to asterisk" state_dir_owner asterisk
+	check "with the asterisk user: postinst says nothing about it" no_user_not_said
 fi
 check "beacon.ini 0640, group asterisk (the user that runs it reads it)" config_group_asterisk
 check "not asked: enabled = no, a run is exit 10" defaults_to_no
@@ -490,6 +533,11 @@ check "nothing answers on port $COLLECTOR_PORT yet" port_free
 snapshot >"$WORK/before-collector"
 must "dpkg -i $(basename "$DEB_C")" collector_install
 check "$CPKG user, state directory and snakeoil configuration" collector_installed
+if [ -d /run/systemd/system ]; then
+	check "systemd running: postinst does not say the service was not started" collector_start_not_said
+else
+	check "no systemd: postinst says the service was not started, and how to start it" collector_start_said
+fi
 check "systemd-analyze verify on the installed $CPKG units" collector_units_verify
 check "$CPKG --version" collector_version
 check "$CPKG --check-config as the service user" collector_check_config

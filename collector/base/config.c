@@ -653,6 +653,9 @@ collector_config_load(const char *path, struct collector_config *cfg,
 	else if (rc < 0)
 		parse_error(&p, 0, "cannot read: out of memory");
 	check_whole(&p);
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strcmp(options[i].name, "database") == 0)
+			cfg->database_line = p.seen[i];
 	return p.error ? -1 : 0;
 }
 

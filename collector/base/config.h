@@ -24,6 +24,7 @@ struct collector_config {
 	char *trusted_proxies[COLLECTOR_MAX_PROXIES];	/* numeric addresses, normalised by inet_pton/ntop */
 	int n_trusted_proxies;
 	char *database;			/* "sqlite:PATH" or "postgresql://..." */
+	int database_line;		/* the line of path that set it, 0 = the default */
 	long max_body_kb;
 	long request_timeout;		/* seconds */
 	long max_connections;

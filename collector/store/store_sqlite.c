@@ -13,11 +13,13 @@
  * the writer.  Retention deletes in batches on a pool connection; SQLite's
  * own lock (with busy_timeout) orders it against the writer.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -734,6 +736,42 @@ sqlite_close(struct store *s)
 	free(s);
 }
 
+/* The directory the database file is to be in must exist: SQLite creates
+ * the file, never its directory, and says only "unable to open database
+ * file" (a typo in the path).  0, or -1 with a line naming the key. */
+static int
+check_dir_of(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat sb;
+	size_t len;
+
+	if (slash == NULL)
+		return 0;	/* the working directory */
+	len = slash == path ? 1 : (size_t)(slash - path);
+	if (len >= sizeof dir) {
+		snprintf(err, errlen, "database: path too long");
+		return -1;
+	}
+	memcpy(dir, path, len);
+	dir[len] = '\0';
+	if (stat(dir, &sb) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			snprintf(err, errlen,
+			    "database: directory %s does not exist", dir);
+		else
+			snprintf(err, errlen, "database: directory %s: %s", dir,
+			    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "database: %s is not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_sqlite_open(const char *path, struct store **out, char *err,
     size_t errlen)
@@ -744,6 +782,8 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 		snprintf(err, errlen, "sqlite: no path after sqlite:");
 		return -1;
 	}
+	if (check_dir_of(path, err, errlen) < 0)
+		return -1;
 	s = calloc(1, sizeof *s);
 	if (s == NULL) {
 		snprintf(err, errlen, "sqlite: out of memory");

@@ -6,10 +6,14 @@
  * name is wrong, so that the time says nothing about which part failed.
  */
 #include <crypt.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "auth.h"
 
@@ -134,34 +138,153 @@ auth_hash_password(const char *password, char *out, size_t outlen)
 	return rc;
 }
 
-enum auth_hash_result
-auth_hash_stdin(FILE *in, char *out, size_t outlen, char *err, size_t errlen)
-{
-	char line[1024];
-	size_t n;
-	int rc;
+#define PASSWORD_MAX 1024	/* bytes of a line, its end included */
 
-	if (fgets(line, sizeof line, in) == NULL) {
-		snprintf(err, errlen, "no password on stdin");
+/* The line in line[0..n) (n bytes read, its end perhaps among them) made a
+ * password: cut at the line end; BAD_INPUT when empty or too long. */
+static enum auth_hash_result
+take_line(char *line, size_t size, size_t n, char *err, size_t errlen)
+{
+	size_t len = strcspn(line, "\r\n");
+
+	if (len == n && n >= size - 1) {
+		snprintf(err, errlen, "password longer than %zu bytes", size - 2);
 		return AUTH_HASH_BAD_INPUT;
 	}
-	n = strcspn(line, "\r\n");
-	if (line[n] == '\0' && n == sizeof line - 1) {
-		explicit_bzero(line, sizeof line);
-		snprintf(err, errlen, "password longer than %zu bytes",
-		    sizeof line - 2);
-		return AUTH_HASH_BAD_INPUT;
-	}
-	line[n] = '\0';
-	if (n == 0) {
+	line[len] = '\0';
+	if (len == 0) {
 		snprintf(err, errlen, "empty password");
 		return AUTH_HASH_BAD_INPUT;
 	}
-	rc = auth_hash_password(line, out, outlen);
-	explicit_bzero(line, sizeof line);
-	if (rc < 0) {
-		snprintf(err, errlen, "libcrypt could not hash it");
-		return AUTH_HASH_FAILED;
-	}
 	return AUTH_HASH_OK;
+}
+
+/* Not a terminal: one line from in, as a script pipes it. */
+static enum auth_hash_result
+read_plain(FILE *in, char *line, size_t size, char *err, size_t errlen)
+{
+	if (fgets(line, (int)size, in) == NULL) {
+		snprintf(err, errlen, "no password on stdin");
+		return AUTH_HASH_BAD_INPUT;
+	}
+	return take_line(line, size, strlen(line), err, errlen);
+}
+
+static volatile sig_atomic_t prompt_signal;
+
+static void
+on_prompt_signal(int sig)
+{
+	prompt_signal = sig;
+}
+
+/* The signals that would stop the process while the terminal does not
+ * echo: caught (without SA_RESTART, so that read(2) returns) while the
+ * prompt waits, so that the terminal is restored before anything else. */
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+    SIGTSTP };
+#define N_PROMPT_SIGNALS (sizeof prompt_signals / sizeof prompt_signals[0])
+
+/* A terminal: "prompt" on stderr, one line read from fd with ECHO off.  The
+ * terminal's settings and the signals' actions are put back on every path
+ * (a signal during the prompt ends it as BAD_INPUT, "interrupted"). */
+static enum auth_hash_result
+read_hidden(int fd, const char *prompt, char *line, size_t size, char *err,
+    size_t errlen)
+{
+	struct termios saved, quiet;
+	struct sigaction sa, old[N_PROMPT_SIGNALS];
+	size_t n = 0;
+	ssize_t got = 1;
+	enum auth_hash_result r;
+
+	if (tcgetattr(fd, &saved) < 0) {
+		snprintf(err, errlen, "terminal: %s", strerror(errno));
+		return AUTH_HASH_BAD_INPUT;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_prompt_signal;
+	sigemptyset(&sa.sa_mask);
+	prompt_signal = 0;
+	for (size_t i = 0; i < N_PROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &sa, &old[i]);
+	quiet = saved;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+	quiet.c_lflag |= ICANON;
+	/* Echo off before the prompt shows: what is typed once it is seen is
+	 * never echoed.  TCSANOW, not TCSAFLUSH: a line typed ahead is kept. */
+	if (tcsetattr(fd, TCSANOW, &quiet) < 0) {
+		snprintf(err, errlen, "terminal: %s", strerror(errno));
+		r = AUTH_HASH_BAD_INPUT;
+		goto out;
+	}
+	fputs(prompt, stderr);
+	fflush(stderr);
+	/* Canonical mode: each read(2) returns at most one line. */
+	while (prompt_signal == 0 && n < size - 1) {
+		got = read(fd, line + n, size - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+		if (line[n - 1] == '\n')
+			break;
+	}
+	line[n] = '\0';
+	if (prompt_signal != 0) {
+		snprintf(err, errlen, "interrupted (%s)", strsignal(prompt_signal));
+		r = AUTH_HASH_BAD_INPUT;
+	} else if (got < 0) {
+		snprintf(err, errlen, "terminal: %s", strerror(errno));
+		r = AUTH_HASH_BAD_INPUT;
+	} else if (n == 0) {
+		snprintf(err, errlen, "no password on the terminal");
+		r = AUTH_HASH_BAD_INPUT;
+	} else {
+		r = take_line(line, size, n, err, errlen);
+	}
+out:
+	tcsetattr(fd, TCSANOW, &saved);
+	fputc('\n', stderr);
+	fflush(stderr);
+	for (size_t i = 0; i < N_PROMPT_SIGNALS; i++)
+		sigaction(prompt_signals[i], &old[i], NULL);
+	if (r != AUTH_HASH_OK)
+		explicit_bzero(line, size);
+	return r;
+}
+
+enum auth_hash_result
+auth_hash_stdin(FILE *in, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char line[PASSWORD_MAX], again[PASSWORD_MAX];
+	enum auth_hash_result r;
+	int fd = fileno(in);
+
+	if (isatty(fd)) {
+		r = read_hidden(fd, "Password: ", line, sizeof line, err,
+		    errlen);
+		if (r == AUTH_HASH_OK) {
+			r = read_hidden(fd, "Again: ", again, sizeof again,
+			    err, errlen);
+			if (r == AUTH_HASH_OK && strcmp(line, again) != 0) {
+				snprintf(err, errlen, "the two passwords differ");
+				r = AUTH_HASH_BAD_INPUT;
+			}
+			explicit_bzero(again, sizeof again);
+		}
+	} else {
+		r = read_plain(in, line, sizeof line, err, errlen);
+	}
+	if (r != AUTH_HASH_OK) {
+		explicit_bzero(line, sizeof line);
+		return r;
+	}
+	r = auth_hash_password(line, out, outlen) == 0 ? AUTH_HASH_OK :
+	    AUTH_HASH_FAILED;
+	explicit_bzero(line, sizeof line);
+	if (r != AUTH_HASH_OK)
+		snprintf(err, errlen, "libcrypt could not hash it");
+	return r;
 }

@@ -28,10 +28,12 @@ bool auth_check(const struct collector_config *cfg,
 #define CRYPT_HASH_MAX 256
 int auth_hash_password(const char *password, char *out, size_t outlen);
 
-/* --hash-password: one line from in (the password, without its line end)
- * hashed into out; the password is wiped from memory.  Else a message in
- * err: BAD_INPUT for no, an empty or too long password, FAILED when
- * libcrypt could not hash it. */
+/* --hash-password: the password hashed into out, and wiped from memory.
+ * When in is a terminal, it is asked for twice ("Password: ", "Again: " on
+ * stderr) with echo off, the terminal restored on every path; otherwise it
+ * is one line read from in (without its line end).  Else a message in
+ * err: BAD_INPUT for no, an empty, a too long password, two that differ or
+ * a prompt interrupted by a signal; FAILED when libcrypt could not hash it. */
 enum auth_hash_result { AUTH_HASH_OK, AUTH_HASH_BAD_INPUT, AUTH_HASH_FAILED };
 enum auth_hash_result auth_hash_stdin(FILE *in, char *out, size_t outlen,
     char *err, size_t errlen);

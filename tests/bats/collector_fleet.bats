@@ -45,6 +45,57 @@ seed() {
 	assert_status 2
 }
 
+# pty_password STEP...: --hash-password on a pseudo-terminal
+# (tests/bats/pty_password.py); its JSON in $output.
+pty_password() {
+	run "$PY" "$BATS_TEST_DIRNAME/pty_password.py" "$COLLECTOR_BIN" "$@"
+	assert_success
+}
+
+@test "--hash-password on a terminal: two prompts, the password never echoed, the hash on stdout, echo back on" {
+	pty_password type:s3cret type:s3cret
+	local shown
+	shown=$(json_get transcript <<<"$output")
+	assert_eq "exit" 0 "$(json_get exit <<<"$output")"
+	assert_eq "prompts" 2 "$(json_get prompts <<<"$output")"
+	[[ $shown == "Password: "*"Again: "* ]] || flunk "no prompts: $shown"
+	[[ $shown != *s3cret* ]] || flunk "the password was echoed: $shown"
+	[[ $shown =~ $'
+'\$(y|6)\$[^$'
+']+ ]] || flunk "no hash on the terminal: $shown"
+	assert_eq "echo restored" true "$(json_get echo <<<"$output")"
+	# the hash is one of that password: a server accepts it
+	local hash=${BASH_REMATCH[0]#$'
+'}
+	start_beacon_collector "collector.admin_password_hash=$hash"
+	api GET /api/v1/fleet -u "admin:s3cret"
+	assert_api 200
+}
+
+@test "--hash-password on a terminal: two different answers, an empty one, a signal: exit 2, no hash, echo back on" {
+	local shown
+	pty_password type:s3cret type:s3cre7
+	assert_eq "exit" 2 "$(json_get exit <<<"$output")"
+	shown=$(json_get transcript <<<"$output")
+	[[ $shown == *"beacon-collector: --hash-password: the two passwords differ"* ]] || flunk "$shown"
+	[[ $shown != *'$y$'* && $shown != *s3cre* ]] || flunk "$shown"
+	assert_eq "echo restored" true "$(json_get echo <<<"$output")"
+
+	pty_password type:
+	assert_eq "exit" 2 "$(json_get exit <<<"$output")"
+	[[ $(json_get transcript <<<"$output") == *"--hash-password: empty password"* ]] || flunk "$output"
+
+	# a signal while echo is off: the terminal is put back first
+	local sig
+	for sig in SIGINT SIGTERM SIGHUP; do
+		pty_password type:s3cret "signal:$sig"
+		assert_eq "$sig: exit" 2 "$(json_get exit <<<"$output")"
+		assert_eq "$sig: prompts" 2 "$(json_get prompts <<<"$output")"
+		[[ $(json_get transcript <<<"$output") == *"--hash-password: interrupted"* ]] || flunk "$output"
+		assert_eq "$sig: echo restored" true "$(json_get echo <<<"$output")"
+	done
+}
+
 @test "no admin_password_hash: every fleet path is 404, as if it did not exist" {
 	start_beacon_collector "privacy.min_group=1"
 	register

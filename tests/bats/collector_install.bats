@@ -202,13 +202,18 @@ WantedBy=sockets.target"
 	[ -z "$stderr" ] || flunk "man -l warned: $stderr"
 }
 
-@test "collector man page: SYNOPSIS is COLLECTOR.md section 1" {
+@test "collector man page: SYNOPSIS is COLLECTOR.md section 1 with --hash-password, and --help's usage" {
 	need_tool mandoc
 	run rendered_section SYNOPSIS < <(render)
 	assert_output "beacon-collector [-c FILE]
 beacon-collector --check-config [-c FILE]
 beacon-collector --stats [--json] [-c FILE]
+beacon-collector --hash-password
 beacon-collector --help | --version"
+	local synopsis=$output
+	run "$COLLECTOR_BIN" --help
+	assert_success
+	assert_eq "--help" "$synopsis" "$(sed -E 's/^(usage:)? +//' <<<"$output")"
 }
 
 @test "collector man page: EXIT STATUS is 0, 2, 3, 4, 5 as in the contract" {

@@ -109,9 +109,22 @@ assert_config_error() {
 	ini "collector.database=sqlite:/nonexistent-dir/x.db"
 	run_collector -c "$BC_INI"
 	assert_status 5
-	assert_stderr_contains "/nonexistent-dir/x.db"
+	# issue 25 item 8: the key, where it is set, and what is wrong in words
+	# (not SQLite's "unable to open database file")
+	assert_eq "stderr" "beacon-collector: $BC_INI:$(line_of database): database: directory /nonexistent-dir does not exist" "$stderr"
 	run_collector --check-config -c "$BC_INI"
 	assert_status 5
+	assert_eq "stderr" "beacon-collector: $BC_INI:$(line_of database): database: directory /nonexistent-dir does not exist" "$stderr"
+	# a typo deeper down; a file where the directory should be
+	ini "collector.database=sqlite:$BATS_TEST_TMPDIR/beacon-collectr/sub/beacon.db"
+	run_collector --check-config -c "$BC_INI"
+	assert_status 5
+	assert_stderr_contains "database: directory $BATS_TEST_TMPDIR/beacon-collectr/sub does not exist"
+	: >"$BATS_TEST_TMPDIR/plain"
+	ini "collector.database=sqlite:$BATS_TEST_TMPDIR/plain/beacon.db"
+	run_collector --check-config -c "$BC_INI"
+	assert_status 5
+	assert_stderr_contains "database: $BATS_TEST_TMPDIR/plain is not a directory"
 	# not a database at all
 	printf 'this is not sqlite\n%.0s' {1..200} >"$BATS_TEST_TMPDIR/junk.db"
 	ini "collector.database=sqlite:$BATS_TEST_TMPDIR/junk.db"
