@@ -140,3 +140,47 @@ beacon_servers_lifecycle{status="unknown"} 1' "$m"
 	assert_eq status 0 "$status"
 	assert_eq stderr "" "$stderr"
 }
+
+@test "fleet view: a lifecycle column in HTML, JSON and CSV, and ?lifecycle=eol|security|supported|unknown filters (paged)" {
+	at 2026-12-06T12:00:00Z
+	local hash
+	hash=$(printf 'pw\n' | "$COLLECTOR_BIN" --hash-password)
+	start_beacon_collector "collector.admin_password_hash=$hash" privacy.min_group=1
+	local v
+	for v in "16.30.1 163001" "16.25.0 162500" "21.4.0 210400" "20.17.0 201700" "22.10.1 221001" "99.1.0 990100"; do
+		put_version ${v% *} ${v#* }
+		assert_api 200
+	done
+	api GET "/api/v1/fleet" -u admin:pw
+	assert_api 200
+	assert_eq "version → lifecycle" '16.25.0=eol 16.30.1=eol 20.17.0=security 21.4.0=eol 22.10.1=supported 99.1.0=unknown' \
+		"$(printf '%s' "$API_BODY" | jq -r '[.servers[] | "\(.version)=\(.lifecycle)"] | sort | join(" ")')"
+	api GET "/api/v1/fleet?lifecycle=eol" -u admin:pw
+	assert_api 200
+	assert_eq "eol total" 3 "$(api_json total)"
+	assert_eq "eol versions" '16.25.0 16.30.1 21.4.0' "$(printf '%s' "$API_BODY" | jq -r '[.servers[].version] | sort | join(" ")')"
+	# a page of the filtered list: the total stays the filter's
+	api GET "/api/v1/fleet?lifecycle=eol&limit=2&offset=2" -u admin:pw
+	assert_eq "page total" 3 "$(api_json total)"
+	assert_eq "page rows" 1 "$(printf '%s' "$API_BODY" | jq '.servers | length')"
+	for v in "security 20.17.0" "supported 22.10.1" "unknown 99.1.0"; do
+		api GET "/api/v1/fleet?lifecycle=${v% *}" -u admin:pw
+		assert_eq "${v% *}" "${v#* }" "$(printf '%s' "$API_BODY" | jq -r '[.servers[].version] | join(" ")')"
+	done
+	# combined with another filter
+	api GET "/api/v1/fleet?lifecycle=eol&version=16" -u admin:pw
+	assert_eq "eol and 16" 2 "$(api_json total)"
+	api GET "/api/v1/fleet?lifecycle=ancient" -u admin:pw
+	assert_api_error 400
+	api GET "/api/v1/fleet.csv?lifecycle=security" -u admin:pw
+	assert_api 200
+	[[ $API_BODY == *',20.17.0,'*',security'$'\r' ]] || flunk "CSV: $API_BODY"
+	api GET "/fleet?lifecycle=eol" -u admin:pw
+	assert_api 200
+	[[ $API_BODY == *'<th scope="col">Lifecycle</th>'* ]] || flunk "no Lifecycle column"
+	[[ $(grep -o '<span class="badge lc-eol">end of life</span>' <<<"$API_BODY" | wc -l) == 3 ]] || flunk "not 3 end-of-life badges: $API_BODY"
+	[[ $API_BODY == *'<option value="eol" selected>'* ]] || flunk "the filter is not shown as selected"
+	# one server's page says it too
+	api GET "/api/v1/fleet/$SID" -u admin:pw
+	assert_eq "one server" unknown "$(api_json server.lifecycle)"
+}
