@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -20,6 +21,7 @@
 #include "collector/web/auth.h"
 #include "collector/base/clock.h"
 #include "collector/base/config.h"
+#include "collector/base/lifecycle.h"
 #include "collector/front/http.h"
 #include "collector/base/limits.h"
 #include "collector/stats/stats.h"
@@ -37,6 +39,11 @@ enum collector_exit {
 	CEXIT_LISTEN = 4,	/* cannot listen or read the TLS files */
 	CEXIT_DATABASE = 5,
 };
+
+#ifndef DEFAULT_LIFECYCLE_FILE
+#define DEFAULT_LIFECYCLE_FILE "/usr/share/beacon-collector/asterisk-lifecycle.ini"
+#endif
+#define LIFECYCLE_STALE_DAYS 180
 
 #define DRAIN_SECONDS 10
 #define RETENTION_EVERY_S 3600	/* hourly ("at least daily"); cheap with its index */
@@ -114,6 +121,35 @@ parse_args(int argc, char **argv, struct options *o)
 		say("--json goes with --stats");
 		return -1;
 	}
+	return 0;
+}
+
+/* Asterisk's release lifecycle into cfg->lifecycle_data: the file that
+ * lifecycle = names, else the installed one.  A malformed file, or a named
+ * one that cannot be read, is a configuration error (-1, err set); an
+ * installed one that is missing only a warning (every version then counts
+ * as unknown).  Old data is a warning: new releases would count as
+ * unknown, and the statuses of the others may have moved. */
+static int
+load_lifecycle(struct collector_config *cfg, char *err, size_t errlen)
+{
+	const char *path = cfg->lifecycle[0] != '\0' ? cfg->lifecycle :
+	    DEFAULT_LIFECYCLE_FILE;
+	long age;
+
+	if (cfg->lifecycle[0] == '\0' && access(path, F_OK) != 0 &&
+	    errno == ENOENT) {
+		say("lifecycle: %s is not installed: every Asterisk version "
+		    "counts as unknown", path);
+		return 0;
+	}
+	if (lifecycle_load(path, &cfg->lifecycle_data, err, errlen) < 0)
+		return -1;
+	age = lifecycle_age_days(cfg->lifecycle_data, collector_now());
+	if (age > LIFECYCLE_STALE_DAYS)
+		say("lifecycle: %s was last checked on %s, %ld days ago: newer "
+		    "Asterisk releases count as unknown until it is updated",
+		    path, cfg->lifecycle_data->last_checked, age);
 	return 0;
 }
 
@@ -232,7 +268,8 @@ main(int argc, char **argv)
 	}
 
 	ret = CEXIT_CONFIG;
-	if (collector_config_load(opt.config, &cfg, err, sizeof err) < 0) {
+	if (collector_config_load(opt.config, &cfg, err, sizeof err) < 0 ||
+	    load_lifecycle(&cfg, err, sizeof err) < 0) {
 		say("%s", err);
 		goto out;
 	}

@@ -7,6 +7,8 @@
 COLLECTOR_PKGS = libmicrohttpd gnutls jansson inih sqlite3 libpq libsystemd libcrypt
 COLLECTOR_SYSCONFDIR = /etc
 COLLECTOR_DEFAULT_CONFIG = $(COLLECTOR_SYSCONFDIR)/beacon-collector/beacon-collector.ini
+# Asterisk's release lifecycle, installed with the collector (lifecycle =).
+COLLECTOR_DATADIR = $(PREFIX)/share/beacon-collector
 
 # Like the reporter's, the settings reach the code through a generated
 # header that changes only with them, so that `make && make TEST_CLOCK=1`
@@ -38,6 +40,7 @@ $(COLLECTOR_SETTINGS): FORCE
 	  echo '#define VERSION "$(VERSION)"'; \
 	  echo '#define TEST_CLOCK $(TEST_CLOCK)'; \
 	  echo '#define DEFAULT_COLLECTOR_CONFIG "$(COLLECTOR_DEFAULT_CONFIG)"'; \
+	  echo '#define DEFAULT_LIFECYCLE_FILE "$(COLLECTOR_DATADIR)/asterisk-lifecycle.ini"'; \
 	  echo '/* $(CC) $(CFLAGS) $(SANFLAGS_$(SANITIZE)) $(CPPFLAGS) $(LDFLAGS) */'; \
 	} >$@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; echo "make: $@: build settings changed"; fi
@@ -64,6 +67,9 @@ install-collector: beacon-collector
 	chmod 755 "$(DESTDIR)$(SBINDIR)/beacon-collector"
 	cp beacon-collector.8 "$(DESTDIR)$(MANDIR)/man8/beacon-collector.8"
 	chmod 644 "$(DESTDIR)$(MANDIR)/man8/beacon-collector.8"
+	mkdir -p "$(DESTDIR)$(COLLECTOR_DATADIR)"
+	cp conf/asterisk-lifecycle.ini "$(DESTDIR)$(COLLECTOR_DATADIR)/asterisk-lifecycle.ini"
+	chmod 644 "$(DESTDIR)$(COLLECTOR_DATADIR)/asterisk-lifecycle.ini"
 	test -e "$(DESTDIR)$(COLLECTOR_CONFDIR)/beacon-collector.ini" || \
 	  { cp conf/beacon-collector.ini "$(DESTDIR)$(COLLECTOR_CONFDIR)/beacon-collector.ini" && \
 	    chmod 640 "$(DESTDIR)$(COLLECTOR_CONFDIR)/beacon-collector.ini"; }
@@ -74,6 +80,7 @@ install-collector: beacon-collector
 uninstall-collector:
 	rm -f "$(DESTDIR)$(SBINDIR)/beacon-collector" \
 	  "$(DESTDIR)$(MANDIR)/man8/beacon-collector.8" \
+	  "$(DESTDIR)$(COLLECTOR_DATADIR)/asterisk-lifecycle.ini" \
 	  "$(DESTDIR)$(SYSTEMDUNITDIR)/beacon-collector.service" \
 	  "$(DESTDIR)$(SYSTEMDUNITDIR)/beacon-collector.socket"
 

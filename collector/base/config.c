@@ -25,6 +25,7 @@
 
 #include "../../common/text.h"
 #include "config.h"
+#include "lifecycle.h"
 
 #define SHOWN 80	/* bytes of a value echoed in a message */
 
@@ -54,6 +55,7 @@ static const struct option options[] = {
 	{ "collector", "public_stats", T_BOOL, OFF(public_stats), 0, 0 },
 	{ "collector", "admin_user", T_STRING, OFF(admin_user), 0, 0 },
 	{ "collector", "admin_password_hash", T_STRING, OFF(admin_password_hash), 0, 0 },
+	{ "collector", "lifecycle", T_STRING, OFF(lifecycle), 0, 0 },
 	{ "limits", "registrations_per_address_per_hour", T_LONG,
 	    OFF(registrations_per_address_per_hour), 0, BIG },
 	{ "limits", "requests_per_address_per_minute", T_LONG,
@@ -390,7 +392,7 @@ check_string(const char *name, const char *v)
 		    "is not a crypt(3) hash (yescrypt \"$y$...\" or sha512-crypt \"$6$...\")";
 	}
 	if (v[0] == '\0')
-		return "must not be empty";
+		return strcmp(name, "lifecycle") == 0 ? NULL : "must not be empty";
 	if (!plain_text(v))
 		return "holds blanks or characters that are not printable ASCII";
 	if (strcmp(name, "admin_user") == 0)
@@ -581,6 +583,7 @@ defaults(struct parse *p)
 	cfg->public_stats = true;
 	cfg->admin_user = strdup("admin");
 	cfg->admin_password_hash = strdup("");
+	cfg->lifecycle = strdup("");
 	cfg->registrations_per_address_per_hour = 20;
 	cfg->requests_per_address_per_minute = 120;
 	cfg->min_update_interval = 30;
@@ -591,7 +594,8 @@ defaults(struct parse *p)
 	cfg->path = strdup(p->path);
 	if (cfg->listen[0] == NULL || cfg->tls_cert == NULL || cfg->tls_key == NULL ||
 	    cfg->database == NULL || cfg->admin_user == NULL ||
-	    cfg->admin_password_hash == NULL || cfg->path == NULL)
+	    cfg->admin_password_hash == NULL || cfg->lifecycle == NULL ||
+	    cfg->path == NULL)
 		parse_error(p, 0, "out of memory");
 }
 
@@ -672,5 +676,7 @@ collector_config_free(struct collector_config *cfg)
 	free(cfg->database);
 	free(cfg->admin_user);
 	free(cfg->admin_password_hash);
+	free(cfg->lifecycle);
+	lifecycle_free(cfg->lifecycle_data);
 	memset(cfg, 0, sizeof *cfg);
 }

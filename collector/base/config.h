@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct lifecycle;
+
 #define COLLECTOR_MAX_LISTEN 16
 #define COLLECTOR_MAX_PROXIES 64
 
@@ -31,6 +33,9 @@ struct collector_config {
 	bool public_stats;
 	char *admin_user;
 	char *admin_password_hash;	/* "" = no fleet view */
+	char *lifecycle;		/* the lifecycle file; "" = the installed one */
+	struct lifecycle *lifecycle_data;	/* loaded from it by main (lifecycle_load);
+					 * NULL = none: every version unknown */
 
 	/* [limits] */
 	long registrations_per_address_per_hour;

@@ -79,8 +79,11 @@ stats_free(struct stats *s)
 	list_free(&s->machines);
 	list_free(&s->kernel_releases);
 	list_free(&s->uptime_buckets);
-	for (size_t i = 0; i < s->n_history; i++)
+	list_free(&s->lifecycle);
+	for (size_t i = 0; i < s->n_history; i++) {
 		list_free(&s->history[i].major_versions);
+		list_free(&s->history[i].lifecycle);
+	}
 	free(s->history);
 	free(s);
 }
@@ -419,6 +422,11 @@ stats_snapshot(struct store *st, const struct collector_config *cfg,
 		return NULL;
 	}
 	s = stats_build(&rows, cfg->min_group, cfg->active_days, now);
+	if (s != NULL && stats_lifecycle_share(s, &rows, cfg->lifecycle_data,
+	    cfg->min_group) < 0) {
+		stats_free(s);
+		s = NULL;
+	}
 	stat_rows_free(&rows);
 	if (s == NULL)
 		snprintf(err, errlen, "statistics: out of memory");
@@ -550,6 +558,30 @@ share(long part, long whole)
 	    10000.0 : 0.0;
 }
 
+double
+stats_share(long part, long whole)
+{
+	return share(part, whole);
+}
+
+/* [{"status","servers","share"}], in the order of s->lifecycle. */
+static json_t *
+lifecycle_json(const struct stats *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < s->lifecycle.n; i++) {
+		const struct stat_group *g = &s->lifecycle.groups[i];
+		if (json_array_append_new(a, json_pack("{s:s,s:I,s:f}", "status",
+		    g->key, "servers", (json_int_t)g->servers, "share",
+		    share(g->servers, s->servers_active))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 json_t *
 stats_to_json(const struct stats *s)
 {
@@ -570,9 +602,10 @@ stats_to_json(const struct stats *s)
 	}
 	for (size_t i = 0; hist != NULL && i < s->n_history; i++) {
 		const struct stats_day *d = &s->history[i];
-		if (json_array_append_new(hist, json_pack("{s:s,s:I,s:o*}",
+		if (json_array_append_new(hist, json_pack("{s:s,s:I,s:o*,s:o*}",
 		    "date", d->date, "active", (json_int_t)d->active,
-		    "major_versions", list_object(&d->major_versions))) < 0) {
+		    "major_versions", list_object(&d->major_versions),
+		    "lifecycle", list_object(&d->lifecycle))) < 0) {
 			json_decref(hist);
 			hist = NULL;
 		}
@@ -604,6 +637,11 @@ stats_to_json(const struct stats *s)
 	    "active", (json_int_t)s->calls_active_total,
 	    "processed", (json_int_t)s->calls_processed_total,
 	    "history", hist);
+	if (root != NULL && json_object_set_new(root, "lifecycle",
+	    lifecycle_json(s)) < 0) {
+		json_decref(root);
+		root = NULL;
+	}
 	return root;
 }
 
@@ -657,6 +695,9 @@ stats_to_text(const struct stats *s)
 		buf_append(&b, line, (size_t)n);
 		text_list(&b, "Versions", &s->versions, s->servers_active);
 		text_list(&b, "Major versions", &s->major_versions,
+		    s->servers_active);
+		text_list(&b, "Release lifecycle (eol: past end of life, "
+		    "security: security fixes only)", &s->lifecycle,
 		    s->servers_active);
 		buf_append(&b, "\nModules:\n", 10);
 		if (s->n_modules == 0)

@@ -49,6 +49,7 @@ struct stats_day {
 	char date[11];			/* "2026-12-01" */
 	long active;
 	struct stat_list major_versions;
+	struct stat_list lifecycle;	/* lifecycle_share.c: by status */
 };
 
 struct stats {
@@ -72,6 +73,13 @@ struct stats {
 	struct stat_list uptime_buckets;	/* "< 1 day", "1-7 days", "7-30 days", "30-365 days", "> 1 year" */
 	long calls_active_total;
 	long calls_processed_total;
+
+	/* Asterisk's release lifecycle (lifecycle_share.c): active servers
+	 * by the status of their version today, in the order "eol",
+	 * "security", "supported", "unknown" (a status of fewer than
+	 * min_group servers merged into a last "other"); empty when
+	 * suppressed. */
+	struct stat_list lifecycle;
 
 	struct stats_day *history;		/* oldest first */
 	size_t n_history;
@@ -122,6 +130,16 @@ char *stats_to_text(const struct stats *s);
  * JSON; 0, or -1 with a message in err. */
 int stats_print(FILE *out, struct store *st, const struct collector_config *cfg,
     time_t now, bool json, char *err, size_t errlen);
+
+/* lifecycle_share.c: fill s->lifecycle and each history day's from the
+ * rows' full versions (today) and major versions (each day), as lc says
+ * on that day (lc NULL: all unknown).  0, or -1 out of memory. */
+struct lifecycle;
+int stats_lifecycle_share(struct stats *s, const struct stat_rows *rows,
+    const struct lifecycle *lc, long min_group);
+
+/* The share (0..1, four decimals) of part in whole. */
+double stats_share(long part, long whole);
 
 /* struct stats from the rows, k-anonymity applied (exposed for tests). */
 struct stats *stats_build(const struct stat_rows *rows, long min_group,

@@ -134,6 +134,9 @@ struct fleet_filter {
 				 * "22" matches "22.10.1", "22.10" too */
 	const char *module;	/* a module's name, with or without ".so" */
 	bool stale_only;	/* last_seen < active_since */
+	const char *lifecycle;	/* a status ("eol", ...): the web layer filters
+				 * by it after reading (fleet.c); the store
+				 * ignores it */
 	time_t active_since;	/* now - active_days */
 	long limit;		/* rows at most (> 0) */
 	long offset;

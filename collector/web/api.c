@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "../base/clock.h"
 #include "metrics.h"
+#include "../base/lifecycle.h"
 #include "../base/summary.h"
 #include "../stats/stats.h"
 #include "validate.h"
@@ -240,6 +241,25 @@ finish_register(struct api_request *req)
 	return submit(req);
 }
 
+/* The notice for the PBX that sent report, when its Asterisk is past end
+ * of life or gets security fixes only (COLLECTOR.md §6): into req. */
+static void
+lifecycle_notice_for(struct api_request *req, const json_t *report)
+{
+	const json_t *ver = json_object_get(json_object_get(report, "asterisk"),
+	    "version");
+	const json_t *num = json_object_get(ver, "number");
+	long number = 0;
+
+	if (json_is_integer(num))
+		number = (long)json_integer_value(num);
+	else if (json_is_string(num))
+		number = strtol(json_string_value(num), NULL, 10);
+	req->has_notice = lifecycle_notice(req->app->cfg->lifecycle_data,
+	    json_string_value(json_object_get(ver, "name")), number, req->now,
+	    req->notice_id, req->notice_text);
+}
+
 static enum api_next
 finish_update(struct api_request *req)
 {
@@ -253,6 +273,7 @@ finish_update(struct api_request *req)
 	/* What the report adds to the statistics, made here rather than on
 	 * the store's single writer thread. */
 	req->summary = stats_summary(report, req->now);
+	lifecycle_notice_for(req, report);
 	json_decref(report);
 	if (req->summary == NULL)
 		return refuse(req, 503, "out of memory");
@@ -306,7 +327,18 @@ api_job_done(struct api_request *req)
 			api_respond_json(resp, 201, json_pack("{s:{s:s},s:o}", "server",
 			    "id", job->server_id, "token", token_json(&job->token)));
 		} else {
-			api_respond_json(resp, 200, token_json(&job->token));
+			json_t *answer = token_json(&job->token);
+
+			/* beside the token: clients that do not know the
+			 * field ignore it */
+			if (answer != NULL && req->has_notice &&
+			    json_object_set_new(answer, "notices", json_pack(
+			    "[{s:s,s:s,s:s}]", "id", req->notice_id, "kind",
+			    "lifecycle", "text", req->notice_text)) < 0) {
+				json_decref(answer);
+				answer = NULL;
+			}
+			api_respond_json(resp, 200, answer);
 		}
 		break;
 	case STORE_NOT_FOUND:

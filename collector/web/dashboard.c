@@ -103,6 +103,8 @@ static const char stylesheet[] =
 	".badge{display:inline-block;padding:0 .5rem;border-radius:1rem;"
 	"font-size:.8rem;font-weight:600;border:1px solid currentColor}"
 	".badge.active{color:var(--ok)}.badge.stale{color:var(--warn);border-style:dashed}"
+	".badge.lc-eol{color:var(--warn);border-width:2px}"
+	".badge.lc-security{color:var(--warn);border-style:dotted}"
 	"form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;"
 	"margin:0 0 1rem}"
 	"form.filters label{display:flex;flex-direction:column;font-size:.85rem;"
@@ -285,6 +287,7 @@ static void
 summary(struct html *h, const struct stats *s)
 {
 	long sip = list_find(&s->channel_drivers, "chan_sip");
+	long eol;
 	char share[16];
 
 	html_raw(h, "<ul class=\"tiles\" aria-label=\"Summary\">");
@@ -296,9 +299,42 @@ summary(struct html *h, const struct stats *s)
 		svg_format_share(sip, s->servers_active, share, sizeof share);
 		tile_text(h, share, "still load chan_sip", true);
 	}
+	eol = list_find(&s->lifecycle, "eol");
+	if (eol >= 0 && s->servers_active > 0) {
+		svg_format_share(eol, s->servers_active, share, sizeof share);
+		tile_text(h, share, "of PBXs on an end-of-life Asterisk", true);
+	}
 	tile(h, s->calls_active_total, "calls up right now", false);
 	tile(h, s->calls_processed_total, "calls processed", false);
 	html_raw(h, "</ul>");
+}
+
+/* The active PBXs by lifecycle status, in words (readable without
+ * colour), the end-of-life bar hatched and marked. */
+static void
+lifecycle_chart(struct html *h, const struct stats *s)
+{
+	struct svg_bar bars[8];
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->lifecycle.n && n < 8; i++) {
+		const char *k = s->lifecycle.groups[i].key;
+
+		bars[n].label = strcmp(k, "eol") == 0 ? "past end of life" :
+		    strcmp(k, "security") == 0 ? "security fixes only" :
+		    strcmp(k, "supported") == 0 ? "fully supported" :
+		    strcmp(k, "unknown") == 0 ? "unknown version" : k;
+		bars[n].value = s->lifecycle.groups[i].servers;
+		bars[n].flagged = strcmp(k, "eol") == 0;
+		n++;
+	}
+	html_raw(h, "<div class=\"card\">");
+	svg_bar_chart(h, &(struct svg_chart){ .id = "lifecycle",
+	    .title = "Release lifecycle",
+	    .note = "Asterisk's own support dates for each PBX's version, today.",
+	    .label_head = "Status", .value_head = "Active PBXs",
+	    .total = s->servers_active }, bars, n, "end of life");
+	html_raw(h, "</div>");
 }
 
 static void
@@ -380,6 +416,7 @@ dashboard_render(const struct stats *s)
 	summary(&h, s);
 	html_raw(&h, "<div class=\"grid\">");
 	history_chart(&h, s);
+	lifecycle_chart(&h, s);
 	list_chart(&h, &(struct svg_chart){ .id = "major-versions",
 	    .title = "Major versions", .label_head = "Asterisk",
 	    .value_head = "Active PBXs", .total = total }, &s->major_versions, 0,

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "../base/clock.h"
+#include "../base/lifecycle.h"
 #include "dashboard.h"
 #include "fleet.h"
 #include "html.h"
@@ -15,6 +16,10 @@
 #define API_ROWS 1000		/* JSON, default */
 #define API_ROWS_MAX 100000	/* JSON and CSV */
 #define FILTER_MAX 200		/* bytes of a filter value */
+/* ?lifecycle= is applied to the rows as read, SCAN_CHUNK at a time, over
+ * at most SCAN_MAX servers (the status depends on the day: not stored). */
+#define SCAN_CHUNK 1000
+#define SCAN_MAX 1000000
 
 enum fleet_format { FMT_HTML, FMT_JSON, FMT_CSV };
 
@@ -57,6 +62,26 @@ duration(long long s, char *out, size_t outlen)
 		snprintf(out, outlen, "%lld min", s / 60);
 	else
 		snprintf(out, outlen, "%lld s", s);
+}
+
+/* The lifecycle status of a row's version today. */
+static enum lc_status
+row_status(const struct lifecycle *lc, const struct fleet_server *s,
+    time_t now)
+{
+	return lifecycle_status(lc, s->version, 0, now);
+}
+
+/* For a person: text that needs no colour. */
+static const char *
+status_label(enum lc_status st)
+{
+	switch (st) {
+	case LC_EOL: return "end of life";
+	case LC_SECURITY: return "security fixes only";
+	case LC_SUPPORTED: return "supported";
+	default: return "unknown";
+	}
 }
 
 static bool
@@ -221,10 +246,12 @@ csv_num(struct buf *b, long long v)
 }
 
 static char *
-render_csv(const struct fleet_list *l, time_t active_since)
+render_csv(const struct fleet_list *l, time_t active_since,
+    const struct lifecycle *lc, time_t now)
 {
 	static const char head[] = "id,private_name,version,first_seen,last_seen,"
-	    "state,modules,uptime_seconds,calls_active,calls_processed,reports\r\n";
+	    "state,modules,uptime_seconds,calls_active,calls_processed,reports,"
+	    "lifecycle\r\n";
 	struct buf b = { 0 };
 	bool bad = buf_append(&b, head, strlen(head)) < 0;
 
@@ -256,6 +283,8 @@ render_csv(const struct fleet_list *l, time_t active_since)
 		    csv_num(&b, s->calls_processed) < 0 ||
 		    buf_append(&b, ",", 1) < 0 ||
 		    csv_num(&b, s->reports) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, lifecycle_status_name(row_status(lc, s, now))) < 0 ||
 		    buf_append(&b, "\r\n", 2) < 0;
 	}
 	if (bad) {
@@ -280,13 +309,14 @@ str_or_null(const char *s)
 }
 
 static json_t *
-server_json(const struct fleet_server *s, time_t active_since)
+server_json(const struct fleet_server *s, time_t active_since,
+    const struct lifecycle *lc, time_t now)
 {
 	char first[RFC3339_LEN + 1], last[RFC3339_LEN + 1];
 
 	time_format_utc(s->first_seen, first);
 	time_format_utc(s->last_seen, last);
-	return json_pack("{s:s,s:o,s:o,s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:I}",
+	return json_pack("{s:s,s:o,s:o,s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:I,s:s}",
 	    "id", s->id, "private_name", str_or_null(s->private_name),
 	    "version", str_or_null(s->version), "first_seen", first,
 	    "last_seen", last, "active", is_active(s, active_since),
@@ -294,17 +324,19 @@ server_json(const struct fleet_server *s, time_t active_since)
 	    "uptime_seconds", num_or_null(uptime_of(s)),
 	    "calls_active", num_or_null(s->calls_active),
 	    "calls_processed", num_or_null(s->calls_processed),
-	    "reports", (json_int_t)s->reports);
+	    "reports", (json_int_t)s->reports,
+	    "lifecycle", lifecycle_status_name(row_status(lc, s, now)));
 }
 
 static json_t *
-list_json(const struct fleet_list *l, const struct fleet_filter *f)
+list_json(const struct fleet_list *l, const struct fleet_filter *f,
+    const struct lifecycle *lc, time_t now)
 {
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr != NULL && i < l->n; i++)
 		if (json_array_append_new(arr, server_json(&l->servers[i],
-		    f->active_since)) < 0) {
+		    f->active_since, lc, now)) < 0) {
 			json_decref(arr);
 			arr = NULL;
 		}
@@ -327,7 +359,7 @@ names_json(char **names, size_t n)
 
 static json_t *
 one_json(const struct fleet_server *s, const struct fleet_changes *c,
-    time_t active_since)
+    time_t active_since, const struct lifecycle *lc, time_t now)
 {
 	json_t *report = s->report != NULL ? json_loads(s->report, 0, NULL) : NULL;
 	json_t *version = c->version_from != NULL ?
@@ -335,7 +367,7 @@ one_json(const struct fleet_server *s, const struct fleet_changes *c,
 	    json_null();
 
 	return json_pack("{s:o,s:o,s:{s:b,s:o,s:o,s:o}}",
-	    "server", server_json(s, active_since),
+	    "server", server_json(s, active_since, lc, now),
 	    "report", report != NULL ? report : json_null(),
 	    "changes", "previous_report", s->previous_report != NULL,
 	    "version", version,
@@ -383,6 +415,11 @@ list_link(struct html *h, const struct fleet_filter *f, long offset,
 	}
 	if (f->stale_only)
 		buf_append(&u, "stale=1&", 8);
+	if (f->lifecycle != NULL) {
+		buf_append(&u, "lifecycle=", 10);
+		url_value(&u, f->lifecycle);
+		buf_append(&u, "&", 1);
+	}
 	snprintf(num, sizeof num, "offset=%ld", offset);
 	buf_append(&u, num, strlen(num));
 	html_raw(h, "<a");
@@ -418,6 +455,15 @@ state_badge(struct html *h, bool active)
 {
 	html_raw(h, active ? "<span class=\"badge active\">active</span>" :
 	    "<span class=\"badge stale\">stale</span>");
+}
+
+/* The status as a word (readable without colour), its class for colour. */
+static void
+lifecycle_badge(struct html *h, enum lc_status st)
+{
+	html_rawf(h, "<span class=\"badge lc-%s\">", lifecycle_status_name(st));
+	html_text(h, status_label(st));
+	html_raw(h, "</span>");
 }
 
 static void
@@ -459,8 +505,10 @@ page_footer(struct html *h)
 
 static char *
 render_list(const struct fleet_list *l, const struct fleet_filter *f,
-    time_t now)
+    const struct lifecycle *lc, time_t now)
 {
+	static const char *const choices[] = { "eol", "security", "supported",
+	    "unknown" };
 	struct html h = { 0 };
 	char sub[160], total[32], when[48];
 
@@ -468,7 +516,8 @@ render_list(const struct fleet_list *l, const struct fleet_filter *f,
 	dashboard_human_time(now, when, sizeof when);
 	snprintf(sub, sizeof sub, "%s server%s%s. As of %s.", total,
 	    l->total == 1 ? "" : "s",
-	    f->version || f->module || f->stale_only ? " match the filter" :
+	    f->version || f->module || f->stale_only || f->lifecycle ?
+	    " match the filter" :
 	    " report here", when);
 	page_header(&h, "Fleet", sub);
 
@@ -482,12 +531,27 @@ render_list(const struct fleet_list *l, const struct fleet_filter *f,
 	html_raw(&h, "></label><label class=\"check\"><input type=\"checkbox\" "
 	    "name=\"stale\" value=\"1\"");
 	html_raw(&h, f->stale_only ? " checked" : "");
-	html_raw(&h, "> Stale only</label><button type=\"submit\">Filter</button>"
+	html_raw(&h, "> Stale only</label><label>Lifecycle<select "
+	    "name=\"lifecycle\"><option value=\"\">any</option>");
+	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+		enum lc_status st = LC_UNKNOWN;
+
+		lifecycle_status_parse(choices[i], &st);
+		html_raw(&h, "<option");
+		html_attr(&h, "value", choices[i]);
+		if (f->lifecycle != NULL && strcmp(f->lifecycle, choices[i]) == 0)
+			html_raw(&h, " selected");
+		html_raw(&h, ">");
+		html_text(&h, status_label(st));
+		html_raw(&h, "</option>");
+	}
+	html_raw(&h, "</select></label><button type=\"submit\">Filter</button>"
 	    "</form>");
 
 	html_raw(&h, "<div class=\"scroll\"><table><caption>Servers, most recently "
 	    "seen first</caption><thead><tr><th scope=\"col\">Name</th>"
-	    "<th scope=\"col\">Version</th><th scope=\"col\">Last seen (UTC)</th>"
+	    "<th scope=\"col\">Version</th><th scope=\"col\">Lifecycle</th>"
+	    "<th scope=\"col\">Last seen (UTC)</th>"
 	    "<th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Modules</th>"
 	    "<th scope=\"col\" class=\"num\">Uptime</th>"
 	    "<th scope=\"col\" class=\"num\">Calls now</th>"
@@ -502,6 +566,8 @@ render_list(const struct fleet_list *l, const struct fleet_filter *f,
 		server_link(&h, s);
 		html_raw(&h, "</th><td>");
 		html_text(&h, s->version != NULL ? s->version : "-");
+		html_raw(&h, "</td><td>");
+		lifecycle_badge(&h, row_status(lc, s, now));
 		html_raw(&h, "</td><td><time");
 		html_attr(&h, "datetime", last);
 		html_raw(&h, ">");
@@ -518,7 +584,7 @@ render_list(const struct fleet_list *l, const struct fleet_filter *f,
 		html_raw(&h, "</tr>");
 	}
 	if (l->n == 0)
-		html_raw(&h, "<tr><td colspan=\"8\">No server matches.</td></tr>");
+		html_raw(&h, "<tr><td colspan=\"9\">No server matches.</td></tr>");
 	html_raw(&h, "</tbody></table></div>");
 	if (f->offset > 0 || f->offset + (long)l->n < l->total) {
 		html_raw(&h, "<p>");
@@ -582,7 +648,7 @@ module_table(struct html *h, json_t *report)
 
 static char *
 render_one(const struct fleet_server *s, const struct fleet_changes *c,
-    time_t active_since)
+    time_t active_since, const struct lifecycle *lc, time_t now)
 {
 	struct html h = { 0 };
 	json_t *report = s->report != NULL ? json_loads(s->report, 0, NULL) : NULL;
@@ -604,6 +670,9 @@ render_one(const struct fleet_server *s, const struct fleet_changes *c,
 	state_badge(&h, active);
 	html_raw(&h, "</dd>");
 	fact(&h, "Version", s->version);
+	html_raw(&h, "<dt>Lifecycle</dt><dd>");
+	lifecycle_badge(&h, row_status(lc, s, now));
+	html_raw(&h, "</dd>");
 	fact(&h, "Last seen", last);
 	fact(&h, "First seen", first);
 	html_format_count(s->reports, num, sizeof num);
@@ -727,6 +796,52 @@ count_arg(struct api_request *req, const char *key, long *out, long max)
 	return 0;
 }
 
+/*
+ * The page f asks for among the servers whose version has status want
+ * today: the rows read SCAN_CHUNK at a time (at most SCAN_MAX), each
+ * matching row of the page moved into out, the others counted in
+ * out->total.  STORE_OK or STORE_UNAVAILABLE; free out with
+ * fleet_list_free.
+ */
+static enum store_status
+list_by_lifecycle(struct store *st, const struct lifecycle *lc,
+    enum lc_status want, time_t now, const struct fleet_filter *f,
+    struct fleet_list *out)
+{
+	struct fleet_filter chunk = *f;
+
+	memset(out, 0, sizeof *out);
+	out->servers = calloc((size_t)f->limit, sizeof *out->servers);
+	if (out->servers == NULL)
+		return STORE_UNAVAILABLE;
+	chunk.limit = SCAN_CHUNK;
+	for (chunk.offset = 0; chunk.offset < SCAN_MAX;
+	    chunk.offset += SCAN_CHUNK) {
+		struct fleet_list part;
+		size_t got;
+
+		if (store_fleet_list(st, &chunk, &part) != STORE_OK) {
+			fleet_list_free(out);
+			return STORE_UNAVAILABLE;
+		}
+		for (size_t i = 0; i < part.n; i++) {
+			if (row_status(lc, &part.servers[i], now) != want)
+				continue;
+			if (out->total >= f->offset && (long)out->n < f->limit) {
+				/* moved: the part no longer owns its strings */
+				out->servers[out->n++] = part.servers[i];
+				memset(&part.servers[i], 0, sizeof part.servers[i]);
+			}
+			out->total++;
+		}
+		got = part.n;
+		fleet_list_free(&part);
+		if (got < SCAN_CHUNK)
+			break;
+	}
+	return STORE_OK;
+}
+
 static void
 list(struct api_request *req, enum fleet_format fmt)
 {
@@ -737,9 +852,19 @@ list(struct api_request *req, enum fleet_format fmt)
 	time_t now = collector_now();
 
 	f.active_since = now - (time_t)req->app->cfg->active_days * 86400;
+	const struct lifecycle *lc = req->app->cfg->lifecycle_data;
+	enum lc_status want = LC_UNKNOWN;
+	enum store_status got;
+
 	if (filter_arg(req, "version", &f.version) < 0 ||
-	    filter_arg(req, "module", &f.module) < 0) {
+	    filter_arg(req, "module", &f.module) < 0 ||
+	    filter_arg(req, "lifecycle", &f.lifecycle) < 0) {
 		api_error(&req->resp, 400, "filter value too long");
+		return;
+	}
+	if (f.lifecycle != NULL && !lifecycle_status_parse(f.lifecycle, &want)) {
+		api_error(&req->resp, 400,
+		    "lifecycle: not eol, security, supported or unknown");
 		return;
 	}
 	f.stale_only = stale != NULL && strcmp(stale, "1") == 0;
@@ -750,18 +875,21 @@ list(struct api_request *req, enum fleet_format fmt)
 	}
 	if (f.limit == 0)
 		f.limit = 1;
-	if (store_fleet_list(req->app->store, &f, &l) != STORE_OK) {
+	got = f.lifecycle != NULL ?
+	    list_by_lifecycle(req->app->store, lc, want, now, &f, &l) :
+	    store_fleet_list(req->app->store, &f, &l);
+	if (got != STORE_OK) {
 		req->resp.retry_after = 60;
 		api_error(&req->resp, 503, "database unavailable");
 		return;
 	}
 	if (fmt == FMT_JSON)
-		respond_json(req, list_json(&l, &f));
+		respond_json(req, list_json(&l, &f, lc, now));
 	else if (fmt == FMT_CSV)
-		respond(req, render_csv(&l, f.active_since), "text/csv; charset=utf-8",
-		    false);
+		respond(req, render_csv(&l, f.active_since, lc, now),
+		    "text/csv; charset=utf-8", false);
 	else
-		respond(req, render_list(&l, &f, now), "text/html; charset=utf-8",
+		respond(req, render_list(&l, &f, lc, now), "text/html; charset=utf-8",
 		    true);
 	fleet_list_free(&l);
 }
@@ -772,8 +900,9 @@ one(struct api_request *req, const char *id, enum fleet_format fmt)
 	struct fleet_server s;
 	struct fleet_changes c;
 	enum store_status st;
-	time_t active_since = collector_now() -
-	    (time_t)req->app->cfg->active_days * 86400;
+	time_t now = collector_now();
+	time_t active_since = now - (time_t)req->app->cfg->active_days * 86400;
+	const struct lifecycle *lc = req->app->cfg->lifecycle_data;
 
 	if (!uuid_is_valid(id)) {
 		api_error(&req->resp, 404, "No such server");
@@ -795,9 +924,9 @@ one(struct api_request *req, const char *id, enum fleet_format fmt)
 		return;
 	}
 	if (fmt == FMT_JSON)
-		respond_json(req, one_json(&s, &c, active_since));
+		respond_json(req, one_json(&s, &c, active_since, lc, now));
 	else
-		respond(req, render_one(&s, &c, active_since),
+		respond(req, render_one(&s, &c, active_since, lc, now),
 		    "text/html; charset=utf-8", true);
 	fleet_changes_free(&c);
 	fleet_server_free(&s);

@@ -93,6 +93,10 @@ figures(struct out *o, const struct stats *s)
 	    "Active servers by Asterisk version.", &s->versions);
 	labelled_list(o, "beacon_servers_by_major", "major",
 	    "Active servers by Asterisk major version.", &s->major_versions);
+	labelled_list(o, "beacon_servers_lifecycle", "status",
+	    "Active servers by the release lifecycle status of their Asterisk today "
+	    "(eol, security, supported, unknown; fewer than min_group: other).",
+	    &s->lifecycle);
 	family(o, "beacon_module_servers", "gauge",
 	    "Active servers listing each module (modules of at least min_group servers).");
 	for (size_t i = 0; i < s->n_modules; i++) {

@@ -78,6 +78,9 @@ struct api_request {
 	char server_id[UUID_LEN + 1];
 	struct store_job job;
 	char *summary;			/* job.summary's memory (stats.h) */
+	bool has_notice;		/* PUT: the 200 answer carries this notice */
+	char notice_id[64];		/* "lifecycle-16-eol" */
+	char notice_text[256];		/* one line, at most 200 bytes */
 	struct api_response resp;
 };
 

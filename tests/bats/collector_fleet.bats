@@ -210,7 +210,7 @@ pty_password() {
 	[[ $API_BODY == *'>stale<'* && $API_BODY == *'>active<'* ]] || flunk "no state words"
 }
 
-@test "GET /api/v1/fleet.csv: a header, one CRLF line per server, 11 fields, quoting and inert formulas" {
+@test "GET /api/v1/fleet.csv: a header, one CRLF line per server, 12 fields, quoting and inert formulas" {
 	start_fleet
 	seed 'Quote "q", comma' 22.10.1
 	seed '=HYPERLINK("x")' 20.5.0
@@ -227,11 +227,13 @@ assert lines[-1] == "", "no CRLF after the last line"
 assert "\n" not in raw.replace("\r\n", ""), "a bare LF"
 rows = list(csv.reader(raw.splitlines()))
 head = ["id", "private_name", "version", "first_seen", "last_seen", "state",
-        "modules", "uptime_seconds", "calls_active", "calls_processed", "reports"]
+        "modules", "uptime_seconds", "calls_active", "calls_processed", "reports",
+        "lifecycle"]
 assert rows[0] == head, rows[0]
 assert len(rows) == 4, rows
 for r in rows[1:]:
-    assert len(r) == 11, r
+    assert len(r) == 12, r
+    assert r[11] in ("supported", "security", "eol", "unknown"), r
     assert r[5] in ("active", "stale"), r
     assert r[6] == "5" and r[8] == "2" and r[9] == "1234" and r[10] == "1", r
 names = sorted(r[1] for r in rows[1:])

@@ -68,6 +68,7 @@ conf = {
         "tls_key": "$BC_KEY",
         "database": "${BC_DATABASE:-sqlite:$BATS_TEST_TMPDIR/c.db}",
         "request_timeout": "5",
+        "lifecycle": "${BC_LIFECYCLE:-$BATS_TEST_DIRNAME/../../conf/asterisk-lifecycle.ini}",
     },
     "limits": {
         "registrations_per_address_per_hour": "20",

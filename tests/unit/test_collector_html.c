@@ -335,18 +335,21 @@ static struct stat_group g5[] = { { name_sip, 20 } };
 static struct stat_group st_dep[] = { { (char[]){ "deprecated" }, 20 } };
 static struct stat_group st_core[] = { { (char[]){ "core" }, 100 } };
 
+static char k_eol[] = "eol", k_sec[] = "security", k_sup[] = "supported";
+static struct stat_group lc[3] = { { k_eol, 25 }, { k_sec, 15 }, { k_sup, 60 } };
+
 static struct stats *
 sample(bool empty)
 {
 	static struct module_stat mods[2];
 	static struct stats_day days[3] = {
-		{ "2026-11-29", 90, { NULL, 0 } },
-		{ "2026-11-30", 95, { NULL, 0 } },
-		{ "2026-12-01", 100, { NULL, 0 } },
+		{ "2026-11-29", 90, { NULL, 0 }, { NULL, 0 } },
+		{ "2026-11-30", 95, { NULL, 0 }, { NULL, 0 } },
+		{ "2026-12-01", 100, { NULL, 0 }, { NULL, 0 } },
 	};
 	/* An empty database's snapshot still has today's point (stats_build:
 	 * history_today), at 0. */
-	static struct stats_day today[1] = { { "2026-12-01", 0, { NULL, 0 } } };
+	static struct stats_day today[1] = { { "2026-12-01", 0, { NULL, 0 }, { NULL, 0 } } };
 	static struct stats s;
 
 	memset(&s, 0, sizeof s);
@@ -373,6 +376,7 @@ sample(bool empty)
 	s.channel_drivers = (struct stat_list){ g3, 2 };
 	s.sys_names = (struct stat_list){ g4, 1 };
 	s.machines = (struct stat_list){ g4, 1 };
+	s.lifecycle = (struct stat_list){ lc, 3 };
 	s.calls_active_total = 42;
 	s.calls_processed_total = 123456;
 	s.history = days;
@@ -394,8 +398,15 @@ test_dashboard(const char *out)
 	    count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
 	CHECK(page != NULL && count(page, "//") ==
 	    count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
-	CHECK(page != NULL && count(page, "role=\"img\"") == 10);
-	CHECK(page != NULL && count(page, "<table>") == 10);
+	CHECK(page != NULL && count(page, "role=\"img\"") == 11);
+	CHECK(page != NULL && count(page, "<table>") == 11);
+	/* the lifecycle: the share past end of life, and the statuses in
+	 * words, the end-of-life bar marked (readable without colour) */
+	CHECK(page != NULL && strstr(page, "25%</span><span class=\"what\">of PBXs "
+	    "on an end-of-life Asterisk") != NULL);
+	CHECK(page != NULL && strstr(page, "Release lifecycle") != NULL);
+	CHECK(page != NULL && strstr(page, "past end of life") != NULL);
+	CHECK(page != NULL && strstr(page, "security fixes only") != NULL);
 	CHECK(page != NULL && strstr(page, "Active PBXs over time") != NULL);
 	CHECK(page != NULL && strstr(page, "still load chan_sip") != NULL);
 	CHECK(page != NULL && strstr(page, "123,456") != NULL);
@@ -412,7 +423,7 @@ test_dashboard(const char *out)
 
 	page = dashboard_render(sample(true));
 	CHECK(page != NULL && balanced(page, true) && svgs_balanced(page));
-	CHECK(page != NULL && count(page, "No data yet") == 18);
+	CHECK(page != NULL && count(page, "No data yet") == 20);
 	free(page);
 }
 
