@@ -23,11 +23,11 @@
 #include "common/exit_code.h"
 #include "common/log.h"
 #include "common/text.h"
-#include "run.h"
+#include "run/run.h"
 #include "store/history.h"
 #include "store/store.h"
-#include "diff.h"
-#include "schema.h"
+#include "output/diff.h"
+#include "schema/schema.h"
 
 #ifndef DEFAULT_CONFIG
 #define DEFAULT_CONFIG "/etc/asterisk/beacon.ini"

@@ -10,10 +10,10 @@
 
 #include <jansson.h>
 
-#include "collect/collect.h"
-#include "conf/config.h"
-#include "http/http.h"
-#include "store/history.h"
+#include "../collect/collect.h"
+#include "../conf/config.h"
+#include "../http/http.h"
+#include "../store/history.h"
 
 /* One selected server during a run. */
 struct target {
