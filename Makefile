@@ -67,9 +67,10 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SANFLAGS_$(SANITIZE))
 ALL_LDFLAGS = $(SANFLAGS_$(SANITIZE)) $(LDFLAGS)
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl
 
-# The folders, each using only those after it: collect/ store/ http/ →
-# asterisk/ conf/ → common/.  beacon-report.c and show.c (presentation)
-# sit on top and see them all.
+# The folders, each using only those after it: beacon-report.c → output/
+# (what is printed) → run/ (the run's decisions) → collect/ store/ http/ →
+# asterisk/ conf/ schema/ → common/.  LIB_SRC is what the unit tests and
+# the fuzz targets link; TOP_SRC is beacon-report's alone.
 LIB_SRC = $(wildcard asterisk/*.c common/*.c conf/*.c collect/*.c http/*.c store/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOP_SRC = $(wildcard run/*.c output/*.c schema/*.c)
