@@ -1,5 +1,6 @@
 /* --show and --diff: read state_dir (never create it), collect the
- * report as a run would, print, and send and change nothing. */
+ * report as a run would, and print; they send nothing and change
+ * nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
