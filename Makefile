@@ -67,13 +67,16 @@ ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) $(SANFLAGS_$(SANITIZE))
 ALL_LDFLAGS = $(SANFLAGS_$(SANITIZE)) $(LDFLAGS)
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS)) -ldl
 
-# The folders, each using only those after it: collect/ store/ http/ →
-# asterisk/ conf/ → common/.  beacon-report.c and show.c (presentation)
-# sit on top and see them all.
+# The folders, each using only those after it: beacon-report.c → output/
+# (what is printed) → run/ (the run's decisions) → collect/ store/ http/ →
+# asterisk/ conf/ schema/ → common/.  LIB_SRC is what the unit tests and
+# the fuzz targets link; TOP_SRC is beacon-report's alone.
 LIB_SRC = $(wildcard asterisk/*.c common/*.c conf/*.c collect/*.c http/*.c store/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ = $(BUILD)/beacon-report.o $(BUILD)/show.o $(BUILD)/diff.o $(BUILD)/schema.o
-HDRS = $(wildcard *.h asterisk/*.h common/*.h conf/*.h collect/*.h http/*.h store/*.h)
+TOP_SRC = $(wildcard run/*.c output/*.c schema/*.c)
+MAIN_OBJ = $(BUILD)/beacon-report.o $(TOP_SRC:%.c=$(BUILD)/%.o)
+HDRS = $(wildcard asterisk/*.h common/*.h conf/*.h collect/*.h http/*.h store/*.h \
+	run/*.h output/*.h schema/*.h)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:%.c=$(BUILD)/%)
 
@@ -90,7 +93,7 @@ SCHEMA = schema/server.schema.json
 $(BUILD)/schema_data.h: $(SCHEMA) schema/embed.sh
 	@mkdir -p $(@D)
 	schema/embed.sh schema_json $(SCHEMA) >$@.new && mv $@.new $@
-$(BUILD)/schema.o: $(BUILD)/schema_data.h
+$(BUILD)/schema/schema.o: $(BUILD)/schema_data.h
 
 $(BUILD)/%.o: %.c $(HDRS) Makefile $(SETTINGS)
 	@mkdir -p $(@D)
@@ -116,9 +119,9 @@ FORCE:
 
 # test_alloc fails the Nth strdup of the loader (GNU ld's --wrap).
 UNIT_LDFLAGS_test_alloc = -Wl,--wrap=strdup,--wrap=free
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ) $(BUILD)/show.o $(SETTINGS)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJ) $(BUILD)/output/show.o $(SETTINGS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$(*F)) -o $@ $< $(LIB_OBJ) $(BUILD)/show.o $(LDLIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$(*F)) -o $@ $< $(LIB_OBJ) $(BUILD)/output/show.o $(LDLIBS)
 
 units: $(UNIT_BIN)
 

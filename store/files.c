@@ -1,6 +1,6 @@
 /* Files replaced atomically in a directory held open by fd, as the
  * stamps are (state.c): temp file, fsync, rename, fsync of the
- * directory.  Also the archive of accepted bodies, which is one such
+ * directory.  The archive of accepted bodies (archive.c) is one such
  * file per server. */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,9 +12,24 @@
 
 #include "../common/log.h"
 #include "../common/text.h"
-#include "history.h"
+#include "files.h"
 
-#define ARCHIVE_MAX (8u << 20)	/* bytes of an archived body we read back */
+/* Run as root, a file just created in state_dir gets the directory's
+ * owner and group, so that a run by root never locks out the next run
+ * by the user that owns state_dir.  0 or -1 (errno set). */
+int
+give_to_dir_owner(int dirfd, int fd)
+{
+	struct stat dst, fst;
+
+	if (geteuid() != 0)
+		return 0;
+	if (fstat(dirfd, &dst) < 0 || fstat(fd, &fst) < 0)
+		return -1;
+	if (fst.st_uid == dst.st_uid && fst.st_gid == dst.st_gid)
+		return 0;
+	return fchown(fd, dst.st_uid, dst.st_gid);
+}
 
 static int
 write_all(int fd, const char *p, size_t len)
@@ -131,38 +146,4 @@ file_remove(int dirfd, const char *file, const char *what)
 		return -1;
 	}
 	return 0;
-}
-
-static void
-archive_name(const char *name, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s.sent.json", name);
-}
-
-int
-archive_write(int dirfd, const char *name, const char *body)
-{
-	char file[160];
-
-	archive_name(name, file, sizeof file);
-	return file_replace(dirfd, file, "archive", body, strlen(body), 0600,
-	    true);
-}
-
-int
-archive_read(int dirfd, const char *name, char **body)
-{
-	char file[160];
-
-	archive_name(name, file, sizeof file);
-	return file_read(dirfd, file, "archive", ARCHIVE_MAX, body, NULL);
-}
-
-int
-archive_remove(int dirfd, const char *name)
-{
-	char file[160];
-
-	archive_name(name, file, sizeof file);
-	return file_remove(dirfd, file, "archive");
 }

@@ -10,31 +10,6 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* ---- files in a directory, replaced atomically (files.c) ------------- */
-
-/*
- * Replace file in dirfd with data (temporary ".FILE.PID.tmp", fchmod
- * mode, write, fsync, rename, fsync of the directory; the temporary file
- * is removed on any failure).  to_dir_owner: run as root, the file gets
- * the directory's owner (state_dir).  0 or -1 (printed, naming what).
- */
-int file_replace(int dirfd, const char *file, const char *what,
-    const void *data, size_t len, mode_t mode, bool to_dir_owner);
-
-/* Run as root, a file just created in state_dir gets the directory's
- * owner and group (state.c), so that a run by root never locks out the
- * next run by the user that owns state_dir.  0 or -1 (errno set). */
-int give_to_dir_owner(int dirfd, int fd);
-
-/* Read file in dirfd (no symlink followed, a regular file, at most max
- * bytes) into a new NUL-terminated *out.  1 when read, 0 when absent,
- * -1 on an error (printed). */
-int file_read(int dirfd, const char *file, const char *what, size_t max,
-    char **out, size_t *len);
-
-/* Remove file; absent is no error.  0 or -1 (printed). */
-int file_remove(int dirfd, const char *file, const char *what);
-
 /* ---- retry state and back-off (retry.c) ------------------------------ */
 
 #define RETRY_FIRST (60 * 60)		/* back-off after one failure */
@@ -96,7 +71,7 @@ int retry_write(int dirfd, const char *name, const struct retry_state *rs);
 /* Forget it (--reset).  0 or -1. */
 int retry_remove(int dirfd, const char *name);
 
-/* ---- the archive of accepted bodies (files.c) ------------------------ */
+/* ---- the archive of accepted bodies (archive.c) ---------------------- */
 
 /* The exact body server name last accepted, "NAME.sent.json", 0600. */
 int archive_write(int dirfd, const char *name, const char *body);

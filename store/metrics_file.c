@@ -13,6 +13,7 @@
 
 #include "../common/log.h"
 #include "../common/text.h"
+#include "files.h"
 #include "history.h"
 
 #define METRICS_MAX (1u << 20)

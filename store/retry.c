@@ -12,6 +12,7 @@
 
 #include "../common/log.h"
 #include "../common/text.h"
+#include "files.h"
 #include "history.h"
 
 #define RETRY_FILE_MAX 4096

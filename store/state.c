@@ -12,28 +12,11 @@
 #include <unistd.h>
 
 #include "../common/log.h"
-#include "history.h"
+#include "files.h"
 #include "store.h"
 
 #define STAMP_MAX 64
 #define FUTURE_MAX (24 * 60 * 60)	/* a stamp ahead by more: a clock reset */
-
-/* Run as root, a file just created in state_dir gets the directory's
- * owner and group, so that a run by root never locks out the next run
- * by the user that owns state_dir.  0 or -1 (errno set). */
-int
-give_to_dir_owner(int dirfd, int fd)
-{
-	struct stat dst, fst;
-
-	if (geteuid() != 0)
-		return 0;
-	if (fstat(dirfd, &dst) < 0 || fstat(fd, &fst) < 0)
-		return -1;
-	if (fst.st_uid == dst.st_uid && fst.st_gid == dst.st_gid)
-		return 0;
-	return fchown(fd, dst.st_uid, dst.st_gid);
-}
 
 /* Remove what crashed runs left: ".NAME.stamp.PID.tmp".  Called under
  * the lock, so no live run's temporary file is among them. */

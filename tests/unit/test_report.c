@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "../../collect/collect.h"
-#include "../../run.h"
+#include "../../output/output.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/collect-report-XXXXXX";

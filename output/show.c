@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "run.h"
+#include "output.h"
 
 #define WIDTH 80
 

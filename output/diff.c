@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/text.h"
+#include "../common/text.h"
 #include "diff.h"
 
 /* A member by dotted path ("asterisk.version.name"), or NULL. */

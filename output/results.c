@@ -1,0 +1,158 @@
+/* A run's results on stdout: one line per server (what was sent, what
+ * was not and why, a dry run's request), or the --json object with the
+ * exit status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/text.h"
+#include "output.h"
+
+void
+json_set_time(json_t *obj, const char *key, bool have, time_t t)
+{
+	char buf[RFC3339_LEN + 1];
+
+	if (!have) {
+		json_object_set_new(obj, key, json_null());
+		return;
+	}
+	time_format_utc(t, buf);
+	json_object_set_new(obj, key, json_string(buf));
+}
+
+/* The dry run's request for a target: POST when there is no id yet. */
+static void
+dry_run_request(const struct run *run, const struct target *t,
+    const char **method, char **path, char **body)
+{
+	if (t->job.ids.server_id[0] == '\0') {
+		*method = "POST";
+		*path = strdup("/servers");
+		*body = strdup("");
+	} else {
+		*method = "PUT";
+		*path = proto_put_path(&t->job.ids);
+		*body = report_body(&run->report, t->job.ids.server_id,
+		    run_private_name(run, t->conf));
+	}
+}
+
+/* {"failures","since","until"} of a retry state. */
+json_t *
+retry_json(const struct retry_state *rs)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "failures", json_integer(rs->failures));
+	json_set_time(o, "since", rs->failures > 0, rs->since);
+	json_set_time(o, "until", rs->failures > 0, rs->until);
+	return o;
+}
+
+void
+output_results_json(const struct run *run, enum exit_code code)
+{
+	json_t *servers = json_array();
+	json_t *root;
+	char *text;
+
+	for (size_t i = 0; i < run->ntargets; i++) {
+		const struct target *t = &run->targets[i];
+		enum server_result r = t->job.result;
+		json_t *o;
+
+		if (r == RESULT_NONE)
+			continue;	/* the run stopped before this server */
+		o = json_object();
+		json_object_set_new(o, "name", json_string(t->conf->name));
+		json_object_set_new(o, "url", json_string(t->conf->url));
+		json_object_set_new(o, "result", json_string(server_result_name(r)));
+		json_object_set_new(o, "http_status", t->job.http_status ?
+		    json_integer(t->job.http_status) : json_null());
+		json_object_set_new(o, "server_id", t->job.ids.server_id[0] ?
+		    json_string(t->job.ids.server_id) : json_null());
+		json_set_time(o, "next_due", r == RESULT_SENT || r == RESULT_NOT_DUE ||
+		    r == RESULT_WOULD_SEND || (r == RESULT_UNREACHED && t->backoff),
+		    t->next);
+		if (t->retry.failures > 0)
+			json_object_set_new(o, "retry", retry_json(&t->retry));
+		json_object_set_new(o, "error", t->job.error ?
+		    json_string(t->job.error) : json_null());
+		if (r == RESULT_WOULD_SEND) {
+			const char *method;
+			char *path, *body;
+			dry_run_request(run, t, &method, &path, &body);
+			json_object_set_new(o, "method", json_string(method));
+			json_object_set_new(o, "path", path ? json_string(path) : json_null());
+			json_object_set_new(o, "body", body ? json_string(body) : json_null());
+			free(path);
+			free(body);
+		}
+		json_array_append_new(servers, o);
+	}
+	root = json_pack("{s:i, s:s, s:o}", "exit_code", (int)code, "status",
+	    exit_code_name(code), "servers", servers);
+	text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_decref(root);
+}
+
+/* One line per server on stdout; -q: nothing (errors went to stderr). */
+void
+output_results_text(const struct run *run)
+{
+	char when[RFC3339_LEN + 1];
+
+	for (size_t i = 0; i < run->ntargets && !run->opt.quiet; i++) {
+		const struct target *t = &run->targets[i];
+		const char *name = t->conf->name;
+
+		switch (t->job.result) {
+		case RESULT_NOT_DUE:
+			time_format_utc(t->next, when);
+			if (t->backoff) {
+				char since[RFC3339_LEN + 1];
+
+				time_format_utc(t->retry.since, since);
+				printf("%s: retrying after %s (%u failure%s since %s)\n",
+				    name, when, t->retry.failures,
+				    t->retry.failures == 1 ? "" : "s", since);
+			} else {
+				printf("%s: not due until %s\n", name, when);
+			}
+			break;
+		case RESULT_WOULD_SEND: {
+			const char *method;
+			char *path, *body;
+			dry_run_request(run, t, &method, &path, &body);
+			if (t->job.ids.server_id[0] == '\0') {
+				free(body);	/* show the report, with no id yet */
+				body = report_body(&run->report, NULL,
+				    run_private_name(run, t->conf));
+				printf("%s: would register (POST %s/servers), then send "
+				    "the report with the new id:\n%s\n", name,
+				    t->conf->url, body ? body : "");
+			} else {
+				printf("%s: would send %s %s%s\n%s\n", name, method,
+				    t->conf->url, path ? path : "", body ? body : "");
+			}
+			free(path);
+			free(body);
+			break;
+		}
+		case RESULT_SENT:
+			printf("%s: sent\n", name);
+			break;
+		case RESULT_NONE:	/* the run stopped before this server */
+			break;
+		default:
+			printf("%s: %s%s%s\n", name, server_result_name(t->job.result),
+			    t->job.error ? ": " : "", t->job.error ? t->job.error : "");
+			break;
+		}
+	}
+	fflush(stdout);
+}

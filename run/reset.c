@@ -1,0 +1,32 @@
+/* --reset: forget each selected server's ids and token (AstDB), its
+ * stamp and its retry state, under the run's lock. */
+#include <stdio.h>
+
+#include "run.h"
+
+/* --reset: forget ids, tokens and stamps, so the next run registers. */
+enum exit_code
+run_reset(struct run *run)
+{
+	enum exit_code rc = run_lock_state(run);
+
+	if (rc != EXIT_OK)
+		return rc;
+	for (size_t i = 0; i < run->ntargets; i++) {
+		struct target *t = &run->targets[i];
+		int forgot = astdb_forget_ids(&run->ast, t->family);
+
+		/* Asterisk down is exit 7 here as in a run's storing: the
+		 * AstDB could not be written (exit 4 is for collecting). */
+		if (forgot == ASTDB_NO_ASTERISK)
+			return EXIT_STATE;
+		if (forgot < 0 || stamp_remove(run->dirfd, t->conf->name) < 0 ||
+		    retry_remove(run->dirfd, t->conf->name) < 0) {
+			rc = EXIT_STATE;
+			continue;
+		}
+		if (!run->opt.quiet && !run->opt.json)
+			printf("%s: reset\n", t->conf->name);
+	}
+	return rc;
+}
