@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -39,11 +38,6 @@ enum collector_exit {
 	CEXIT_LISTEN = 4,	/* cannot listen or read the TLS files */
 	CEXIT_DATABASE = 5,
 };
-
-#ifndef DEFAULT_LIFECYCLE_FILE
-#define DEFAULT_LIFECYCLE_FILE "/usr/share/beacon-collector/asterisk-lifecycle.ini"
-#endif
-#define LIFECYCLE_STALE_DAYS 180
 
 #define DRAIN_SECONDS 10
 #define RETENTION_EVERY_S 3600	/* hourly ("at least daily"); cheap with its index */
@@ -121,35 +115,6 @@ parse_args(int argc, char **argv, struct options *o)
 		say("--json goes with --stats");
 		return -1;
 	}
-	return 0;
-}
-
-/* Asterisk's release lifecycle into cfg->lifecycle_data: the file that
- * lifecycle = names, else the installed one.  A malformed file, or a named
- * one that cannot be read, is a configuration error (-1, err set); an
- * installed one that is missing only a warning (every version then counts
- * as unknown).  Old data is a warning: new releases would count as
- * unknown, and the statuses of the others may have moved. */
-static int
-load_lifecycle(struct collector_config *cfg, char *err, size_t errlen)
-{
-	const char *path = cfg->lifecycle[0] != '\0' ? cfg->lifecycle :
-	    DEFAULT_LIFECYCLE_FILE;
-	long age;
-
-	if (cfg->lifecycle[0] == '\0' && access(path, F_OK) != 0 &&
-	    errno == ENOENT) {
-		say("lifecycle: %s is not installed: every Asterisk version "
-		    "counts as unknown", path);
-		return 0;
-	}
-	if (lifecycle_load(path, &cfg->lifecycle_data, err, errlen) < 0)
-		return -1;
-	age = lifecycle_age_days(cfg->lifecycle_data, collector_now());
-	if (age > LIFECYCLE_STALE_DAYS)
-		say("lifecycle: %s was last checked on %s, %ld days ago: newer "
-		    "Asterisk releases count as unknown until it is updated",
-		    path, cfg->lifecycle_data->last_checked, age);
 	return 0;
 }
 
@@ -244,7 +209,7 @@ main(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct app app;
 	sigset_t sigs;
-	char err[1024];
+	char err[1024], warn[512] = "";
 	int ret = CEXIT_USAGE;
 
 	memset(&cfg, 0, sizeof cfg);
@@ -269,7 +234,9 @@ main(int argc, char **argv)
 
 	ret = CEXIT_CONFIG;
 	if (collector_config_load(opt.config, &cfg, err, sizeof err) < 0 ||
-	    load_lifecycle(&cfg, err, sizeof err) < 0) {
+	    lifecycle_load_configured(cfg.lifecycle, DEFAULT_LIFECYCLE_FILE,
+	    collector_now(), &cfg.lifecycle_data, warn, sizeof warn, err,
+	    sizeof err) < 0) {
 		say("%s", err);
 		goto out;
 	}
@@ -298,6 +265,8 @@ main(int argc, char **argv)
 			say("%s", err);
 		goto out;
 	}
+	if (warn[0] != '\0')	/* said once the rest is known to work */
+		say("%s", warn);
 	if (opt.mode == MODE_CHECK) {
 		printf("%s: ok\n", cfg.path);
 		ret = CEXIT_OK;

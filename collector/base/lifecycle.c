@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -617,4 +618,32 @@ lifecycle_age_days(const struct lifecycle *lc, time_t now)
 	tm.tm_mday = atoi(lc->last_checked + 8);
 	checked = timegm(&tm);
 	return (long)((now - checked) / 86400);
+}
+
+int
+lifecycle_load_configured(const char *configured, const char *installed,
+    time_t now, struct lifecycle **out, char *warn, size_t warnlen,
+    char *err, size_t errlen)
+{
+	const char *path = configured != NULL && configured[0] != '\0' ?
+	    configured : installed;
+	long age;
+
+	*out = NULL;
+	warn[0] = '\0';
+	if (path == installed && access(path, F_OK) != 0 && errno == ENOENT) {
+		snprintf(warn, warnlen, "lifecycle: %s is not installed: every "
+		    "Asterisk version counts as unknown", path);
+		return 0;
+	}
+	if (lifecycle_load(path, out, err, errlen) < 0)
+		return -1;
+	/* Old data: new releases count as unknown, and the statuses of the
+	 * others may have moved. */
+	age = lifecycle_age_days(*out, now);
+	if (age > LIFECYCLE_STALE_DAYS)
+		snprintf(warn, warnlen, "lifecycle: %s was last checked on %s, "
+		    "%ld days ago: newer Asterisk releases count as unknown "
+		    "until it is updated", path, (*out)->last_checked, age);
+	return 0;
 }

@@ -56,6 +56,18 @@ int lifecycle_load_stream(FILE *f, const char *name, struct lifecycle **out,
 
 void lifecycle_free(struct lifecycle *lc);
 
+/* The collector's policy at start: load the file `lifecycle =` names
+ * (configured, "" for none) or else the installed one (installed).  A
+ * malformed file, or a named one that cannot be read: -1 with err set (a
+ * configuration error).  An installed one that is missing, or data last
+ * checked more than LIFECYCLE_STALE_DAYS before now: 0 with a one-line
+ * warning in warn ("" otherwise); *out is NULL when nothing was loaded
+ * (every version then counts as unknown). */
+#define LIFECYCLE_STALE_DAYS 180
+int lifecycle_load_configured(const char *configured, const char *installed,
+    time_t now, struct lifecycle **out, char *warn, size_t warnlen,
+    char *err, size_t errlen);
+
 /* The series a version belongs to, as its name says ("22.10.1",
  * "Asterisk 16.30.1", "1.8.32.3", "certified/18.9-cert5", "18.9-cert5"),
  * or, when the name cannot tell, its number (MMmmpp: 160301 is 16,

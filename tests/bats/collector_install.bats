@@ -95,6 +95,7 @@ uncomment() {
 	assert_output "640 /etc/beacon-collector/beacon-collector.ini
 644 /lib/systemd/system/beacon-collector.service
 644 /lib/systemd/system/beacon-collector.socket
+644 /usr/share/beacon-collector/asterisk-lifecycle.ini
 644 /usr/share/man/man8/beacon-collector.8
 755 /usr/sbin/beacon-collector"
 	cmp "$SAMPLE" "$ROOT/etc/beacon-collector/beacon-collector.ini"
