@@ -151,10 +151,17 @@ FIXTURES = $(CURDIR)/tests/fixtures
 
 # The main job end to end: beacon-report with a stand-in Asterisk reporting
 # to a real beacon-collector on 127.0.0.1.
+# The compiler's lines go to DEMO_LOG, so that the demo's own output comes
+# first; a failed build shows the log's end.
+DEMO_LOG = build-test/demo-build.log
 demo: deps
-	$(MAKE) BUILD=build-test BEACON_URL=https://127.0.0.1:$(TEST_BEACON_PORT) \
-	  TEST_CLOCK=1 build-test/beacon-report build-test/beacon-collector
-	BEACON_BIN=$(CURDIR)/build-test/beacon-report \
+	@mkdir -p build-test
+	@echo "demo: building build-test/beacon-report and build-test/beacon-collector (compiler output: $(DEMO_LOG))"
+	@$(MAKE) BUILD=build-test BEACON_URL=https://127.0.0.1:$(TEST_BEACON_PORT) \
+	  TEST_CLOCK=1 build-test/beacon-report build-test/beacon-collector \
+	  >$(DEMO_LOG) 2>&1 || { tail -n 30 $(DEMO_LOG); \
+	  echo "demo: the build failed; the whole log: $(DEMO_LOG)"; exit 1; }
+	@BEACON_BIN=$(CURDIR)/build-test/beacon-report \
 	  COLLECTOR_BIN=$(CURDIR)/build-test/beacon-collector \
 	  TEST_BEACON_PORT=$(TEST_BEACON_PORT) tests/demo.sh
 

@@ -1,7 +1,8 @@
 /* libFuzzer target: a server's answer bodies (http/response.c):
  * proto_parse_server_token and proto_parse_token on the same bytes, not
  * NUL-terminated (the length is the contract), then proto_put_path on
- * what they accepted. */
+ * what they accepted; proto_parse_notices on the same bytes: every
+ * notice it keeps is a valid token id and kind and a clean text. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,52 @@ static const struct server_ids start = {
 	"0b9a8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d",
 	"2026-11-22T18:00:00Z",
 };
+
+/* A notice's text: valid UTF-8, no C0, DEL or C1, at most
+ * NOTICE_TEXT_CHARS characters, not empty, no blank at either end. */
+static void
+check_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0, len = strlen(s);
+
+	FUZZ_CHECK(len > 0 && len < NOTICE_TEXT_BUF);
+	FUZZ_CHECK(p[0] != ' ' && p[len - 1] != ' ');
+	for (size_t i = 0; i < len; chars++) {
+		FUZZ_CHECK(p[i] >= 0x20 && p[i] != 0x7f);
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		/* C1 is U+0080..U+009F: 0xc2 0x80..0x9f */
+		FUZZ_CHECK(!(p[i] == 0xc2 && i + 1 < len && p[i + 1] < 0xa0));
+		size_t n = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : 2;
+		FUZZ_CHECK(p[i] >= 0xc2 && p[i] <= 0xf4 && i + n <= len);
+		for (size_t k = 1; k < n; k++)
+			FUZZ_CHECK((p[i + k] & 0xc0) == 0x80);
+		i += n;
+	}
+	FUZZ_CHECK(chars <= NOTICE_TEXT_CHARS);
+}
+
+static void
+check_notices(const char *body, size_t size)
+{
+	struct notices list;
+	const char *why = NULL;
+
+	if (proto_parse_notices(body, size, &list, &why) != 0) {
+		FUZZ_CHECK(why != NULL && why[0] != '\0');
+		FUZZ_CHECK(list.n == 0);
+		return;
+	}
+	FUZZ_CHECK(list.n <= NOTICE_MAX);
+	for (size_t i = 0; i < list.n; i++) {
+		FUZZ_CHECK(notice_token_valid(list.item[i].id, NOTICE_ID_MAX));
+		FUZZ_CHECK(notice_token_valid(list.item[i].kind, NOTICE_KIND_MAX));
+		check_text(list.item[i].text);
+	}
+}
 
 static void
 check_date(const char *s)
@@ -79,6 +126,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(why != NULL && why[0] != '\0');
 		FUZZ_CHECK(memcmp(&ids, &start, sizeof ids) == 0);
 	}
+	check_notices(body, size);
 	free(body);
 	return 0;
 }

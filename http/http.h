@@ -12,6 +12,7 @@
 #include "../common/exit_code.h"
 #include "../conf/config.h"
 #include "../common/ids.h"
+#include "../common/notice.h"
 
 #define HTTP_BODY_CAP (64u << 10)	/* bytes of a response we accept */
 #define HTTP_CONNECT_TIMEOUT 10		/* seconds, at most `timeout` */
@@ -51,6 +52,11 @@ struct send_job {
 	char *error;		/* owned: a sanitised one-line reason, or NULL */
 	char *retry_after;	/* owned: the Retry-After of a final 429 or
 				 * 503, sanitised, or NULL */
+	/* out, when SENT: what the server had to tell (CONTRACT §6);
+	 * notices_malformed when its "notices" was not usable (warned
+	 * about; notices then empty, the report still sent) */
+	struct notices notices;
+	bool notices_malformed;
 };
 
 struct http_options {
@@ -98,6 +104,16 @@ int proto_parse_server_token(const char *body, size_t len, time_t now,
 /* A Token body {"id","issued"} into ids->token_id/token_issued. */
 int proto_parse_token(const char *body, size_t len, time_t now,
     struct server_ids *ids, const char **why);
+
+/* The "notices" of a 200 PUT answer (a Token with, beside it,
+ * "notices":[{"id","kind","text"}]) into out: each id and kind a short
+ * token, each text sanitised and cut (common/notice.h), at most
+ * NOTICE_MAX of them; members beyond those three are ignored.  No
+ * "notices": 0 with none.  0, or -1 with *why set to a static reason
+ * when the body is not JSON or its "notices" is not such an array (out
+ * then empty): never a reason to refuse the report. */
+int proto_parse_notices(const char *body, size_t len, struct notices *out,
+    const char **why);
 
 /* The path and query of the PUT for ids: "/servers/ID?tokenId=T", or
  * without the query when there is no token; caller frees.  NULL when

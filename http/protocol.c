@@ -122,6 +122,8 @@ job_begin(struct job_run *run, struct http_multi *m,
 	job->retry_after = NULL;
 	job->ids_changed = false;
 	job->http_status = 0;
+	memset(&job->notices, 0, sizeof job->notices);
+	job->notices_malformed = false;
 	run->orig = run->kept = job->ids;
 	/* the admin's own choice, shown by --show-config: not under -q */
 	if (!job->server->verify_cert)
@@ -258,6 +260,13 @@ answer_update(struct job_run *run, const struct http_reply *reply,
 		memcpy(got.token_issued, job->ids.token_issued,
 		    sizeof got.token_issued);
 	job->ids = got;
+	/* what the server had to tell: a malformed list is a warning,
+	 * never a failed report (CONTRACT §6) */
+	job->notices_malformed = proto_parse_notices(reply->body, reply->len,
+	    &job->notices, &why) != 0;
+	if (job->notices_malformed)
+		log_warn("server %s: HTTP %ld from %s: its notices are ignored: %s",
+		    job->server->name, reply->status, run->shown_url, why);
 	job_end(run, RESULT_SENT, NULL);
 }
 

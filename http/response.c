@@ -227,6 +227,64 @@ proto_parse_token(const char *body, size_t len, time_t now,
 	return rc;
 }
 
+int
+proto_parse_notices(const char *body, size_t len, struct notices *out,
+    const char **why)
+{
+	json_t *root = body_load(body, len), *list, *item;
+	struct notices got;
+	size_t i;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (root == NULL) {
+		*why = "not JSON";
+		return -1;
+	}
+	memset(&got, 0, sizeof got);
+	list = json_is_object(root) ? json_object_get(root, "notices") : NULL;
+	if (list == NULL) {
+		rc = 0;		/* nothing to tell */
+		goto out;
+	}
+	if (!json_is_array(list)) {
+		*why = "\"notices\" is not an array";
+		goto out;
+	}
+	if (json_array_size(list) > NOTICE_MAX) {
+		*why = "more than " NOTICE_MAX_TEXT " notices";
+		goto out;
+	}
+	json_array_foreach(list, i, item) {
+		json_t *id = json_object_get(item, "id");
+		json_t *kind = json_object_get(item, "kind");
+		json_t *text = json_object_get(item, "text");
+
+		if (!json_is_object(item) || !json_is_string(id) ||
+		    !json_is_string(kind) || !json_is_string(text)) {
+			*why = "a notice is not {\"id\",\"kind\",\"text\"} strings";
+			goto out;
+		}
+		if (notice_set(&got.item[got.n], json_string_value(id),
+		    json_string_value(kind), json_string_value(text),
+		    json_string_length(text), why) != 0)
+			goto out;
+		for (size_t j = 0; j < got.n; j++) {
+			if (strcmp(got.item[j].id, got.item[got.n].id) == 0) {
+				*why = "two notices with the same \"id\"";
+				goto out;
+			}
+		}
+		got.n++;
+	}
+	rc = 0;
+out:
+	if (rc == 0)
+		*out = got;
+	json_decref(root);
+	return rc;
+}
+
 char *
 proto_put_path(const struct server_ids *ids)
 {

@@ -34,6 +34,52 @@ show_retries(const struct run *run)
 	}
 }
 
+/* --show: the last notices each server sent (CONTRACT §6), with the
+ * date they were received; in --json, notices_json's object. */
+static void
+show_notices(const struct run *run)
+{
+	char when[RFC3339_LEN + 1];
+
+	printf("\nNotices from the servers:\n");
+	for (size_t i = 0; i < run->ntargets; i++) {
+		const struct target *t = &run->targets[i];
+		struct notice_file nf;
+
+		if (notice_file_read(run->dirfd, t->conf->name, &nf) < 0 ||
+		    nf.list.n == 0) {
+			printf("  %s: none\n", t->conf->name);
+			continue;
+		}
+		if (nf.has_received)
+			time_format_utc(nf.received, when);
+		printf("  %s: received %s\n", t->conf->name,
+		    nf.has_received ? when : "(time unknown)");
+		for (size_t j = 0; j < nf.list.n; j++)
+			printf("    %s [%s]\n", nf.list.item[j].text,
+			    nf.list.item[j].id);
+	}
+}
+
+/* {"received","notices":[{"id","kind","text"}]} of a server's kept
+ * notices (new reference). */
+static json_t *
+notices_kept_json(const struct run *run, const struct target *t)
+{
+	struct notice_file nf;
+	json_t *o = json_object(), *a = json_array();
+
+	(void)notice_file_read(run->dirfd, t->conf->name, &nf);
+	for (size_t j = 0; a != NULL && j < nf.list.n; j++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "id",
+		    nf.list.item[j].id, "kind", nf.list.item[j].kind, "text",
+		    nf.list.item[j].text));
+	json_set_time(o, "received", nf.has_received && nf.list.n > 0,
+	    nf.received);
+	json_object_set_new(o, "notices", a);
+	return o;
+}
+
 /* --diff: what changed since each server's last accepted report; sends
  * nothing and changes nothing. */
 enum exit_code
@@ -129,6 +175,10 @@ output_show(struct run *run)
 			json_object_set_new(json_array_get(json_object_get(root,
 			    "servers"), i), "retry",
 			    retry_json(&run->targets[i].retry));
+		for (size_t i = 0; root != NULL && i < run->ntargets; i++)
+			json_object_set_new(json_array_get(json_object_get(root,
+			    "servers"), i), "notices",
+			    notices_kept_json(run, &run->targets[i]));
 		char *text = root ? json_dumps(root, JSON_INDENT(2) |
 		    JSON_PRESERVE_ORDER) : NULL;
 		if (text != NULL)
@@ -139,6 +189,7 @@ output_show(struct run *run)
 		show_print(stdout, &run->report, run->targets, run->ntargets,
 		    run->cfg.enabled, isatty(STDOUT_FILENO), run->now);
 		show_retries(run);
+		show_notices(run);
 		printf("\nConfiguration: %s%s\n", run->cfg.path,
 		    run->cfg.file_found ? "" : " (not found: built-in defaults)");
 	}

@@ -16,7 +16,8 @@
 
 /* ---- a run's results (results.c) -------------------------------------- */
 
-/* One line per server; -q: nothing (errors went to stderr). */
+/* One line per server ("mylab: sent; notice: ..."); -q: nothing but a
+ * notice shown (errors went to stderr). */
 void output_results_text(const struct run *run);
 
 /* {"exit_code","status","servers":[...]} with the run's exit status. */

@@ -50,6 +50,39 @@ retry_json(const struct retry_state *rs)
 	return o;
 }
 
+/* The notices a server sent, [{"id","kind","text"}] (all of them:
+ * --json is read by programs, not mailed by cron). */
+static json_t *
+notices_json(const struct notices *list)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < list->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "id",
+		    list->item[i].id, "kind", list->item[i].kind, "text",
+		    list->item[i].text));
+	return a;
+}
+
+/* "NAME: sent", then "; notice: TEXT" for each notice the run shows (-q:
+ * the line only when it has one). */
+static void
+print_sent(const struct run *run, const struct target *t)
+{
+	const struct notices *list = &t->job.notices;
+	bool any = false;
+
+	for (size_t i = 0; i < list->n; i++)
+		any = any || t->notice_shown[i];
+	if (run->opt.quiet && !any)
+		return;
+	printf("%s: sent", t->conf->name);
+	for (size_t i = 0; i < list->n; i++)
+		if (t->notice_shown[i])
+			printf("; notice: %s", list->item[i].text);
+	printf("\n");
+}
+
 void
 output_results_json(const struct run *run, enum exit_code code)
 {
@@ -79,6 +112,7 @@ output_results_json(const struct run *run, enum exit_code code)
 			json_object_set_new(o, "retry", retry_json(&t->retry));
 		json_object_set_new(o, "error", t->job.error ?
 		    json_string(t->job.error) : json_null());
+		json_object_set_new(o, "notices", notices_json(&t->job.notices));
 		if (r == RESULT_WOULD_SEND) {
 			const char *method;
 			char *path, *body;
@@ -100,16 +134,22 @@ output_results_json(const struct run *run, enum exit_code code)
 	json_decref(root);
 }
 
-/* One line per server on stdout; -q: nothing (errors went to stderr). */
+/* One line per server on stdout; -q: only a sent line with a notice due
+ * (errors went to stderr). */
 void
 output_results_text(const struct run *run)
 {
 	char when[RFC3339_LEN + 1];
 
-	for (size_t i = 0; i < run->ntargets && !run->opt.quiet; i++) {
+	for (size_t i = 0; i < run->ntargets; i++) {
 		const struct target *t = &run->targets[i];
 		const char *name = t->conf->name;
 
+		if (run->opt.quiet) {	/* a notice due, or nothing */
+			if (t->job.result == RESULT_SENT)
+				print_sent(run, t);
+			continue;
+		}
 		switch (t->job.result) {
 		case RESULT_NOT_DUE:
 			time_format_utc(t->next, when);
@@ -144,7 +184,7 @@ output_results_text(const struct run *run)
 			break;
 		}
 		case RESULT_SENT:
-			printf("%s: sent\n", name);
+			print_sent(run, t);
 			break;
 		case RESULT_NONE:	/* the run stopped before this server */
 			break;

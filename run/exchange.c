@@ -274,6 +274,7 @@ run_store_results(struct run *run)
 			run->state_failed = true;
 		if (keep_machine(run, t) < 0)
 			run->state_failed = true;
+		run_keep_notices(run, t);
 		t->has_last = true;
 		t->last = run->now;
 		t->next = schedule_next(run->now + 1, true, run->now,

@@ -21,7 +21,8 @@ run_reset(struct run *run)
 		if (forgot == ASTDB_NO_ASTERISK)
 			return EXIT_STATE;
 		if (forgot < 0 || stamp_remove(run->dirfd, t->conf->name) < 0 ||
-		    retry_remove(run->dirfd, t->conf->name) < 0) {
+		    retry_remove(run->dirfd, t->conf->name) < 0 ||
+		    notice_file_remove(run->dirfd, t->conf->name) < 0) {
 			rc = EXIT_STATE;
 			continue;
 		}

@@ -21,6 +21,7 @@
 #include "../conf/config.h"
 #include "../http/http.h"
 #include "../store/history.h"
+#include "../store/notices.h"
 #include "../store/store.h"
 
 /* What the command line asked (parsed by beacon-report.c). */
@@ -52,6 +53,9 @@ struct target {
 	bool backoff;			/* next is the end of a back-off */
 	char *sent_body;		/* owned: the last body built for it */
 	char machine_for[UUID_LEN + 1];	/* the server id `machine` matches */
+	bool notice_shown[NOTICE_MAX];	/* job.notices[i] goes on the run's
+					 * output (-q: first time, or after
+					 * NOTICE_REPEAT) */
 };
 
 /* One run, from the command line to the exit status. */
@@ -120,6 +124,11 @@ void run_send_reports(struct run *run);
 /* Keep what the run learnt (stamps, retry state, archive, `machine`);
  * a failure sets state_failed. */
 void run_store_results(struct run *run);
+
+/* A server that accepted the report: log its notices to syslog, decide
+ * which the run's output shows (notice_shown) and keep them in
+ * state_dir (notices.c); a failure sets state_failed. */
+void run_keep_notices(struct run *run, struct target *t);
 
 /* The run's exit status from its targets' results. */
 enum exit_code run_status(const struct run *run);

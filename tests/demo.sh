@@ -4,7 +4,8 @@
 # reports to a real beacon-collector on https://127.0.0.1:$TEST_BEACON_PORT
 # (the demo's reporter is built with that as its built-in server) with a
 # throwaway CA and a SQLite database.  Steps: register, update, a second
-# PBX; then what the collector stored.  Everything is removed at the end,
+# PBX, a third on Asterisk 16.30.1 (past its end of life: the collector's
+# notice); then what the collector stored.  Everything is removed at the end,
 # whatever happens.  Exit status: 0 when every step did what it should.
 #
 # Environment: BEACON_BIN (default build-test/beacon-report), COLLECTOR_BIN
@@ -50,9 +51,11 @@ listen = 127.0.0.1:$TEST_BEACON_PORT
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key
 database = sqlite:$DB
+; Asterisk's release lifecycle: a PBX past end of life gets a notice
+lifecycle = $REPO/conf/asterisk-lifecycle.ini
 
 [privacy]
-; two PBXs only: a real collector keeps the default of 5 (k-anonymity)
+; three PBXs only: a real collector keeps the default of 5 (k-anonymity)
 min_group = 1
 EOF
 cat "$WORK/collector/beacon-collector.ini"
@@ -108,6 +111,22 @@ echo "(exit status $rc)"
 sid2=$(astdb_get beacon server_id) || fail "no server_id stored for the second PBX"
 [ "$sid1" != "$sid2" ] || fail "both PBXs got the same id"
 
+step "A third PBX runs Asterisk 16.30.1, past its end of life: the collector's answer carries a notice"
+pbx pbx-three
+mkdir -p "$ASTERISK_STUB_DIR/answers"
+cp "$REPO/tests/fixtures/variants/core_show_version_16.txt" "$ASTERISK_STUB_DIR/answers/core_show_version.txt"
+asterisk -rx "core show version"
+echo "\$ beacon-report -q   (as cron runs it: silent on success, but a notice is printed the first time)"
+"$BEACON_BIN" -c "$CONF" -q >"$WORK/pbx-three/out"
+rc=$?
+cat "$WORK/pbx-three/out"
+echo "(exit status $rc)"
+[ "$rc" -eq 0 ] || fail "the third PBX's run exited $rc"
+grep -q '^beacon: sent; notice: Asterisk 16 reached its end of life' "$WORK/pbx-three/out" ||
+	fail "no end-of-life notice for Asterisk 16.30.1"
+echo "\$ beacon-report --show   (the last notices are kept in state_dir; the end of its output:)"
+"$BEACON_BIN" -c "$CONF" --show | awk '/^Notices from the servers:/ { on = 1 } on && /^$/ { exit } on'
+
 step "The collector's request log (no client address: log_addresses = no)"
 sed 's/^/    /' "$CLOG"
 
@@ -122,9 +141,17 @@ SELECT substr(id, 1, 8) || '...' AS server,
        datetime(last_seen, 'unixepoch') AS last_seen
 FROM servers ORDER BY first_seen, id" || fail "cannot read the collector's database"
 n=$(sqlite3 "$DB" "SELECT count(*) FROM servers WHERE report IS NOT NULL")
-[ "$n" -eq 2 ] || fail "the collector holds $n reports, not 2"
+[ "$n" -eq 3 ] || fail "the collector holds $n reports, not 3"
 [ "$(sqlite3 "$DB" "SELECT reports FROM servers WHERE id = '$sid1'")" -eq 2 ] ||
 	fail "PBX one's two reports are not both counted"
+
+clock_now=$(cat "$CLOCK")
+real_now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+if [ "${clock_now%:*}" != "${real_now%:*}" ]; then
+	echo "Note: last_seen is the collector's TEST CLOCK ($clock_now, moved two hours"
+	echo "ahead above to let the update through), not this machine's time ($real_now);"
+	echo "the statistics below are computed at this machine's time."
+fi
 
 step "The collector's statistics: beacon-collector --stats (the same figures as GET /api/v1/stats)"
 "$COLLECTOR_BIN" --stats -c "$WORK/collector/beacon-collector.ini" >"$WORK/stats.txt" ||
@@ -143,5 +170,5 @@ if [ "${DEMO_SERVE:-0}" = 1 ]; then
 fi
 echo "(DEMO_SERVE=1 make demo keeps it serving, to open the page in a browser)"
 
-step "Demo finished: two PBXs reported to a real beacon-collector; cleaning up"
+step "Demo finished: three PBXs reported to a real beacon-collector; cleaning up"
 exit 0

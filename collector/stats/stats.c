@@ -671,21 +671,29 @@ char *
 stats_to_text(const struct stats *s)
 {
 	struct buf b = { 0 };
-	char line[1024], gen[RFC3339_LEN + 1];
+	char line[1024], gen[RFC3339_LEN + 1], groups[96];
 	int n;
 
 	time_format_utc(s->generated, gen);
+	/* min_group = 1 hides nothing: say so, not "fewer than 1 servers" */
+	if (s->min_group <= 1)
+		snprintf(groups, sizeof groups, "min_group = 1: every group "
+		    "shown, however small");
+	else
+		snprintf(groups, sizeof groups, "groups of fewer than %ld "
+		    "servers shown as \"other\"", s->min_group);
 	n = snprintf(line, sizeof line,
-	    "Statistics at %s (active: reported within %ld days; groups of "
-	    "fewer than %ld servers shown as \"other\")\n\n"
+	    "Statistics at %s (active: reported within %ld days; %s)\n\n"
 	    "Servers known:      %ld\n"
 	    "Servers active:     %ld\n"
 	    "New in last 7 days: %ld\n",
-	    gen, s->active_days, s->min_group, s->servers_known,
+	    gen, s->active_days, groups, s->servers_known,
 	    s->servers_active, s->servers_new_7d);
 	buf_append(&b, line, (size_t)n);
 	if (s->suppressed) {
-		n = snprintf(line, sizeof line, "\nFewer than %ld active "
+		n = s->min_group <= 1 ? snprintf(line, sizeof line, "\nNo "
+		    "active server: no breakdown is shown.\n") :
+		    snprintf(line, sizeof line, "\nFewer than %ld active "
 		    "servers: no breakdown is shown.\n", s->min_group);
 		buf_append(&b, line, (size_t)n);
 	} else {

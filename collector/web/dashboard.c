@@ -451,10 +451,15 @@ dashboard_render(const struct stats *s)
 	html_raw(&h, "</div>");
 
 	dashboard_page_close(&h);
-	html_rawf(&h, "<p>Privacy: a figure never describes fewer than %ld PBX%s; "
-	    "smaller groups are counted as \xE2\x80\x9Cother\xE2\x80\x9D. No server "
-	    "id or name is ever shown here.</p>", s->min_group,
-	    s->min_group == 1 ? "" : "s");
+	if (s->min_group <= 1)	/* not "fewer than 1 PBX" */
+		html_raw(&h, "<p>Privacy: min_group = 1, so every figure is "
+		    "shown, however few PBXs it describes. No server id or name "
+		    "is ever shown here.</p>");
+	else
+		html_rawf(&h, "<p>Privacy: a figure never describes fewer than "
+		    "%ld PBXs; smaller groups are counted as \xE2\x80\x9Cother"
+		    "\xE2\x80\x9D. No server id or name is ever shown here.</p>",
+		    s->min_group);
 	html_raw(&h, "<p>The same figures: <a href=\"/api/v1/stats\">JSON</a> "
 	    "\xC2\xB7 <a href=\"/metrics\">Prometheus</a>. This page runs no "
 	    "script and loads nothing from elsewhere.</p></div></footer></body>"

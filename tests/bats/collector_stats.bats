@@ -136,6 +136,14 @@ JSON
 	assert_success
 	assert_output_contains "Servers active:     3"
 	assert_output_contains "chan_pjsip/res_pjsip"
+	# min_group = 1 hides nothing, and says so (issue 25 item 16: not
+	# "groups of fewer than 1 servers"), here and on the dashboard
+	assert_output_contains "min_group = 1: every group shown, however small"
+	refute_output_contains "fewer than 1 "
+	get /
+	grep -q "min_group = 1, so every figure is shown" "$BATS_TEST_TMPDIR/body" ||
+		flunk "the dashboard does not say that min_group = 1 hides nothing"
+	refute grep -q "fewer than 1 PBX" "$BATS_TEST_TMPDIR/body"
 
 	# a moves to 22.11.0 and drops chan_sip: only what changed moves.
 	cat >"$BATS_TEST_TMPDIR/a2.json" <<'JSON'
@@ -209,6 +217,7 @@ JSON
 	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
 	assert_output_contains "no breakdown is shown"
 	refute_output_contains "22.10.1"
+	assert_output_contains 'groups of fewer than 3 servers shown as "other"'
 }
 
 @test "stats: servers silent for more than active_days stop counting, and count again when they report" {

@@ -626,8 +626,11 @@ assert set(doc) == {"exit_code", "status", "servers"}, sorted(doc)
 assert doc["exit_code"] == 0 and doc["status"] == "ok", doc
 assert isinstance(doc["servers"], list) and len(doc["servers"]) == 1, doc
 s = doc["servers"][0]
-want = {"name", "url", "result", "http_status", "server_id", "next_due", "error"}
+# "notices": what the server had to tell (CONTRACT §6; none here)
+want = {"name", "url", "result", "http_status", "server_id", "next_due", "error",
+        "notices"}
 assert want == set(s), sorted(s)
+assert s["notices"] == [], s
 assert s["name"] == "mylab", s
 assert s["url"] == "https://127.0.0.1:%s" % port, s
 assert s["result"] == "sent", s

@@ -15,7 +15,8 @@ State directory:
   servers/ID.json  the last accepted PUT body of each server (its report)
   control.json     read on every request (see README): a queue of canned
                    "responses" and the global keys "delay", "rotate_token",
-                   "clock_offset"
+                   "clock_offset", "notices" (any JSON: put as is beside
+                   the token of every 200 PUT answer)
 
 Protocol (CONTRACT.md section 6):
   POST .../servers        -> 200 {"token":{"id","issued"},"server":{"id"}}
@@ -281,7 +282,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with open(tmp, "wb") as f:
                     f.write(body)
                 os.replace(tmp, path_in_state("servers/%s.json" % sid))
-            return 200, {"id": srv["token"], "issued": rfc3339(srv["issued"])}
+            answer = {"id": srv["token"], "issued": rfc3339(srv["issued"])}
+            if "notices" in control:
+                answer["notices"] = control["notices"]
+            return 200, answer
 
         return 404, {"error": "no such resource"}
 
