@@ -80,6 +80,16 @@ count(const struct stat_row *rows, size_t n, const char *dim, const char *day,
 	}
 }
 
+/* Each version's or major's own status, for the charts that show them. */
+static void
+tag(struct stat_list *l, const struct lifecycle *lc, time_t t)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->groups[i].key, "other") != 0)
+			l->groups[i].lifecycle = lifecycle_status_name(
+			    lifecycle_status(lc, l->groups[i].key, 0, t));
+}
+
 int
 stats_lifecycle_share(struct stats *s, const struct stat_rows *rows,
     const struct lifecycle *lc, long min_group)
@@ -89,6 +99,8 @@ stats_lifecycle_share(struct stats *s, const struct stat_rows *rows,
 	char today[11];
 
 	stats_utc_day(s->generated, today);
+	tag(&s->versions, lc, s->generated);
+	tag(&s->major_versions, lc, s->generated);
 	if (!s->suppressed) {
 		memset(counts, 0, sizeof counts);
 		count(rows->counts, rows->n_counts, "version", NULL, lc,

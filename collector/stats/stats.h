@@ -28,6 +28,8 @@ struct store;
 struct stat_group {
 	char *key;
 	long servers;
+	const char *lifecycle;	/* versions and majors only: the key's status
+				 * (lifecycle_status_name, static), or NULL */
 };
 
 /* Groups sorted by servers, largest first; "other" (if any) last. */

@@ -309,6 +309,55 @@ summary(struct html *h, const struct stats *s)
 	html_raw(h, "</ul>");
 }
 
+/* A lifecycle status in words, for labels (readable without colour). */
+static const char *
+status_words(const char *status)
+{
+	return strcmp(status, "eol") == 0 ? "past end of life" :
+	    strcmp(status, "security") == 0 ? "security fixes only" :
+	    strcmp(status, "supported") == 0 ? "fully supported" :
+	    strcmp(status, "unknown") == 0 ? "unknown version" : status;
+}
+
+/* A version chart: each bar that is past its end of life or on security
+ * fixes only says so in its label, and an end-of-life bar is hatched. */
+static void
+version_chart(struct html *h, const struct svg_chart *c,
+    const struct stat_list *l, size_t max)
+{
+	size_t n = max > 0 && l->n > max ? max : l->n;
+	struct svg_bar *bars = n > 0 ? calloc(n, sizeof *bars) : NULL;
+	char **labels = n > 0 ? calloc(n, sizeof *labels) : NULL;
+
+	if (n > 0 && (bars == NULL || labels == NULL)) {
+		free(bars);
+		free(labels);
+		h->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *st = l->groups[i].lifecycle;
+		bool marked = st != NULL && (strcmp(st, "eol") == 0 ||
+		    strcmp(st, "security") == 0);
+
+		if (marked && asprintf(&labels[i], "%s (%s)", l->groups[i].key,
+		    status_words(st)) < 0) {
+			labels[i] = NULL;
+			h->oom = true;
+		}
+		bars[i].label = labels[i] != NULL ? labels[i] : l->groups[i].key;
+		bars[i].value = l->groups[i].servers;
+		bars[i].flagged = st != NULL && strcmp(st, "eol") == 0;
+	}
+	html_raw(h, "<div class=\"card\">");
+	svg_bar_chart(h, c, bars, n, "end of life");
+	html_raw(h, "</div>");
+	for (size_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+	free(bars);
+}
+
 /* The active PBXs by lifecycle status, in words (readable without
  * colour), the end-of-life bar hatched and marked. */
 static void
@@ -320,10 +369,7 @@ lifecycle_chart(struct html *h, const struct stats *s)
 	for (size_t i = 0; i < s->lifecycle.n && n < 8; i++) {
 		const char *k = s->lifecycle.groups[i].key;
 
-		bars[n].label = strcmp(k, "eol") == 0 ? "past end of life" :
-		    strcmp(k, "security") == 0 ? "security fixes only" :
-		    strcmp(k, "supported") == 0 ? "fully supported" :
-		    strcmp(k, "unknown") == 0 ? "unknown version" : k;
+		bars[n].label = status_words(k);
 		bars[n].value = s->lifecycle.groups[i].servers;
 		bars[n].flagged = strcmp(k, "eol") == 0;
 		n++;
@@ -417,14 +463,15 @@ dashboard_render(const struct stats *s)
 	html_raw(&h, "<div class=\"grid\">");
 	history_chart(&h, s);
 	lifecycle_chart(&h, s);
-	list_chart(&h, &(struct svg_chart){ .id = "major-versions",
-	    .title = "Major versions", .label_head = "Asterisk",
-	    .value_head = "Active PBXs", .total = total }, &s->major_versions, 0,
-	    false);
-	list_chart(&h, &(struct svg_chart){ .id = "versions",
-	    .title = "Versions", .note = "The most common releases.",
-	    .label_head = "Version", .value_head = "Active PBXs", .total = total },
-	    &s->versions, TOP_VERSIONS, false);
+	version_chart(&h, &(struct svg_chart){ .id = "major-versions",
+	    .title = "Major versions", .note = "Hatched: past its end of life.",
+	    .label_head = "Asterisk", .value_head = "Active PBXs",
+	    .total = total }, &s->major_versions, 0);
+	version_chart(&h, &(struct svg_chart){ .id = "versions",
+	    .title = "Versions", .note = "The most common releases; hatched: "
+	    "past its end of life.", .label_head = "Version",
+	    .value_head = "Active PBXs", .total = total }, &s->versions,
+	    TOP_VERSIONS);
 	modules_chart(&h, s);
 	list_chart(&h, &(struct svg_chart){ .id = "deprecated",
 	    .title = "Deprecated modules still loaded",

@@ -327,16 +327,16 @@ test_line(void)
 
 static char name_pjsip[] = "res_pjsip.so", name_sip[] = "chan_sip.so";
 
-static struct stat_group g1[] = { { (char[]){ "22" }, 60 }, { (char[]){ "20" }, 30 }, { (char[]){ "other" }, 10 } };
-static struct stat_group g2[] = { { (char[]){ "22.10.1" }, 50 }, { (char[]){ "20.5.0" }, 30 }, { (char[]){ "other" }, 20 } };
-static struct stat_group g3[] = { { (char[]){ "chan_pjsip.so" }, 80 }, { name_sip, 20 } };
-static struct stat_group g4[] = { { (char[]){ "Linux" }, 100 } };
-static struct stat_group g5[] = { { name_sip, 20 } };
-static struct stat_group st_dep[] = { { (char[]){ "deprecated" }, 20 } };
-static struct stat_group st_core[] = { { (char[]){ "core" }, 100 } };
+static struct stat_group g1[] = { { (char[]){ "22" }, 60, "supported" }, { (char[]){ "20" }, 30, "security" }, { (char[]){ "other" }, 10, NULL } };
+static struct stat_group g2[] = { { (char[]){ "22.10.1" }, 50, "supported" }, { (char[]){ "16.30.1" }, 30, "eol" }, { (char[]){ "other" }, 20, NULL } };
+static struct stat_group g3[] = { { (char[]){ "chan_pjsip.so" }, 80, NULL }, { name_sip, 20, NULL } };
+static struct stat_group g4[] = { { (char[]){ "Linux" }, 100, NULL } };
+static struct stat_group g5[] = { { name_sip, 20, NULL } };
+static struct stat_group st_dep[] = { { (char[]){ "deprecated" }, 20, NULL } };
+static struct stat_group st_core[] = { { (char[]){ "core" }, 100, NULL } };
 
 static char k_eol[] = "eol", k_sec[] = "security", k_sup[] = "supported";
-static struct stat_group lc[3] = { { k_eol, 25 }, { k_sec, 15 }, { k_sup, 60 } };
+static struct stat_group lc[3] = { { k_eol, 25, NULL }, { k_sec, 15, NULL }, { k_sup, 60, NULL } };
 
 static struct stats *
 sample(bool empty)
@@ -407,6 +407,12 @@ test_dashboard(const char *out)
 	CHECK(page != NULL && strstr(page, "Release lifecycle") != NULL);
 	CHECK(page != NULL && strstr(page, "past end of life") != NULL);
 	CHECK(page != NULL && strstr(page, "security fixes only") != NULL);
+	/* the version charts say each version's status in words, and hatch
+	 * the one past its end of life; a supported one has no mark */
+	CHECK(page != NULL && strstr(page, "20 (security fixes only)") != NULL);
+	CHECK(page != NULL && strstr(page, "16.30.1 (past end of life)") != NULL);
+	CHECK(page != NULL && strstr(page, "22 (") == NULL);
+	CHECK(page != NULL && strstr(page, "22.10.1 (") == NULL);
 	CHECK(page != NULL && strstr(page, "Active PBXs over time") != NULL);
 	CHECK(page != NULL && strstr(page, "still load chan_sip") != NULL);
 	CHECK(page != NULL && strstr(page, "123,456") != NULL);
