@@ -34,6 +34,7 @@ cp "$TEST_CA/server.pem" "$WORK/cert.pem"
 cp "$TEST_CA/server.key" "$WORK/key.pem"
 cat >"$WORK/c.ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:$port
 tls_cert = $WORK/cert.pem
 tls_key = $WORK/key.pem

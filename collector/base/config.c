@@ -54,6 +54,9 @@ static const struct option options[] = {
 	{ "collector", "public_stats", T_BOOL, OFF(public_stats), 0, 0 },
 	{ "collector", "admin_user", T_STRING, OFF(admin_user), 0, 0 },
 	{ "collector", "admin_password_hash", T_STRING, OFF(admin_password_hash), 0, 0 },
+	{ "collector", "max_connections_per_address", T_LONG,
+	    OFF(max_connections_per_address), 0, 100000 },
+	{ "collector", "user", T_STRING, OFF(user), 0, 0 },
 	{ "limits", "registrations_per_address_per_hour", T_LONG,
 	    OFF(registrations_per_address_per_hour), 0, BIG },
 	{ "limits", "requests_per_address_per_minute", T_LONG,
@@ -389,6 +392,9 @@ check_string(const char *name, const char *v)
 		return v[0] == '$' && strlen(v) > 3 && plain_text(v) ? NULL :
 		    "is not a crypt(3) hash (yescrypt \"$y$...\" or sha512-crypt \"$6$...\")";
 	}
+	if (strcmp(name, "user") == 0)	/* empty: keep the user it runs as */
+		return v[0] == '\0' || (plain_text(v) && strchr(v, ':') == NULL) ?
+		    NULL : "is not a user name";
 	if (v[0] == '\0')
 		return "must not be empty";
 	if (!plain_text(v))
@@ -578,6 +584,8 @@ defaults(struct parse *p)
 	cfg->max_body_kb = 256;
 	cfg->request_timeout = 30;
 	cfg->max_connections = 1024;
+	cfg->max_connections_per_address = 32;
+	cfg->user = strdup("beacon-collector");
 	cfg->public_stats = true;
 	cfg->admin_user = strdup("admin");
 	cfg->admin_password_hash = strdup("");
@@ -591,7 +599,8 @@ defaults(struct parse *p)
 	cfg->path = strdup(p->path);
 	if (cfg->listen[0] == NULL || cfg->tls_cert == NULL || cfg->tls_key == NULL ||
 	    cfg->database == NULL || cfg->admin_user == NULL ||
-	    cfg->admin_password_hash == NULL || cfg->path == NULL)
+	    cfg->admin_password_hash == NULL || cfg->path == NULL ||
+	    cfg->user == NULL)
 		parse_error(p, 0, "out of memory");
 }
 
@@ -653,6 +662,9 @@ collector_config_load(const char *path, struct collector_config *cfg,
 	else if (rc < 0)
 		parse_error(&p, 0, "cannot read: out of memory");
 	check_whole(&p);
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strcmp(options[i].name, "user") == 0)
+			cfg->user_set = p.seen[i] != 0;
 	return p.error ? -1 : 0;
 }
 
@@ -669,5 +681,6 @@ collector_config_free(struct collector_config *cfg)
 	free(cfg->database);
 	free(cfg->admin_user);
 	free(cfg->admin_password_hash);
+	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);
 }
