@@ -755,7 +755,7 @@ numeric_address(const char *s, size_t n, char *out, size_t outlen)
 
 /* Every X-Forwarded-For header line, in the order received. */
 struct xff_lines {
-	const char *v[32];
+	const char *v[HTTP_MAX_XFF_LINES];
 	int n;
 	bool overflow;
 };
@@ -769,7 +769,7 @@ take_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	if (key == NULL || value == NULL ||
 	    strcasecmp(key, "X-Forwarded-For") != 0)
 		return MHD_YES;
-	if (x->n == (int)(sizeof x->v / sizeof x->v[0])) {
+	if (x->n == HTTP_MAX_XFF_LINES) {
 		x->overflow = true;
 		return MHD_NO;
 	}
@@ -784,21 +784,17 @@ take_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
  * to the left of the last untrusted one were written by the client and
  * are never believed.  When every entry is a trusted proxy, the leftmost
  * is the client.  An entry that is not a numeric address where the
- * client should be, or too many lines: the peer itself is the client.
+ * client should be: none (the peer itself is the client).
  */
-static void
-forwarded_client(struct MHD_Connection *conn,
+bool
+http_forwarded_client(const char *const *lines, int n,
     const struct collector_config *cfg, char *out, size_t outlen)
 {
-	struct xff_lines x = { .n = 0 };
-	char found[INET6_ADDRSTRLEN + 8];
+	char found[INET6_ADDRSTRLEN + 8], leftmost[INET6_ADDRSTRLEN + 8];
 	bool any = false;
 
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, take_xff, &x);
-	if (x.n == 0 || x.overflow)
-		return;
-	for (int i = x.n - 1; i >= 0; i--) {
-		const char *v = x.v[i];
+	for (int i = n - 1; i >= 0; i--) {
+		const char *v = lines[i];
 		size_t end = strlen(v);
 
 		while (end > 0) {
@@ -816,16 +812,34 @@ forwarded_client(struct MHD_Connection *conn,
 			if (a == b)
 				continue;	/* an empty element ("a,,b") */
 			if (!numeric_address(v + a, b - a, found, sizeof found))
-				return;		/* garbage where the client is */
-			any = true;
+				return false;	/* garbage where the client is */
 			if (!is_trusted_proxy(cfg, found)) {
 				snprintf(out, outlen, "%s", found);
-				return;
+				return true;
 			}
-			snprintf(out, outlen, "%s", found);	/* leftmost so far */
+			any = true;
+			memcpy(leftmost, found, sizeof leftmost);
 		}
 	}
-	(void)any;
+	if (any)
+		snprintf(out, outlen, "%s", leftmost);
+	return any;
+}
+
+/* The client behind a trusted peer; out (the peer) unchanged when the
+ * header is missing, unusable, or on too many lines. */
+static void
+forwarded_client(struct MHD_Connection *conn,
+    const struct collector_config *cfg, char *out, size_t outlen)
+{
+	struct xff_lines x = { .n = 0 };
+	char client[INET6_ADDRSTRLEN + 8];
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, take_xff, &x);
+	if (x.n == 0 || x.overflow)
+		return;
+	if (http_forwarded_client(x.v, x.n, cfg, client, sizeof client))
+		snprintf(out, outlen, "%s", client);
 }
 
 static void
@@ -854,8 +868,8 @@ dup_or_null(const char *s)
  * segment that names a token in any case, and every UUID but the server
  * id of /servers/{id} or /fleet/{id}, are "****".
  */
-static char *
-loggable_path(const char *path)
+char *
+http_loggable_path(const char *path)
 {
 	size_t n = strspn(path != NULL ? path : "",
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-");
@@ -905,7 +919,7 @@ static void
 log_request(const struct http_request *hr, int status)
 {
 	const struct api_request *req = &hr->api;
-	char *masked = loggable_path(req->path);
+	char *masked = http_loggable_path(req->path);
 	char *path = masked != NULL ? text_sanitize(masked, strlen(masked), 200) : NULL;
 	long long ms = mono_ms() - hr->start_ms;
 

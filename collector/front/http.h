@@ -11,6 +11,7 @@
 #ifndef COLLECTOR_HTTP_H
 #define COLLECTOR_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../web/api.h"
@@ -57,6 +58,26 @@ int http_server_reload_tls(struct http_server *srv, const char *cert,
  * connection is left suspended.
  */
 void http_server_drain(struct http_server *srv, int drain_s);
+
+/* ---- pure parts, for the fuzz target ---- */
+
+#define HTTP_MAX_XFF_LINES 32	/* more X-Forwarded-For lines: not believed */
+
+/*
+ * The client address behind a trusted proxy (COLLECTOR.md §4) from the
+ * X-Forwarded-For header lines in the order received: the rightmost entry
+ * that is not in cfg->trusted_proxies, normalised; the leftmost when all
+ * are.  False (out untouched) when there is no entry or the one where the
+ * client should be is not a numeric address.
+ */
+bool http_forwarded_client(const char *const *lines, int n,
+    const struct collector_config *cfg, char *out, size_t outlen);
+
+/* The request path as the request log shows it: only [A-Za-z0-9/._-] up to
+ * the first other byte ("..." in its place), a segment naming a token and
+ * every UUID but a /servers/ or /fleet/ id masked as "****".  Allocated
+ * (the caller frees it); NULL when out of memory. */
+char *http_loggable_path(const char *path);
 
 /* Stop the daemons and free everything; NULL-safe.  Call after drain. */
 void http_server_free(struct http_server *srv);
