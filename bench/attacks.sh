@@ -9,12 +9,14 @@
 #   password  wrong Basic credentials against /fleet from 16 addresses,
 #             8 requests/s in all
 #   keys      registrations (from 200 addresses) each reporting
-#             ATTACK_MODULES made-up module names
+#             ATTACK_MODULES made-up module names, while a visitor reads
+#             /api/v1/stats every second (so that snapshots are built)
 # Each phase runs ATTACK_SECONDS (default 15; 4 phases, about a minute and
 # a half in all) on a fresh collector and database, timing a /healthz on
 # a new TLS connection from 127.0.0.9 every 0.2 s; prints one line per
 # phase: the number of answers, the failures (no 200 within 10 s), p50
-# and p99 in ms.
+# and p99 in ms; then what the attack achieved (connections opened and
+# closed by the server, statuses seen, the slowest /api/v1/stats).
 #
 # Environment: COLLECTOR_BIN (default build/beacon-collector, else
 # build-test/beacon-collector), ATTACK_SECONDS (5..60), ATTACK_MODULES
@@ -50,6 +52,8 @@ case $ONLY in "" | idle | hog | password | keys) ;; *) fail "ONLY must be idle, 
 # shellcheck source=tests/standalone.bash
 . "$REPO/tests/standalone.bash"
 standalone_harness attacks
+# bats' load, for collector_helpers.bash (it loads collector_db)
+load() { . "$REPO/tests/bats/$1.bash"; }
 # shellcheck source=tests/bats/collector_helpers.bash
 . "$REPO/tests/bats/collector_helpers.bash"
 export COLLECTOR_BIN

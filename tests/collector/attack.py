@@ -217,6 +217,15 @@ def cmd_xff(a):
 
 # ---- floods for the bench -----------------------------------------------------
 
+COUNTS = {}
+COUNTS_LOCK = threading.Lock()
+
+
+def count(key, n=1):
+    with COUNTS_LOCK:
+        COUNTS[key] = COUNTS.get(key, 0) + n
+
+
 def flood_hog(a, stop):
     """Refill up to 1,100 idle connections from 127.0.0.2 every 0.5 s."""
     held = []
@@ -227,18 +236,22 @@ def flood_hog(a, stop):
             try:
                 if s.recv(1) == b"":
                     s.close()
+                    count("closed_by_server")
                     continue
             except BlockingIOError:
                 pass
             except OSError:
                 s.close()
+                count("closed_by_server")
                 continue
             alive.append(s)
         held = alive
         while len(held) < 1100 and not stop.is_set():
             try:
                 held.append(connect(a.port, "127.0.0.2", timeout=0.5))
+                count("opened")
             except OSError:
+                count("refused")
                 break
         stop.wait(0.5)
     for s in held:
@@ -257,10 +270,11 @@ def flood_password(a, stop):
         try:
             s = tls_connect(a.port, a.ca, src, timeout=5)
             s.sendall(req)
-            read_answer(s, deadline=5)
+            st = status_line(read_answer(s, deadline=5)).split(" ")
+            count("status_" + (st[1] if len(st) > 1 else "closed"))
             s.close()
         except (OSError, ssl.SSLError):
-            pass
+            count("failed")
         stop.wait(0.125)
 
 
@@ -282,16 +296,39 @@ def flood_keys(a, stop):
                      "description": "made up", "status": "Running",
                      "support_level": "extended"} for _ in range(a.modules)]
             report = json.dumps({"id": sid, "asterisk": {
-                "version": {"name": "22.1.0", "number": 220100},
+                "version": {"name": "22.1.0", "number": "220100"},
                 "modules": mods}}).encode()
             s = tls_connect(a.port, a.ca, src, timeout=30)
             s.sendall(("PUT /servers/%s?tokenId=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        "Content-Type: application/json\r\nContent-Length: %d\r\n"
                        "Connection: close\r\n\r\n" % (sid, tok, len(report))).encode() + report)
-            read_answer(s, deadline=30)
+            st = status_line(read_answer(s, deadline=30)).split(" ")
+            count("put_" + (st[1] if len(st) > 1 else "closed"))
             s.close()
         except (OSError, ssl.SSLError, ValueError, KeyError):
+            count("failed")
             stop.wait(0.2)
+
+
+def visitor(a, stop):
+    """A reader of the public figures: GET /api/v1/stats every second, so
+    that a snapshot is built (on today's code: on a request thread)."""
+    while not stop.is_set():
+        start = time.monotonic()
+        try:
+            s = tls_connect(a.port, a.ca, "127.0.0.8", timeout=30)
+            s.sendall(b"GET /api/v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Connection: close\r\n\r\n")
+            st = status_line(read_answer(s, limit=1 << 24, deadline=30)).split(" ")
+            s.close()
+            count("stats_" + (st[1] if len(st) > 1 else "closed"))
+            count("stats_ms_max", 0)
+            with COUNTS_LOCK:
+                ms = int((time.monotonic() - start) * 1000)
+                COUNTS["stats_ms_max"] = max(COUNTS["stats_ms_max"], ms)
+        except (OSError, ssl.SSLError):
+            count("stats_failed")
+        stop.wait(1.0)
 
 
 def cmd_flood(a):
@@ -299,9 +336,11 @@ def cmd_flood(a):
     kinds = {"hog": flood_hog, "password": flood_password, "keys": flood_keys}
     threads = []
     if a.kind in kinds:
-        n = 2 if a.kind == "keys" else 1
-        for _ in range(n):
-            t = threading.Thread(target=kinds[a.kind], args=(a, stop), daemon=True)
+        targets = [kinds[a.kind]]
+        if a.kind == "keys":
+            targets = [flood_keys, flood_keys, visitor]
+        for target in targets:
+            t = threading.Thread(target=target, args=(a, stop), daemon=True)
             t.start()
             threads.append(t)
         time.sleep(min(2.0, a.seconds / 4))   # the attack takes hold first
@@ -317,8 +356,9 @@ def cmd_flood(a):
     stop.set()
     for t in threads:
         t.join(timeout=15)
-    print("%-9s healthz: n=%d failed=%d p50=%.0f ms p99=%.0f ms" % (
-        a.kind, len(times), failed, percentile(times, 50), percentile(times, 99)))
+    print("%-9s healthz: n=%d failed=%d p50=%.0f ms p99=%.0f ms  attack: %s" % (
+        a.kind, len(times), failed, percentile(times, 50), percentile(times, 99),
+        " ".join("%s=%d" % kv for kv in sorted(COUNTS.items())) or "-"))
 
 
 def main():
