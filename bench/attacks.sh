@@ -53,6 +53,7 @@ case $ONLY in "" | idle | hog | password | keys) ;; *) fail "ONLY must be idle, 
 . "$REPO/tests/standalone.bash"
 standalone_harness attacks
 # bats' load, for collector_helpers.bash (it loads collector_db)
+# shellcheck disable=SC1090  # collector_db.bash, named by collector_helpers
 load() { . "$REPO/tests/bats/$1.bash"; }
 # shellcheck source=tests/bats/collector_helpers.bash
 . "$REPO/tests/bats/collector_helpers.bash"

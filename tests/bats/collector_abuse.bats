@@ -128,9 +128,9 @@ print("closed %d ms" % ((time.monotonic() - start) * 1000) if got == b"" else "d
 # ---- malformed requests -------------------------------------------------------------
 
 # raw_status REQUEST: the status line the collector answers REQUEST with
-# (printf escapes), or "closed".
+# (printf escapes: \r, \n, \0, \xHH), or "closed".
 raw_status() {
-	printf "$1" | "$PY" "$ATTACK" raw "$BC_PORT" "$TEST_CA/ca.pem"
+	printf '%b' "$1" | "$PY" "$ATTACK" raw "$BC_PORT" "$TEST_CA/ca.pem"
 }
 
 @test "malformed header fields: duplicate or invalid Content-Length, NUL/CR in a value, obs-fold, empty or non-token name: 400" {
@@ -236,9 +236,10 @@ subject_served() {
 @test "SIGHUP: a replaced TLS pair is freed once no connection uses it (one pair in memory after 20 reloads; two while an old connection lives)" {
 	start_beacon_collector
 	local i n
+	# one at a time: two SIGHUPs pending at once are one
 	for ((i = 1; i <= 20; i++)); do
 		kill -HUP "$BC_PID"
-		for ((n = 0; n < 50; n++)); do
+		for ((n = 0; n < 200; n++)); do
 			[ "$(grep -c 'SIGHUP: TLS certificate loaded' "$BC_LOG")" -ge "$i" ] && break
 			sleep 0.05
 		done
