@@ -2,17 +2,22 @@
  * beacon-collector: the Asterisk Beacon server (COLLECTOR.md).  This file
  * is the command line and the service's order of steps, and the only
  * place that exits:
- *   config → database → listen → ready → serve → drain → exit.
+ *   config → listen (and the TLS files) → user → database → ready →
+ *   serve → drain → exit.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -143,6 +148,73 @@ run_stats(struct store *st, const struct collector_config *cfg)
 		say("statistics: %s", err);
 }
 
+/* SIGHUP (COLLECTOR.md §7): tls_cert and tls_key as the configuration
+ * file names them now, loaded without dropping a connection; any error
+ * keeps the pair in use.  The log says which certificate is served. */
+static void
+reload_tls(struct http_server *srv, const struct collector_config *cfg)
+{
+	struct collector_config now;
+	char err[1024], desc[1024];
+
+	if (!cfg->tls)
+		return;
+	if (collector_config_load(cfg->path, &now, err, sizeof err) < 0)
+		say("SIGHUP: kept the TLS pair in use: %s", err);
+	else if (http_server_reload_tls(srv, now.tls_cert, now.tls_key,
+	    desc, sizeof desc, err, sizeof err) < 0)
+		say("SIGHUP: kept the TLS pair in use: %s", err);
+	else
+		say("SIGHUP: TLS certificate loaded: %s", desc);
+	collector_config_free(&now);
+}
+
+/*
+ * Started as root (COLLECTOR.md §7): run as cfg->user from here on, with
+ * its groups.  Called once the sockets are bound and the TLS files read,
+ * before any thread starts or file is created.  Not root, or user = ""
+ * (empty): nothing to do.  The default user (user = not in the file)
+ * missing is said once in serve mode (warn) and root is kept: a build run
+ * by hand before the package made its user.  Returns 1 when it dropped
+ * root, 0 when there was nothing to do, -1 with the reason in err.
+ */
+static int
+drop_root(const struct collector_config *cfg, bool warn, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || cfg->user[0] == '\0')
+		return 0;
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		if (!cfg->user_set) {
+			if (warn)
+				say("started as root, and user %s (the default of "
+				    "user =) does not exist: running as root (create "
+				    "the user, or set user = in %s)", cfg->user,
+				    cfg->path);
+			return 0;
+		}
+		snprintf(err, errlen, "%s: user = %s: %s", cfg->path, cfg->user,
+		    errno != 0 ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		snprintf(err, errlen, "%s: user = %s: cannot become it: %s",
+		    cfg->path, cfg->user, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		snprintf(err, errlen, "%s: user = %s: root could be taken back",
+		    cfg->path, cfg->user);
+		return -1;
+	}
+	return 1;
+}
+
 /* Serve until SIGTERM or SIGINT; SIGHUP reloads the TLS pair.  The signals
  * are blocked in every thread and taken here synchronously. */
 static void
@@ -154,7 +226,6 @@ serve(struct http_server *srv, struct store *st,
 	for (;;) {
 		struct timespec tick = { .tv_sec = 60 };
 		int sig = sigtimedwait(sigs, NULL, &tick);
-		char err[512];
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			say("%s: draining (at most %d s)", strsignal(sig),
@@ -165,10 +236,7 @@ serve(struct http_server *srv, struct store *st,
 		}
 		if (sig == SIGHUP) {
 			sd_notify(0, "RELOADING=1");
-			if (http_server_reload_tls(srv, err, sizeof err) < 0)
-				say("SIGHUP: kept the TLS pair in use: %s", err);
-			else if (cfg->tls)
-				say("SIGHUP: TLS certificate and key loaded again");
+			reload_tls(srv, cfg);
 			sd_notify(0, "READY=1");
 		}
 		/* Every tick and after every signal (SIGHUP: now). */
@@ -210,7 +278,7 @@ main(int argc, char **argv)
 	struct app app;
 	sigset_t sigs;
 	char err[1024], warn[512] = "";
-	int ret = CEXIT_USAGE;
+	int ret = CEXIT_USAGE, dropped = 0;
 
 	memset(&cfg, 0, sizeof cfg);
 	if (parse_args(argc, argv, &opt) < 0) {
@@ -240,6 +308,9 @@ main(int argc, char **argv)
 		say("%s", err);
 		goto out;
 	}
+	/* Every file it creates (the SQLite database, -wal, -shm) is its
+	 * user's alone. */
+	umask(077);
 	if (opt.mode == MODE_CHECK) {
 		ret = CEXIT_LISTEN;
 		if (http_check_tls(&cfg, err, sizeof err) < 0) {
@@ -256,6 +327,29 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	app = (struct app){ .cfg = &cfg };
+	if (opt.mode == MODE_SERVE) {
+		ret = CEXIT_LISTEN;
+		limits = rate_limits_new(cfg.registrations_per_address_per_hour,
+		    cfg.requests_per_address_per_minute);
+		if (limits == NULL) {
+			say("out of memory");
+			goto out;
+		}
+		app.limits = limits;
+		srv = http_server_open(&app, err, sizeof err);
+		if (srv == NULL) {
+			say("%s", err);
+			goto out;
+		}
+	}
+	ret = CEXIT_CONFIG;
+	if ((dropped = drop_root(&cfg, opt.mode == MODE_SERVE, err,
+	    sizeof err)) < 0) {
+		say("%s", err);
+		goto out;
+	}
 
 	ret = CEXIT_DATABASE;
 	if (store_open(cfg.database, &st, err, sizeof err) < 0) {
@@ -287,20 +381,20 @@ main(int argc, char **argv)
 	run_stats(st, &cfg);
 
 	ret = CEXIT_LISTEN;
-	limits = rate_limits_new(cfg.registrations_per_address_per_hour,
-	    cfg.requests_per_address_per_minute);
-	if (limits == NULL) {
-		say("out of memory");
-		goto out;
-	}
-	app = (struct app){ .cfg = &cfg, .store = st, .limits = limits };
-	srv = http_server_start(&app, err, sizeof err);
-	if (srv == NULL) {
+	app.store = st;
+	if (http_server_start(srv, err, sizeof err) < 0) {
 		say("%s", err);
 		goto out;
 	}
 	say("listening (%s, database %s)", cfg.tls ? "https" : "http",
 	    store_backend_name(st));
+	if (dropped > 0)
+		say("running as user %s", cfg.user);
+	if (cfg.tls) {
+		char desc[512];
+		http_server_certificate(desc, sizeof desc);
+		say("TLS certificate: %s", desc);
+	}
 	sd_notify(0, "READY=1");
 	serve(srv, st, &cfg, &sigs);
 	ret = CEXIT_OK;

@@ -106,6 +106,7 @@ start_collector() {
 	port=$(free_port) || fail "no free port"
 	cat >"$WORK/$name.ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:$port
 tls_cert = $WORK/cert.pem
 tls_key = $WORK/key.pem

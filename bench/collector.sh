@@ -199,6 +199,7 @@ start_collector_on() {
 	local ini=$WORK/collector-$COLLECTOR_PORT.ini
 	cat >"$ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:$COLLECTOR_PORT
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key

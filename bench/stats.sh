@@ -94,6 +94,7 @@ wait_https() {
 write_ini() {
 	cat >"$WORK/collector-$2.ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:$2
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key

@@ -47,6 +47,7 @@ echo "CA: $TEST_CA/ca.pem; server certificate for 127.0.0.1"
 step "beacon-collector on $URL (SQLite: $DB)"
 cat >"$WORK/collector/beacon-collector.ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:$TEST_BEACON_PORT
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key

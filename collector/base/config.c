@@ -56,6 +56,9 @@ static const struct option options[] = {
 	{ "collector", "admin_user", T_STRING, OFF(admin_user), 0, 0 },
 	{ "collector", "admin_password_hash", T_STRING, OFF(admin_password_hash), 0, 0 },
 	{ "collector", "lifecycle", T_STRING, OFF(lifecycle), 0, 0 },
+	{ "collector", "max_connections_per_address", T_LONG,
+	    OFF(max_connections_per_address), 0, 100000 },
+	{ "collector", "user", T_STRING, OFF(user), 0, 0 },
 	{ "limits", "registrations_per_address_per_hour", T_LONG,
 	    OFF(registrations_per_address_per_hour), 0, BIG },
 	{ "limits", "requests_per_address_per_minute", T_LONG,
@@ -391,6 +394,9 @@ check_string(const char *name, const char *v)
 		return v[0] == '$' && strlen(v) > 3 && plain_text(v) ? NULL :
 		    "is not a crypt(3) hash (yescrypt \"$y$...\" or sha512-crypt \"$6$...\")";
 	}
+	if (strcmp(name, "user") == 0)	/* empty: keep the user it runs as */
+		return v[0] == '\0' || (plain_text(v) && strchr(v, ':') == NULL) ?
+		    NULL : "is not a user name";
 	if (v[0] == '\0')
 		return strcmp(name, "lifecycle") == 0 ? NULL : "must not be empty";
 	if (!plain_text(v))
@@ -580,6 +586,8 @@ defaults(struct parse *p)
 	cfg->max_body_kb = 256;
 	cfg->request_timeout = 30;
 	cfg->max_connections = 1024;
+	cfg->max_connections_per_address = 32;
+	cfg->user = strdup("beacon-collector");
 	cfg->public_stats = true;
 	cfg->admin_user = strdup("admin");
 	cfg->admin_password_hash = strdup("");
@@ -595,7 +603,7 @@ defaults(struct parse *p)
 	if (cfg->listen[0] == NULL || cfg->tls_cert == NULL || cfg->tls_key == NULL ||
 	    cfg->database == NULL || cfg->admin_user == NULL ||
 	    cfg->admin_password_hash == NULL || cfg->lifecycle == NULL ||
-	    cfg->path == NULL)
+	    cfg->path == NULL || cfg->user == NULL)
 		parse_error(p, 0, "out of memory");
 }
 
@@ -660,6 +668,8 @@ collector_config_load(const char *path, struct collector_config *cfg,
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		if (strcmp(options[i].name, "database") == 0)
 			cfg->database_line = p.seen[i];
+		else if (strcmp(options[i].name, "user") == 0)
+			cfg->user_set = p.seen[i] != 0;
 	return p.error ? -1 : 0;
 }
 
@@ -678,5 +688,6 @@ collector_config_free(struct collector_config *cfg)
 	free(cfg->admin_password_hash);
 	free(cfg->lifecycle);
 	lifecycle_free(cfg->lifecycle_data);
+	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);
 }

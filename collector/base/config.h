@@ -30,12 +30,15 @@ struct collector_config {
 	long max_body_kb;
 	long request_timeout;		/* seconds */
 	long max_connections;
+	long max_connections_per_address;	/* 0 = no limit; trusted proxies never counted */
 	bool public_stats;
 	char *admin_user;
 	char *admin_password_hash;	/* "" = no fleet view */
 	char *lifecycle;		/* the lifecycle file; "" = the installed one */
 	struct lifecycle *lifecycle_data;	/* loaded from it by main (lifecycle_load);
 					 * NULL = none: every version unknown */
+	char *user;			/* started as root: run as this one; "" = stay */
+	bool user_set;			/* user was in the file (not the default) */
 
 	/* [limits] */
 	long registrations_per_address_per_hour;

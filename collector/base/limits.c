@@ -21,6 +21,9 @@
  * enough that this only happens when tens of thousands of addresses are
  * live at the same time.
  *
+ * IPv6 addresses count per /64 (limits_address_key): an address of its
+ * own costs nothing to someone who holds a /64.
+ *
  * One mutex guards the table: a lookup is a few dozen memory reads, far
  * cheaper than the TLS handshake and the request it belongs to.
  */
@@ -37,7 +40,7 @@
 
 #define SLOTS 65536		/* a power of two */
 #define PROBE 32		/* slots looked at per address */
-#define KEY_LEN 46		/* INET6_ADDRSTRLEN */
+#define KEY_LEN LIMITS_KEY_LEN
 
 #define HOUR 3600
 #define MINUTE 60
@@ -97,18 +100,19 @@ rate_limits_free(struct rate_limits *rl)
 	free(rl);
 }
 
-/* The canonical text of addr: inet_ntop of what inet_pton reads, with
- * IPv4-mapped IPv6 addresses as plain IPv4 (a dual-stack socket gives
- * "::ffff:192.0.2.1" for the client that also connects as "192.0.2.1");
- * anything else cut to KEY_LEN - 1 bytes as it is, and "" as "-"
- * (an empty key marks a slot that was never used). */
-static void
-canonical(const char *addr, char key[KEY_LEN])
+/* The canonical text of addr (limits.h): inet_ntop of what inet_pton
+ * reads, with IPv4-mapped IPv6 addresses as plain IPv4 (a dual-stack
+ * socket gives "::ffff:192.0.2.1" for the client that also connects as
+ * "192.0.2.1") and other IPv6 addresses cut to their /64. */
+void
+limits_address_key(const char *addr, char key[KEY_LEN])
 {
 	unsigned char bin[16];
 	size_t n;
 
 	memset(key, 0, KEY_LEN);
+	if (addr == NULL)
+		addr = "";
 	if (inet_pton(AF_INET6, addr, bin) == 1) {
 		static const unsigned char mapped[12] =
 		    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -116,8 +120,11 @@ canonical(const char *addr, char key[KEY_LEN])
 		if (memcmp(bin, mapped, sizeof mapped) == 0) {
 			if (inet_ntop(AF_INET, bin + 12, key, KEY_LEN) != NULL)
 				return;
-		} else if (inet_ntop(AF_INET6, bin, key, KEY_LEN) != NULL)
-			return;
+		} else {
+			memset(bin + 8, 0, 8);	/* the /64 */
+			if (inet_ntop(AF_INET6, bin, key, KEY_LEN) != NULL)
+				return;
+		}
 	} else if (inet_pton(AF_INET, addr, bin) == 1 &&
 	    inet_ntop(AF_INET, bin, key, KEY_LEN) != NULL)
 		return;
@@ -212,7 +219,7 @@ account(struct rate_limits *rl, const char *addr, time_t now, bool reg)
 		return 0;
 	if (now <= 0)
 		now = 1;	/* start == 0 means "not open" */
-	canonical(addr != NULL ? addr : "", key);
+	limits_address_key(addr, key);
 	pthread_mutex_lock(&rl->lock);
 	s = find_slot(rl, key, now);
 	s->used = ++rl->tick;

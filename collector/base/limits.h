@@ -4,9 +4,22 @@
 #ifndef COLLECTOR_LIMITS_H
 #define COLLECTOR_LIMITS_H
 
+#include <stddef.h>
 #include <time.h>
 
 struct rate_limits;
+
+/* Bytes of an address key, with its NUL (INET6_ADDRSTRLEN). */
+#define LIMITS_KEY_LEN 46
+
+/*
+ * The key every per-address limit counts under (COLLECTOR.md §4): an IPv4
+ * address as itself, an IPv4-mapped IPv6 address as the IPv4 one, an IPv6
+ * address as its /64 ("2001:db8:1:2::" for 2001:db8:1:2:a:b:c:d: one
+ * subscriber usually holds a whole /64), anything else as its first
+ * LIMITS_KEY_LEN - 1 bytes, and "" as "-".
+ */
+void limits_address_key(const char *addr, char key[LIMITS_KEY_LEN]);
 
 /* A table for the two limits (0 = no limit).  NULL when out of memory.
  * Freed with rate_limits_free. */

@@ -9,50 +9,93 @@
  *
  * request_timeout is enforced on the whole request, not only on silence:
  * every connection has a deadline, and a sweeper thread shuts down the
- * socket of one that passes it while still sending its request.
+ * socket of one that passes it while still sending its request.  A new
+ * connection has less: FIRST_REQUEST_S (or request_timeout when shorter)
+ * for its TLS handshake and its first request's headers, so that
+ * connections that never finish a handshake do not hold slots for long.
+ *
+ * At most max_connections_per_address connections from one client
+ * address (IPv6: one /64) are open at once; one more is shut down as soon
+ * as it is accepted, before its handshake.  Connections from a trusted
+ * proxy are not counted (every client behind it shares its address; the
+ * proxy limits its own clients' connections).
+ *
+ * What one client can make happen often (a refused or swept connection,
+ * plain HTTP on the TLS port, libmicrohttpd's complaints about broken
+ * handshakes) is counted and logged as one summary line at most every
+ * LOG_SUMMARY_S seconds, never a line each.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <systemd/sd-daemon.h>
 
 #include "../base/clock.h"
 #include "http.h"
 #include "../base/health.h"
+#include "../base/limits.h"
 
 #define CONN_MEMORY_LIMIT (16 * 1024)	/* headers and MHD's buffers, per connection */
 #define POOL_THREADS 2			/* per listening socket */
 #define LISTEN_BACKLOG 1024
 #define MAX_CHAIN 16
+#define FIRST_REQUEST_S 10		/* handshake + first request's headers */
+#define LOG_SUMMARY_S 10		/* at most one summary line this often */
+#define MHD_LINES_PER_WINDOW 5		/* libmicrohttpd lines shown per LOG_SUMMARY_S */
+#define ADDR_BUCKETS 4096		/* the per-address connection counts */
+#define SNIFF_FDS 65536			/* fds whose first byte is looked at */
 
 /* ---- TLS: the pair in use, replaceable by SIGHUP ---------------------- */
 
+/*
+ * A certificate chain and its key.  Every handshake that takes the pair
+ * holds a reference until its connection closes (GnuTLS keeps pointers
+ * into it for the session's life); a pair replaced by SIGHUP is freed
+ * when its last connection closes, so that reloads cost nothing in the
+ * long run.  A handshake whose connection cannot be found pins its pair
+ * until exit (it never happens with libmicrohttpd 0.9.75).
+ */
 struct tls_pair {
 	gnutls_pcert_st pcert[MAX_CHAIN];
 	unsigned int n;
 	gnutls_privkey_t key;
-	struct tls_pair *older;		/* kept until exit: a handshake may use it */
+	long refs;			/* connections using it; under tls_lock */
+	bool pinned;			/* used by a handshake we cannot track */
+	struct tls_pair *next;		/* the list of replaced pairs */
+	char desc[384];			/* subject and expiry, for the log */
 };
 
-/* GnuTLS's callback has no user pointer, hence a global. */
-static _Atomic(struct tls_pair *) tls_current;
+/* GnuTLS's callback has no user pointer, hence globals. */
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tls_pair *tls_current;	/* under tls_lock */
+static struct tls_pair *tls_retired;	/* replaced, still used; under tls_lock */
+
+struct conn_track;
+static void track_set_tls(struct conn_track *t, struct tls_pair *p);
+static struct conn_track *track_of_session(gnutls_session_t session);
 
 static int
 tls_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
@@ -60,12 +103,23 @@ tls_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
     gnutls_pcert_st **pcert, unsigned int *pcert_length,
     gnutls_privkey_t *privkey)
 {
-	struct tls_pair *p = atomic_load(&tls_current);
+	struct conn_track *t = track_of_session(session);
+	struct tls_pair *p;
 
-	(void)session; (void)req_ca_dn; (void)nreqs; (void)pk_algos;
-	(void)pk_algos_length;
+	(void)req_ca_dn; (void)nreqs; (void)pk_algos; (void)pk_algos_length;
+	pthread_mutex_lock(&tls_lock);
+	p = tls_current;
+	if (p != NULL) {
+		if (t != NULL)
+			p->refs++;
+		else
+			p->pinned = true;
+	}
+	pthread_mutex_unlock(&tls_lock);
 	if (p == NULL)
 		return -1;
+	if (t != NULL)
+		track_set_tls(t, p);
 	*pcert = p->pcert;
 	*pcert_length = p->n;
 	*privkey = p->key;
@@ -75,14 +129,106 @@ tls_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 static void
 tls_pair_free(struct tls_pair *p)
 {
-	while (p != NULL) {
-		struct tls_pair *older = p->older;
-		for (unsigned int i = 0; i < p->n; i++)
-			gnutls_pcert_deinit(&p->pcert[i]);
-		gnutls_privkey_deinit(p->key);
-		free(p);
-		p = older;
+	if (p == NULL)
+		return;
+	for (unsigned int i = 0; i < p->n; i++)
+		gnutls_pcert_deinit(&p->pcert[i]);
+	gnutls_privkey_deinit(p->key);
+	free(p);
+}
+
+/* Under tls_lock: free p when nothing uses it any more. */
+static void
+tls_pair_maybe_free(struct tls_pair *p)
+{
+	if (p == NULL || p == tls_current || p->refs > 0 || p->pinned)
+		return;
+	for (struct tls_pair **pp = &tls_retired; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	tls_pair_free(p);
+}
+
+/* A connection that used p has closed. */
+static void
+tls_pair_release(struct tls_pair *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&tls_lock);
+	p->refs--;
+	tls_pair_maybe_free(p);
+	pthread_mutex_unlock(&tls_lock);
+}
+
+/* Serve p from now on; the pair it replaces goes when its last
+ * connection does.  Returns the number of pairs now in memory. */
+static int
+tls_pair_install(struct tls_pair *p)
+{
+	struct tls_pair *old;
+	int n = 0;
+
+	pthread_mutex_lock(&tls_lock);
+	old = tls_current;
+	tls_current = p;
+	if (old != NULL) {
+		old->next = tls_retired;
+		tls_retired = old;
+		tls_pair_maybe_free(old);
 	}
+	n = tls_current != NULL;
+	for (struct tls_pair *r = tls_retired; r != NULL; r = r->next)
+		n++;
+	pthread_mutex_unlock(&tls_lock);
+	return n;
+}
+
+/* At exit, with no connection left. */
+static void
+tls_pairs_free_all(void)
+{
+	pthread_mutex_lock(&tls_lock);
+	tls_pair_free(tls_current);
+	tls_current = NULL;
+	while (tls_retired != NULL) {
+		struct tls_pair *next = tls_retired->next;
+		tls_pair_free(tls_retired);
+		tls_retired = next;
+	}
+	pthread_mutex_unlock(&tls_lock);
+}
+
+/* "subject 'CN=...', expires 2027-01-01T00:00:00Z" of the chain's first
+ * certificate, for the log (COLLECTOR.md §7). */
+static void
+tls_pair_describe(struct tls_pair *p)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t dn = { NULL, 0 };
+	char when[32] = "?";
+	time_t exp;
+	struct tm tm;
+	char *subject = NULL;
+
+	snprintf(p->desc, sizeof p->desc, "subject unknown");
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &p->pcert[0].cert,
+	    GNUTLS_X509_FMT_DER) == 0) {
+		if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0)
+			subject = text_sanitize((const char *)dn.data, dn.size, 200);
+		exp = gnutls_x509_crt_get_expiration_time(crt);
+		if (exp != (time_t)-1 && gmtime_r(&exp, &tm) != NULL)
+			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(p->desc, sizeof p->desc, "subject '%s', expires %s",
+		    subject != NULL ? subject : "?", when);
+	}
+	free(subject);
+	gnutls_free(dn.data);
+	gnutls_x509_crt_deinit(crt);
 }
 
 /* True when the key is the private half of the certificate's public key. */
@@ -148,6 +294,7 @@ tls_pair_load(const char *cert, const char *key, char *err, size_t errlen)
 	}
 	gnutls_free(c.data);
 	gnutls_free(k.data);
+	tls_pair_describe(p);
 	return p;
 fail:
 	gnutls_free(c.data);
@@ -161,13 +308,24 @@ fail:
 struct conn_track {
 	struct conn_track *prev, *next;
 	int fd;
+	long long start_ms;		/* accepted */
 	long long deadline_ms;		/* 0: not sending a request */
 	bool fresh;			/* connected, first request not begun */
+	bool counted;			/* in its address's connection count */
+	char key[LIMITS_KEY_LEN];	/* limits_address_key of the peer */
+	struct tls_pair *tls;		/* the pair its handshake took, or NULL */
 };
 
 /* READING: gathering the body; DISCARDING: the answer is decided, the
- * body (within max_body_kb) is read and dropped before it is sent. */
-enum req_state { REQ_READING, REQ_DISCARDING, REQ_WAITING, REQ_SENT };
+ * body (within max_body_kb) is read and dropped before it is sent;
+ * LINGER: a 413 was sent mid-body, a little more is read and dropped
+ * (LINGER_BYTES, LINGER_MS) so that closing does not reset the
+ * connection before the client reads the answer. */
+enum req_state { REQ_READING, REQ_DISCARDING, REQ_WAITING, REQ_SENT,
+    REQ_LINGER };
+
+#define LINGER_BYTES (256 * 1024)
+#define LINGER_MS 2000
 
 /* One request as http.c sees it; api is the protocol's part. */
 struct http_request {
@@ -179,6 +337,22 @@ struct http_request {
 	size_t discarded;		/* body bytes dropped in DISCARDING */
 	long long start_ms;
 	bool first_on_conn;		/* the connection predates this request */
+};
+
+/* Open connections per client address (limits_address_key). */
+struct addr_count {
+	struct addr_count *next;
+	long n;
+	char key[LIMITS_KEY_LEN];
+};
+
+/* What is summed up in the log instead of a line each. */
+struct log_counts {
+	long refused;			/* over max_connections_per_address */
+	long swept;			/* no request (or handshake) in time */
+	long plain_http;		/* plain HTTP on the TLS port */
+	long mhd_lines;			/* libmicrohttpd lines in this window */
+	long mhd_hidden;		/* ... not shown */
 };
 
 struct http_server {
@@ -196,6 +370,10 @@ struct http_server {
 	bool draining;			/* SIGTERM: no new request on an old connection */
 	bool closed;			/* the drain is over: no new store job */
 	struct conn_track *conns;
+	struct addr_count *per_addr[ADDR_BUCKETS];
+	uint64_t addr_seed;
+	struct log_counts counts;
+	long long window_ms;		/* when the current log window began */
 	bool sweeper_stop;
 	pthread_t sweeper;
 	bool sweeper_started;
@@ -208,6 +386,40 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Under srv->lock: the summary of the window that ends now, if any. */
+static void
+log_summary(struct http_server *srv, long long now)
+{
+	struct log_counts *c = &srv->counts;
+	char line[400];
+	int n = 0;
+
+	if (now - srv->window_ms < LOG_SUMMARY_S * 1000)
+		return;
+	if (c->refused > 0)
+		n += snprintf(line + n, sizeof line - (size_t)n,
+		    "%s%ld refused (over max_connections_per_address = %ld)",
+		    n ? "; " : "", c->refused,
+		    srv->app->cfg->max_connections_per_address);
+	if (c->swept > 0 && n < (int)sizeof line)
+		n += snprintf(line + n, sizeof line - (size_t)n,
+		    "%s%ld closed without a complete request in time",
+		    n ? "; " : "", c->swept);
+	if (c->plain_http > 0 && n < (int)sizeof line)
+		n += snprintf(line + n, sizeof line - (size_t)n,
+		    "%s%ld plain HTTP on the TLS port (answered 400)",
+		    n ? "; " : "", c->plain_http);
+	if (c->mhd_hidden > 0 && n < (int)sizeof line)
+		n += snprintf(line + n, sizeof line - (size_t)n,
+		    "%s%ld more libmicrohttpd messages not shown",
+		    n ? "; " : "", c->mhd_hidden);
+	if (n > 0)
+		fprintf(stderr, "beacon-collector: connections in the last %lld s: %s\n",
+		    (now - srv->window_ms + 500) / 1000, line);
+	memset(c, 0, sizeof *c);
+	srv->window_ms = now;
 }
 
 static void *
@@ -224,7 +436,9 @@ sweeper_main(void *arg)
 			if (t->deadline_ms != 0 && now > t->deadline_ms) {
 				t->deadline_ms = 0;
 				shutdown(t->fd, SHUT_RDWR);
+				srv->counts.swept++;
 			}
+		log_summary(srv, now);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
 		pthread_cond_timedwait(&srv->cond, &srv->lock, &until);
@@ -244,16 +458,172 @@ set_deadline(struct http_server *srv, struct conn_track *t, bool on)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* The time a new connection has for its handshake and first headers. */
+static long long
+first_request_ms(const struct collector_config *cfg)
+{
+	return (cfg->request_timeout < FIRST_REQUEST_S ?
+	    cfg->request_timeout : FIRST_REQUEST_S) * 1000LL;
+}
+
+static size_t
+addr_bucket(const struct http_server *srv, const char *key)
+{
+	uint64_t h = srv->addr_seed ^ 0xcbf29ce484222325u;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3u;
+	}
+	h ^= h >> 33;
+	return (size_t)(h % ADDR_BUCKETS);
+}
+
+/* Under srv->lock: add delta to key's count; the count after it. */
+static long
+addr_count_add(struct http_server *srv, const char *key, long delta)
+{
+	struct addr_count **pp = &srv->per_addr[addr_bucket(srv, key)], *a;
+	long n;
+
+	for (; (a = *pp) != NULL; pp = &a->next)
+		if (strcmp(a->key, key) == 0)
+			break;
+	if (a == NULL) {
+		if (delta <= 0 || (a = calloc(1, sizeof *a)) == NULL)
+			return 0;	/* out of memory: not counted */
+		memcpy(a->key, key, LIMITS_KEY_LEN);
+		a->next = srv->per_addr[addr_bucket(srv, key)];
+		srv->per_addr[addr_bucket(srv, key)] = a;
+		pp = NULL;
+	}
+	a->n += delta;
+	n = a->n;
+	if (n <= 0) {
+		if (pp == NULL)
+			for (pp = &srv->per_addr[addr_bucket(srv, key)]; *pp != a;
+			    pp = &(*pp)->next)
+				;
+		*pp = a->next;
+		free(a);
+	}
+	return n;
+}
+
+static bool is_trusted_proxy(const struct collector_config *cfg,
+    const char *addr);
+static void format_addr(const struct sockaddr *sa, char *out, size_t outlen);
+
+/* ---- plain HTTP on the TLS port ---------------------------------------- */
+
+/* 1: the first byte of the connection on this fd is still to be seen. */
+static _Atomic unsigned char sniff[SNIFF_FDS];
+static _Atomic long plain_http_seen;	/* added to the summary by the sweeper */
+
+/* libmicrohttpd's message about a connection we closed on purpose (it
+ * follows on the same thread at once) is not shown. */
+static _Thread_local long long mhd_quiet_until;
+
+#define PLAIN_HTTP_BODY "plain HTTP on the TLS port: this port speaks HTTPS (https://)\n"
+/* A fixed answer written to the socket before any TLS: libmicrohttpd has
+ * no HTTP for a connection whose handshake failed. */
+static const char plain_http_answer[] =
+	"HTTP/1.1 400 Bad Request\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"Connection: close\r\n"
+	"Content-Length: " "62" "\r\n"
+	"\r\n"
+	PLAIN_HTTP_BODY;
+_Static_assert(sizeof PLAIN_HTTP_BODY - 1 == 62, "Content-Length of PLAIN_HTTP_BODY");
+
+/*
+ * GnuTLS's pull function for our connections: recv(2), except that the
+ * very first byte is looked at first.  A TLS connection starts with a
+ * handshake record (0x16); an upper-case letter is an HTTP method: the
+ * client speaks plain HTTP.  It gets a plain-text 400 in words, and the
+ * handshake fails quietly.
+ */
+static ssize_t
+tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	int fd = (int)(intptr_t)ptr;
+
+	if (fd >= 0 && fd < SNIFF_FDS && atomic_load(&sniff[fd])) {
+		unsigned char b;
+		ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+		if (n <= 0)
+			return n;
+		atomic_store(&sniff[fd], 0);
+		if (b >= 'A' && b <= 'Z') {
+			char drop[4096];
+
+			/* Read what came (within reason), so that closing
+			 * sends the answer rather than a reset. */
+			for (int i = 0; i < 4 &&
+			    recv(fd, drop, sizeof drop, MSG_DONTWAIT) > 0; i++)
+				;
+			(void)!send(fd, plain_http_answer, sizeof plain_http_answer - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			shutdown(fd, SHUT_WR);
+			atomic_fetch_add(&plain_http_seen, 1);
+			mhd_quiet_until = mono_ms() + 100;
+			errno = ECONNRESET;
+			return -1;
+		}
+	}
+	return recv(fd, buf, len, 0);
+}
+
+/* GnuTLS wants this with a pull function of one's own. */
+static int
+tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct pollfd p = { .fd = (int)(intptr_t)ptr, .events = POLLIN };
+	int r = poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+
+	return r < 0 ? -1 : r;
+}
+
+/* The connection a GnuTLS session belongs to: libmicrohttpd (0.9.75, as
+ * in 1.0) keeps its connection as the session's pointer. */
+static struct conn_track *
+track_of_session(gnutls_session_t session)
+{
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *sc;
+
+	if (conn == NULL)
+		return NULL;
+	sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return sc != NULL ? sc->socket_context : NULL;
+}
+
+static void
+track_set_tls(struct conn_track *t, struct tls_pair *p)
+{
+	struct tls_pair *old = t->tls;
+
+	t->tls = p;
+	tls_pair_release(old);	/* a second handshake on one connection */
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
     enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *srv = cls;
+	const struct collector_config *cfg = srv->app->cfg;
 	struct conn_track *t = *socket_context;
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ca = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char addr[INET6_ADDRSTRLEN + 8];
+		bool refuse = false;
+
 		t = calloc(1, sizeof *t);
 		if (t == NULL || fd == NULL) {
 			free(t);
@@ -261,9 +631,22 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		}
 		t->fd = fd->connect_fd;
 		t->fresh = true;
+		t->start_ms = mono_ms();
+		format_addr(ca != NULL ? ca->client_addr : NULL, addr, sizeof addr);
+		limits_address_key(addr, t->key);
 		pthread_mutex_lock(&srv->lock);
 		srv->fresh_conns++;
-		t->deadline_ms = mono_ms() + srv->app->cfg->request_timeout * 1000;
+		t->deadline_ms = t->start_ms + first_request_ms(cfg);
+		if (cfg->max_connections_per_address > 0 &&
+		    !is_trusted_proxy(cfg, addr)) {
+			t->counted = true;
+			if (addr_count_add(srv, t->key, 1) >
+			    cfg->max_connections_per_address) {
+				refuse = true;
+				t->deadline_ms = 0;
+				srv->counts.refused++;
+			}
+		}
 		t->next = srv->conns;
 		if (srv->conns != NULL)
 			srv->conns->prev = t;
@@ -271,20 +654,43 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		pthread_mutex_unlock(&srv->lock);
 		*socket_context = t;
 		health_connection(1);
+		if (refuse) {
+			/* Closed at once: libmicrohttpd sees the end and frees it. */
+			shutdown(t->fd, SHUT_RDWR);
+			mhd_quiet_until = mono_ms() + 100;
+			return;
+		}
+		if (cfg->tls) {
+			const union MHD_ConnectionInfo *ts = MHD_get_connection_info(conn,
+			    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+			if (ts != NULL && ts->tls_session != NULL) {
+				if (t->fd >= 0 && t->fd < SNIFF_FDS)
+					atomic_store(&sniff[t->fd], 1);
+				gnutls_transport_set_pull_function(ts->tls_session, tls_pull);
+				gnutls_transport_set_pull_timeout_function(ts->tls_session,
+				    tls_pull_timeout);
+			}
+		}
 	} else if (t != NULL) {
 		health_connection(-1);
+		if (t->fd >= 0 && t->fd < SNIFF_FDS)
+			atomic_store(&sniff[t->fd], 0);
 		pthread_mutex_lock(&srv->lock);
 		if (t->fresh) {
 			srv->fresh_conns--;
 			pthread_cond_broadcast(&srv->cond);
 		}
+		if (t->counted)
+			addr_count_add(srv, t->key, -1);
 		if (t->prev != NULL)
 			t->prev->next = t->next;
 		else
 			srv->conns = t->next;
 		if (t->next != NULL)
 			t->next->prev = t->prev;
+		srv->counts.plain_http += atomic_exchange(&plain_http_seen, 0);
 		pthread_mutex_unlock(&srv->lock);
+		tls_pair_release(t->tls);
 		free(t);
 		*socket_context = NULL;
 	}
@@ -325,26 +731,115 @@ format_addr(const struct sockaddr *sa, char *out, size_t outlen)
 	}
 }
 
-/* The first X-Forwarded-For entry, when it is a numeric address. */
+/* The numeric address s[0..n), normalised (inet_pton/ntop); false when
+ * it is not one. */
 static bool
-forwarded_for(const char *xff, char *out, size_t outlen)
+numeric_address(const char *s, size_t n, char *out, size_t outlen)
 {
-	char first[64];
+	char text[INET6_ADDRSTRLEN + 1];
 	unsigned char bin[sizeof(struct in6_addr)];
-	size_t n;
 
-	while (*xff == ' ' || *xff == '\t')
-		xff++;
-	n = strcspn(xff, ", \t");
-	if (n == 0 || n >= sizeof first)
+	if (n == 0 || n >= sizeof text)
 		return false;
-	memcpy(first, xff, n);
-	first[n] = '\0';
-	if (inet_pton(AF_INET, first, bin) == 1)
+	memcpy(text, s, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, bin) == 1)
 		return inet_ntop(AF_INET, bin, out, (socklen_t)outlen) != NULL;
-	if (inet_pton(AF_INET6, first, bin) == 1)
+	if (inet_pton(AF_INET6, text, bin) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)bin))
+			return inet_ntop(AF_INET, bin + 12, out, (socklen_t)outlen) != NULL;
 		return inet_ntop(AF_INET6, bin, out, (socklen_t)outlen) != NULL;
+	}
 	return false;
+}
+
+/* Every X-Forwarded-For header line, in the order received. */
+struct xff_lines {
+	const char *v[HTTP_MAX_XFF_LINES];
+	int n;
+	bool overflow;
+};
+
+static enum MHD_Result
+take_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct xff_lines *x = cls;
+
+	(void)kind;
+	if (key == NULL || value == NULL ||
+	    strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if (x->n == HTTP_MAX_XFF_LINES) {
+		x->overflow = true;
+		return MHD_NO;
+	}
+	x->v[x->n++] = value;
+	return MHD_YES;
+}
+
+/*
+ * COLLECTOR.md §4: behind a trusted proxy, the client is the rightmost
+ * X-Forwarded-For entry (over every header line, in order) that is not
+ * itself a trusted proxy: each proxy appends the peer it saw, so entries
+ * to the left of the last untrusted one were written by the client and
+ * are never believed.  When every entry is a trusted proxy, the leftmost
+ * is the client.  An entry that is not a numeric address where the
+ * client should be: none (the peer itself is the client).
+ */
+bool
+http_forwarded_client(const char *const *lines, int n,
+    const struct collector_config *cfg, char *out, size_t outlen)
+{
+	char found[INET6_ADDRSTRLEN + 8], leftmost[INET6_ADDRSTRLEN + 8];
+	bool any = false;
+
+	for (int i = n - 1; i >= 0; i--) {
+		const char *v = lines[i];
+		size_t end = strlen(v);
+
+		while (end > 0) {
+			size_t start = end, a, b;
+
+			while (start > 0 && v[start - 1] != ',')
+				start--;
+			a = start;
+			b = end;
+			while (a < b && (v[a] == ' ' || v[a] == '\t'))
+				a++;
+			while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+				b--;
+			end = start > 0 ? start - 1 : 0;
+			if (a == b)
+				continue;	/* an empty element ("a,,b") */
+			if (!numeric_address(v + a, b - a, found, sizeof found))
+				return false;	/* garbage where the client is */
+			if (!is_trusted_proxy(cfg, found)) {
+				snprintf(out, outlen, "%s", found);
+				return true;
+			}
+			any = true;
+			memcpy(leftmost, found, sizeof leftmost);
+		}
+	}
+	if (any)
+		snprintf(out, outlen, "%s", leftmost);
+	return any;
+}
+
+/* The client behind a trusted peer; out (the peer) unchanged when the
+ * header is missing, unusable, or on too many lines. */
+static void
+forwarded_client(struct MHD_Connection *conn,
+    const struct collector_config *cfg, char *out, size_t outlen)
+{
+	struct xff_lines x = { .n = 0 };
+	char client[INET6_ADDRSTRLEN + 8];
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, take_xff, &x);
+	if (x.n == 0 || x.overflow)
+		return;
+	if (http_forwarded_client(x.v, x.n, cfg, client, sizeof client))
+		snprintf(out, outlen, "%s", client);
 }
 
 static void
@@ -353,15 +848,10 @@ client_address(struct MHD_Connection *conn, const struct collector_config *cfg,
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const char *xff;
 
 	format_addr(ci != NULL ? ci->client_addr : NULL, out, outlen);
-	if (!is_trusted_proxy(cfg, out))
-		return;
-	xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    "X-Forwarded-For");
-	if (xff != NULL)
-		forwarded_for(xff, out, outlen);
+	if (is_trusted_proxy(cfg, out))
+		forwarded_client(conn, cfg, out, outlen);
 }
 
 static char *
@@ -370,11 +860,67 @@ dup_or_null(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
+/*
+ * The path as the request log shows it: never a token, however it was
+ * encoded.  Only the characters of our own paths are kept (letters,
+ * digits, "/", ".", "_", "-"): the first other one ("?", "%", ";", a
+ * decoded "%3F"...) ends it, with "..." in its place.  Then a path
+ * segment that names a token in any case, and every UUID but the server
+ * id of /servers/{id} or /fleet/{id}, are "****".
+ */
+char *
+http_loggable_path(const char *path)
+{
+	size_t n = strspn(path != NULL ? path : "",
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-");
+	char *out = malloc(n + 8 + 4 * 16), *w;
+	int seg = 0;
+	const char *r = path, *end = path + n;
+
+	if (out == NULL)
+		return NULL;
+	w = out;
+	while (r < end) {
+		const char *slash = memchr(r + 1, '/', (size_t)(end - r - 1));
+		const char *segend = slash != NULL ? slash : end;
+		size_t len = (size_t)(segend - r);
+		bool token = false, uuid;
+
+		for (const char *q = r; q + 5 <= segend; q++)
+			if (strncasecmp(q, "token", 5) == 0)
+				token = true;
+		/* r[0] is the segment's "/" (or its first byte at the start) */
+		uuid = len == 37 && r[0] == '/' && r[9] == '-' && r[14] == '-' &&
+		    r[19] == '-' && r[24] == '-';
+		if (token || (uuid && !(seg == 1 && w > out &&
+		    (strncmp(out, "/servers", 8) == 0 || strncmp(out, "/fleet", 6) == 0)))) {
+			if (r[0] == '/')
+				*w++ = '/';
+			memcpy(w, "****", 4);
+			w += 4;
+			if (token)
+				break;	/* nothing after a token's segment */
+		} else {
+			memcpy(w, r, len);
+			w += len;
+		}
+		r = segend;
+		seg++;
+	}
+	if (path != NULL && path[n] != '\0') {
+		memcpy(w, "...", 3);
+		w += 3;
+	}
+	*w = '\0';
+	return out;
+}
+
 static void
 log_request(const struct http_request *hr, int status)
 {
 	const struct api_request *req = &hr->api;
-	char *path = text_sanitize(req->path, req->path ? strlen(req->path) : 0, 200);
+	char *masked = http_loggable_path(req->path);
+	char *path = masked != NULL ? text_sanitize(masked, strlen(masked), 200) : NULL;
 	long long ms = mono_ms() - hr->start_ms;
 
 	if (hr->srv->app->cfg->log_addresses)
@@ -384,6 +930,7 @@ log_request(const struct http_request *hr, int status)
 		fprintf(stderr, "beacon-collector: %s %s %d %lld ms\n",
 		    req->method, path ? path : "?", status, ms);
 	free(path);
+	free(masked);
 }
 
 static enum MHD_Result
@@ -580,6 +1127,11 @@ begin(struct http_server *srv, struct MHD_Connection *conn, const char *url,
 	if (hr->first_on_conn) {
 		hr->track->fresh = false;
 		srv->fresh_conns--;
+		/* The headers came within first_request_ms: the whole request
+		 * has request_timeout from the connection's start. */
+		if (hr->track->deadline_ms != 0)
+			hr->track->deadline_ms = hr->track->start_ms +
+			    srv->app->cfg->request_timeout * 1000;
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return hr;
@@ -603,6 +1155,197 @@ answer_early(struct http_request *hr)
 	    (unsigned long long)req->content_length > req->body_max))
 		return send_answer(hr);
 	hr->state = REQ_DISCARDING;
+	return MHD_YES;
+}
+
+/* An HTTP token character (RFC 9110 5.6.2). */
+static bool
+is_tchar(unsigned char c)
+{
+	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+struct header_check {
+	const char *why;		/* NULL: every field is fine */
+	int content_lengths;
+	bool chunked;
+	const char *last_end;		/* the end of the last value (0.9.x) */
+};
+
+/* COLLECTOR.md §4: what libmicrohttpd 0.9.75 lets through. */
+static enum MHD_Result
+check_field(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct header_check *hc = cls;
+
+	(void)kind;
+	if (key == NULL || key_size == 0 || key[0] == '\0') {
+		hc->why = "a header field with an empty name";
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < key_size; i++)
+		if (!is_tchar((unsigned char)key[i])) {
+			hc->why = "a header field name that is not an HTTP token";
+			return MHD_NO;
+		}
+	if (value == NULL)
+		value = "";
+	if (strlen(value) != value_size) {
+		hc->why = "a NUL in a header field value";
+		return MHD_NO;
+	}
+#if MHD_VERSION < 0x01000000
+	/* libmicrohttpd 0.9.x parses the header in place and cuts a value at
+	 * a NUL without a word: a value's line ended where its CR and LF were
+	 * overwritten by two NULs, so anything else right after the value's
+	 * end is the rest of a line cut short by a NUL (or a line not ended
+	 * by CRLF, which no HTTP client sends).  The byte is inside the
+	 * request's buffer: the header's final empty line follows. */
+	if (value[value_size + 1] != '\0') {
+		hc->why = "a NUL in a header field value, or a line not ended by CRLF";
+		return MHD_NO;
+	}
+	/* In place, a name is followed by its colon (overwritten by a NUL),
+	 * blanks, and its value.  An obs-fold line ("X: a" CRLF " b") is
+	 * taken by 0.9.x as more of the name, copied elsewhere: a name that
+	 * is not right before its value was folded. */
+	{
+		uintptr_t k = (uintptr_t)key, v = (uintptr_t)value;
+
+		if (!(k + key_size < v && key[key_size] == '\0' &&
+		    strspn(key + key_size + 1, " \t") == v - k - key_size - 1)) {
+			hc->why = "an obs-fold line (a header field continued on the next line)";
+			return MHD_NO;
+		}
+	}
+	hc->last_end = value + value_size;
+#endif
+	for (size_t i = 0; i < value_size; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			hc->why = "a control character in a header field value";
+			return MHD_NO;
+		}
+	}
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		hc->content_lengths++;
+		if (value_size == 0 || value_size > 18 ||
+		    strspn(value, "0123456789") != value_size) {
+			hc->why = "an invalid Content-Length";
+			return MHD_NO;
+		}
+	}
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		hc->chunked = true;
+	return MHD_YES;
+}
+
+/*
+ * The request line's version and the header fields, checked here whatever
+ * the library does (libmicrohttpd 0.9.72 answers HTTP/2.0 with 200, 0.9.75
+ * takes a duplicated Content-Length or a field name with a blank).
+ * Returns 0, or the status (400, 505) with the reason in *why.
+ */
+static int
+check_request(struct MHD_Connection *conn, const char *version,
+    const char **why)
+{
+	struct header_check hc = { .why = NULL };
+
+	if (version == NULL || strlen(version) != 8 ||
+	    strncmp(version, "HTTP/", 5) != 0 || !isdigit((unsigned char)version[5]) ||
+	    version[6] != '.' || !isdigit((unsigned char)version[7])) {
+		*why = "malformed HTTP version";
+		return 400;
+	}
+	if (version[5] != '1') {
+		*why = "HTTP version not supported (HTTP/1.x only)";
+		return 505;
+	}
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, check_field, &hc);
+	/* 0.9.x drops a last line it cannot take (": x", an empty name,
+	 * whose colon it still overwrites) without a word: the header's final
+	 * empty line, its CR and LF overwritten by two NULs in place, must
+	 * come right after the last field's line. */
+	if (hc.why == NULL && hc.last_end != NULL &&
+	    (hc.last_end[2] != '\0' || hc.last_end[3] != '\0'))
+		hc.why = "a header line that is not a field (an empty field name?)";
+	if (hc.why == NULL && hc.content_lengths > 1)
+		hc.why = "more than one Content-Length";
+	if (hc.why == NULL && hc.content_lengths > 0 && hc.chunked)
+		hc.why = "both Content-Length and Transfer-Encoding";
+	if (hc.why != NULL) {
+		*why = hc.why;
+		return 400;
+	}
+	return 0;
+}
+
+/*
+ * A body that passes max_body_kb while it arrives (chunked): 413 now, the
+ * rest unread (COLLECTOR.md §4).  libmicrohttpd 0.9.75 takes no response
+ * until the body has ended (MHD_queue_response is refused while it is
+ * being received), so this one answer is written to the connection here,
+ * on its own thread (a fixed head, the JSON error of web/api.c's 413),
+ * and the connection is closed after at most LINGER_BYTES more.
+ */
+static enum MHD_Result
+answer_too_large_now(struct http_request *hr)
+{
+	const struct collector_config *cfg = hr->srv->app->cfg;
+	const union MHD_ConnectionInfo *ts = cfg->tls ? MHD_get_connection_info(
+	    hr->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(hr->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	char msg[96], head[256];
+	char *body = NULL;
+	json_t *j;
+	int hl;
+
+	snprintf(msg, sizeof msg, "body larger than max_body_kb (%ld KiB)",
+	    cfg->max_body_kb);
+	j = json_pack("{s:s}", "error", msg);
+	if (j != NULL)
+		body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (body != NULL && fd != NULL) {
+		hl = snprintf(head, sizeof head, "HTTP/1.1 413 Content Too Large\r\n"
+		    "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+		    "Connection: close\r\nContent-Length: %zu\r\n\r\n", strlen(body));
+		for (int part = 0; part < 2; part++) {
+			const char *b = part == 0 ? head : body;
+			size_t left = part == 0 ? (size_t)hl : strlen(body);
+			for (int tries = 0; left > 0 && tries < 20; tries++) {
+				ssize_t n = ts != NULL && ts->tls_session != NULL ?
+				    gnutls_record_send(ts->tls_session, b, left) :
+				    send(fd->connect_fd, b, left, MSG_NOSIGNAL | MSG_DONTWAIT);
+				if (n > 0) {
+					b += n;
+					left -= (size_t)n;
+				} else {
+					struct pollfd pf = { .fd = fd->connect_fd,
+					    .events = POLLOUT };
+					if (n < 0 && n != GNUTLS_E_AGAIN &&
+					    n != GNUTLS_E_INTERRUPTED && errno != EAGAIN &&
+					    errno != EINTR)
+						break;
+					poll(&pf, 1, 50);
+				}
+			}
+		}
+	}
+	free(body);
+	hr->state = REQ_LINGER;
+	hr->discarded = 0;
+	if (hr->track != NULL) {
+		pthread_mutex_lock(&hr->srv->lock);
+		hr->track->deadline_ms = mono_ms() + LINGER_MS;
+		pthread_mutex_unlock(&hr->srv->lock);
+	}
+	log_request(hr, 413);
+	health_request(hr->api.method, 413,
+	    (double)(mono_ms() - hr->start_ms) / 1000.0);
 	return MHD_YES;
 }
 
@@ -630,6 +1373,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			api_error(&hr->api.resp, 503, "shutting down");
 			return send_answer(hr);
 		}
+		{
+			const char *why = NULL;
+			int bad = check_request(conn, version, &why);
+			if (bad != 0) {
+				api_error(&hr->api.resp, bad, why);
+				return send_answer(hr);
+			}
+		}
 		/* HTTP/1.1 without Host is malformed (RFC 9112 3.2). */
 		if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -647,8 +1398,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (*upload_size > 0) {
 			hr->discarded += *upload_size;
 			*upload_size = 0;
-			/* A chunked body past the cap: the connection goes. */
-			return hr->discarded <= hr->api.body_max ? MHD_YES : MHD_NO;
+			/* A chunked body past the cap: 413 now, the rest unread. */
+			return hr->discarded <= hr->api.body_max ? MHD_YES :
+			    answer_too_large_now(hr);
 		}
 		return send_answer(hr);
 	case REQ_READING:
@@ -665,9 +1417,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				if (buf_append(&req->body, upload_data, *upload_size) < 0)
 					return MHD_NO;
 			} else {
-				/* Past the cap: drop it, answer 413 at the end. */
+				/* Past the cap (a chunked body): 413 now. */
 				req->body_too_large = true;
 				buf_free(&req->body);
+				*upload_size = 0;
+				return answer_too_large_now(hr);
 			}
 			*upload_size = 0;
 			return MHD_YES;
@@ -675,6 +1429,16 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return finish(hr);
 	case REQ_WAITING:
 		return send_answer(hr);	/* resumed by on_job_done */
+	case REQ_LINGER:
+		if (*upload_size > 0) {
+			hr->discarded += *upload_size;
+			*upload_size = 0;
+			if (hr->discarded <= LINGER_BYTES)
+				return MHD_YES;
+		}
+		/* The answer is out: close ("Application reported ..." is ours). */
+		mhd_quiet_until = mono_ms() + 100;
+		return MHD_NO;
 	case REQ_SENT:
 	default:
 		*upload_size = 0;
@@ -692,7 +1456,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (hr == NULL)
 		return;
-	if (hr->state != REQ_SENT)
+	if (hr->state != REQ_SENT && hr->state != REQ_LINGER)
 		log_request(hr, code == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ?
 		    408 : 0);
 	set_deadline(srv, hr->track, true);
@@ -720,14 +1484,31 @@ looks_like_address(const char *s, size_t n)
 
 /* libmicrohttpd's own messages (TLS handshakes that fail, sockets that
  * cannot be accepted) may name a peer: with log_addresses = no, anything
- * shaped like an address becomes "<address>" before it reaches the log. */
+ * shaped like an address becomes "<address>" before it reaches the log.
+ * One client can make them come by the thousand: at most
+ * MHD_LINES_PER_WINDOW are shown per LOG_SUMMARY_S, the rest counted in
+ * the summary line; those about a connection closed on purpose (plain
+ * HTTP on the TLS port, over the per-address limit, a 413 mid-body) are
+ * not shown at all. */
 static void __attribute__((format(printf, 2, 0)))
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	const struct http_server *srv = cls;
+	struct http_server *srv = cls;
 	char line[512], out[512];
 	size_t n, o = 0;
+	bool show;
 
+	if (mono_ms() < mhd_quiet_until)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	show = srv->counts.mhd_lines < MHD_LINES_PER_WINDOW;
+	if (show)
+		srv->counts.mhd_lines++;
+	else
+		srv->counts.mhd_hidden++;
+	pthread_mutex_unlock(&srv->lock);
+	if (!show)
+		return;
 	vsnprintf(line, sizeof line, fmt, ap);
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == ' '))
@@ -781,6 +1562,7 @@ listen_inet(const char *spec, char *err, size_t errlen)
 {
 	char host[256];
 	const char *colon = strrchr(spec, ':');
+	const char *shown = spec;	/* as written, brackets and all */
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *ai = NULL;
@@ -797,7 +1579,7 @@ listen_inet(const char *spec, char *err, size_t errlen)
 		hl -= 2;
 	}
 	if (hl >= sizeof host) {
-		snprintf(err, errlen, "listen %s: host too long", spec);
+		snprintf(err, errlen, "listen %s: host too long", shown);
 		return -1;
 	}
 	memcpy(host, spec, hl);
@@ -805,7 +1587,7 @@ listen_inet(const char *spec, char *err, size_t errlen)
 	rc = getaddrinfo(hl == 0 || strcmp(host, "*") == 0 ? NULL : host,
 	    colon + 1, &hints, &ai);
 	if (rc != 0) {
-		snprintf(err, errlen, "listen %s: %s", spec, gai_strerror(rc));
+		snprintf(err, errlen, "listen %s: %s", shown, gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -816,7 +1598,7 @@ listen_inet(const char *spec, char *err, size_t errlen)
 	}
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
 	    listen(fd, LISTEN_BACKLOG) < 0) {
-		snprintf(err, errlen, "listen %s: %s", spec, strerror(errno));
+		snprintf(err, errlen, "listen %s: %s", shown, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -903,7 +1685,7 @@ start_daemon(struct http_server *srv, int fd)
 }
 
 struct http_server *
-http_server_start(const struct app *app, char *err, size_t errlen)
+http_server_open(const struct app *app, char *err, size_t errlen)
 {
 	struct http_server *srv = calloc(1, sizeof *srv);
 
@@ -914,6 +1696,10 @@ http_server_start(const struct app *app, char *err, size_t errlen)
 	srv->app = app;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->cond, NULL);
+	srv->window_ms = mono_ms();
+	if (getrandom(&srv->addr_seed, sizeof srv->addr_seed, GRND_NONBLOCK) !=
+	    (ssize_t)sizeof srv->addr_seed)
+		srv->addr_seed = (uint64_t)(uintptr_t)srv ^ (uint64_t)time(NULL);
 	for (int i = 0; i < COLLECTOR_MAX_LISTEN; i++)
 		srv->fds[i] = -1;
 	if (app->cfg->tls) {
@@ -921,28 +1707,36 @@ http_server_start(const struct app *app, char *err, size_t errlen)
 		    app->cfg->tls_key, err, errlen);
 		if (p == NULL)
 			goto fail;
-		atomic_store(&tls_current, p);
+		tls_pair_install(p);
 	}
 	if (open_listeners(srv, err, errlen) < 0)
 		goto fail;
+	return srv;
+fail:
+	http_server_free(srv);
+	return NULL;
+}
+
+int
+http_server_start(struct http_server *srv, char *err, size_t errlen)
+{
+	const struct app *app = srv->app;
+
 	for (int i = 0; i < srv->n; i++) {
 		srv->daemons[i] = start_daemon(srv, srv->fds[i]);
 		if (srv->daemons[i] == NULL) {
 			snprintf(err, errlen, "listen %s: libmicrohttpd cannot "
 			    "start on it", app->cfg->listen_systemd ? "systemd" :
 			    app->cfg->listen[i]);
-			goto fail;
+			return -1;
 		}
 	}
 	if (pthread_create(&srv->sweeper, NULL, sweeper_main, srv) != 0) {
 		snprintf(err, errlen, "cannot start a thread");
-		goto fail;
+		return -1;
 	}
 	srv->sweeper_started = true;
-	return srv;
-fail:
-	http_server_free(srv);
-	return NULL;
+	return 0;
 }
 
 int
@@ -957,18 +1751,32 @@ http_check_tls(const struct collector_config *cfg, char *err, size_t errlen)
 	return p != NULL ? 0 : -1;
 }
 
+void
+http_server_certificate(char *desc, size_t desclen)
+{
+	pthread_mutex_lock(&tls_lock);
+	snprintf(desc, desclen, "%s", tls_current != NULL ? tls_current->desc :
+	    "none");
+	pthread_mutex_unlock(&tls_lock);
+}
+
 int
-http_server_reload_tls(struct http_server *srv, char *err, size_t errlen)
+http_server_reload_tls(struct http_server *srv, const char *cert,
+    const char *key, char *desc, size_t desclen, char *err, size_t errlen)
 {
 	struct tls_pair *p;
+	int pairs;
 
-	if (!srv->app->cfg->tls)
+	if (!srv->app->cfg->tls) {
+		snprintf(desc, desclen, "no TLS (tls = no)");
 		return 0;
-	p = tls_pair_load(srv->app->cfg->tls_cert, srv->app->cfg->tls_key,
-	    err, errlen);
+	}
+	p = tls_pair_load(cert, key, err, errlen);
 	if (p == NULL)
 		return -1;
-	p->older = atomic_exchange(&tls_current, p);
+	pairs = tls_pair_install(p);
+	snprintf(desc, desclen, "%s (%s, %s); %d certificate pair%s in memory",
+	    p->desc, cert, key, pairs, pairs == 1 ? "" : "s");
 	return 0;
 }
 
@@ -1026,7 +1834,13 @@ http_server_free(struct http_server *srv)
 			free(srv->unix_paths[i]);
 		}
 	}
-	tls_pair_free(atomic_exchange(&tls_current, NULL));
+	for (int i = 0; i < ADDR_BUCKETS; i++)
+		while (srv->per_addr[i] != NULL) {
+			struct addr_count *next = srv->per_addr[i]->next;
+			free(srv->per_addr[i]);
+			srv->per_addr[i] = next;
+		}
+	tls_pairs_free_all();
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->cond);
 	free(srv);

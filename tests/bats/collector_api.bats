@@ -398,10 +398,10 @@ bad_body() {
 
 # ---- transport ---------------------------------------------------------------------
 
-@test "TLS only: plain HTTP on the port gets no HTTP answer" {
+@test "TLS only: plain HTTP on the port gets a 400 in words, never the API (issue 25 item 9)" {
 	start_beacon_collector
-	run curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$BC_PORT/healthz"
-	assert_eq "plain HTTP status" 000 "$output"
+	run curl -s --max-time 5 -w ' %{http_code}' "http://127.0.0.1:$BC_PORT/healthz"
+	assert_eq "plain HTTP answer" "plain HTTP on the TLS port: this port speaks HTTPS (https://) 400" "$(tr -d '\n' <<<"$output")"
 	assert_healthy
 }
 

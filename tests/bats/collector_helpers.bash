@@ -69,6 +69,9 @@ conf = {
         "database": "${BC_DATABASE:-sqlite:$BATS_TEST_TMPDIR/c.db}",
         "request_timeout": "5",
         "lifecycle": "${BC_LIFECYCLE:-$BATS_TEST_DIRNAME/../../conf/asterisk-lifecycle.ini}",
+        # run as root, stay root: a beacon-collector user may exist (the
+        # package check makes one) and cannot reach the test's files
+        "user": "",
     },
     "limits": {
         "registrations_per_address_per_hour": "20",

@@ -235,7 +235,7 @@ the database cannot be opened, created or migrated"
 	local key keys
 	uncomment >"$BATS_TEST_TMPDIR/all.ini"
 	keys=$(inih_dump "$BATS_TEST_TMPDIR/all.ini" | cut -f2 | sort -u)
-	[ "$(wc -w <<<"$keys")" -eq 19 ] || flunk "want the 19 keys of COLLECTOR.md, got: $keys"
+	[ "$(wc -w <<<"$keys")" -eq 21 ] || flunk "want the 21 keys of COLLECTOR.md, got: $keys"
 	for key in $keys; do
 		grep -qE "^\.It Cm $key( |$)" <(source_section CONFIGURATION) ||
 			flunk "CONFIGURATION does not document $key"
@@ -261,8 +261,10 @@ the database cannot be opened, created or migrated"
 		$'collector\ttls\tyes' $'collector\ttrusted_proxies\t' \
 		$'collector\tdatabase\tsqlite:/var/lib/beacon-collector/beacon.db' \
 		$'collector\tmax_body_kb\t256' $'collector\trequest_timeout\t30' \
-		$'collector\tmax_connections\t1024' $'collector\tpublic_stats\tyes' \
+		$'collector\tmax_connections\t1024' \
+		$'collector\tmax_connections_per_address\t32' $'collector\tpublic_stats\tyes' \
 		$'collector\tadmin_user\tadmin' $'collector\tadmin_password_hash\t' \
+		$'collector\tuser\tbeacon-collector' \
 		$'limits\tregistrations_per_address_per_hour\t20' \
 		$'limits\trequests_per_address_per_minute\t120' \
 		$'limits\tmin_update_interval\t30' \

@@ -40,6 +40,7 @@ put_line() {
 	pgc_clock 2026-01-01T00:00:00Z
 	cat >"$BATS_TEST_TMPDIR/bad.ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:1
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key
@@ -105,6 +106,7 @@ INSERT INTO servers VALUES ('11111111-1111-4111-8111-111111111111', '22222222-22
 	pgc_clock 2026-12-01T12:00:00Z
 	cat >"$BATS_TEST_TMPDIR/m.ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:1
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key

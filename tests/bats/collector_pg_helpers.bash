@@ -24,6 +24,7 @@ pgc_start() {
 		port=$((20000 + RANDOM % 20000))
 		cat >"$BATS_TEST_TMPDIR/$name.ini" <<EOF
 [collector]
+user =
 listen = 127.0.0.1:$port
 tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key

@@ -33,6 +33,7 @@ cs_config() {
 	CPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	{
 		echo "[collector]"
+		echo "user ="
 		echo "listen = 127.0.0.1:$CPORT"
 		echo "tls_cert = $TEST_CA/server.pem"
 		echo "tls_key = $TEST_CA/server.key"

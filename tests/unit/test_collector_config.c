@@ -345,6 +345,29 @@ test_errors(void)
 	collector_config_free(NULL);
 }
 
+/* Issue 21: max_connections_per_address (0 = no limit) and user. */
+static void
+test_front_keys(void)
+{
+	CHECK_INT(load(""), 0);
+	CHECK_INT(cfg.max_connections_per_address, 32);
+	CHECK_STR(cfg.user, "beacon-collector");
+	CHECK(!cfg.user_set);
+	CHECK_INT(load("[collector]\nmax_connections_per_address = 0\nuser = nobody\n"), 0);
+	CHECK_INT(cfg.max_connections_per_address, 0);
+	CHECK_STR(cfg.user, "nobody");
+	CHECK(cfg.user_set);
+	CHECK_INT(load("[collector]\nuser =\n"), 0);
+	CHECK_STR(cfg.user, "");
+	CHECK(cfg.user_set);
+	CHECK_STR(error_of("[collector]\nmax_connections_per_address = -1\n"),
+	    "2: max_connections_per_address: \"-1\" is not a whole number from 0 to 100000");
+	CHECK_STR(error_of("[collector]\nuser = a:b\n"),
+	    "2: user: \"a:b\" is not a user name");
+	CHECK_STR(error_of("[collector]\nuser = two words\n"),
+	    "2: user: \"two words\" is not a user name");
+}
+
 static void
 test_local(void)
 {
@@ -378,6 +401,7 @@ main(void)
 	test_defaults();
 	test_every_key();
 	test_errors();
+	test_front_keys();
 	test_local();
 	collector_config_free(&cfg);
 	unlink(path);

@@ -167,10 +167,52 @@ test_threads(void)
 	rate_limits_free(rl);
 }
 
+/* IPv6 counts per /64 (COLLECTOR.md §4): a thousand addresses of one /64
+ * are one client; the next /64 is another. */
+static void
+test_ipv6_prefix(void)
+{
+	struct rate_limits *rl = rate_limits_new(20, 3);
+	char key[LIMITS_KEY_LEN], addr[64];
+	int allowed = 0;
+
+	limits_address_key("2001:db8:1:2:a:b:c:d", key);
+	CHECK_STR(key, "2001:db8:1:2::");
+	limits_address_key("2001:0DB8:0001:0002::1", key);
+	CHECK_STR(key, "2001:db8:1:2::");
+	limits_address_key("::ffff:198.51.100.7", key);
+	CHECK_STR(key, "198.51.100.7");
+	limits_address_key("198.51.100.7", key);
+	CHECK_STR(key, "198.51.100.7");
+	limits_address_key("::1", key);
+	CHECK_STR(key, "::");
+	limits_address_key("", key);
+	CHECK_STR(key, "-");
+	limits_address_key(NULL, key);
+	CHECK_STR(key, "-");
+	CHECK(rl != NULL);
+	for (int i = 1; i <= 1000; i++) {
+		snprintf(addr, sizeof addr, "2001:db8:1:2:%x:%x::1", i, i * 7);
+		if (rate_limits_request(rl, addr, T0) == 0)
+			allowed++;
+	}
+	CHECK_INT(allowed, 3);
+	CHECK_INT(rate_limits_request(rl, "2001:db8:1:3::1", T0), 0);
+	allowed = 0;
+	for (int i = 1; i <= 100; i++) {
+		snprintf(addr, sizeof addr, "2001:db8:9:9::%x", i);
+		if (rate_limits_register(rl, addr, T0) == 0)
+			allowed++;
+	}
+	CHECK_INT(allowed, 20);
+	rate_limits_free(rl);
+}
+
 int
 main(void)
 {
 	test_requests();
+	test_ipv6_prefix();
 	test_registrations();
 	test_bounded();
 	test_threads();
