@@ -8,20 +8,16 @@
  * is output/'s.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/exit_code.h"
 #include "common/log.h"
 #include "output/output.h"
 #include "run/run.h"
-#include "schema/schema.h"
 
 #ifndef DEFAULT_CONFIG
 #define DEFAULT_CONFIG "/etc/asterisk/beacon.ini"
@@ -55,14 +51,6 @@ static const char options_text[] =
     "      --schema        print the JSON Schema of the report body\n"
     "  -h, --help          this text;  -V, --version  the version\n"
     "\nSee beacon-report(8) for the exit status and the configuration.\n";
-
-/* SIGTERM/SIGINT: stop sending, keep what was learnt, exit the status
- * so far (stop_signal: run/run.h). */
-static void
-on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 /* A usage error: the message, then the synopsis, on stderr. */
 static void PRINTF_LIKE(1, 2)
@@ -239,29 +227,13 @@ do_run(struct run *run)
 	return run_status(run);
 }
 
-/* fds 0-2 open, so that no file we open becomes someone's stdout. */
-static void
-sanitise_stdio(void)
-{
-	for (int fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			_exit(EXIT_STATE);
-}
-
 int
 main(int argc, char **argv)
 {
 	struct run run;
 	enum exit_code code;
 
-	sanitise_stdio();
-	signal(SIGPIPE, SIG_IGN);
-	/* Inherited as ignored, SIGCHLD would make every child vanish
-	 * unwaited-for and every Asterisk failure look like an empty answer. */
-	signal(SIGCHLD, SIG_DFL);
-	/* The environment does not steer the transport: TLS secrets are
-	 * never written to a key log file (NO_PROXY: http/transport.c). */
-	unsetenv("SSLKEYLOGFILE");
+	run_prepare_process();
 	memset(&run, 0, sizeof run);
 	run.dirfd = run.lockfd = -1;
 
@@ -277,26 +249,15 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (run.opt.mode == MODE_SCHEMA) {
-		size_t len;
-		const char *text = schema_text(&len);
-
-		if (fwrite(text, 1, len, stdout) != len)
-			code = EXIT_STATE;
+		code = output_schema();
 		goto out;
 	}
 	log_init(run.opt.verbose, run.opt.quiet,
 	    run.opt.mode == MODE_RUN && !run.opt.dry_run);
-	if (run.opt.mode == MODE_RUN && !run.opt.dry_run) {
-		/* a report run ends cleanly on SIGTERM/SIGINT (a shutdown,
-		 * timeout(1)): ids learnt are kept; anything else just dies */
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = on_stop_signal;	/* no SA_RESTART: wake poll */
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-	}
+	/* a report run ends cleanly on SIGTERM/SIGINT (a shutdown,
+	 * timeout(1)): ids learnt are kept; anything else just dies */
+	if (run.opt.mode == MODE_RUN && !run.opt.dry_run)
+		run_catch_stop_signals();
 	if (config_load(run.opt.config, run.opt.config_given, &run.cfg) < 0) {
 		code = EXIT_CONFIG;
 		if (run.opt.json && run.opt.mode == MODE_RUN)

@@ -9,6 +9,7 @@
 #include "../common/text.h"
 #include "diff.h"
 #include "output.h"
+#include "../schema/schema.h"
 
 /* --show: each server's retry state (CONTRACT §9) after the layout of
  * `beacon show server`. */
@@ -194,4 +195,13 @@ output_show(struct run *run)
 		    run->cfg.file_found ? "" : " (not found: built-in defaults)");
 	}
 	return EXIT_OK;
+}
+
+enum exit_code
+output_schema(void)
+{
+	size_t len;
+	const char *text = schema_text(&len);
+
+	return fwrite(text, 1, len, stdout) == len ? EXIT_OK : EXIT_STATE;
 }

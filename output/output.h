@@ -31,6 +31,10 @@ enum exit_code output_show(struct run *run);
 /* --diff: what changed since each server's last accepted report. */
 enum exit_code output_diff(struct run *run);
 
+/* --schema: the report body's JSON Schema on stdout; EXIT_STATE when it
+ * cannot be written. */
+enum exit_code output_schema(void);
+
 /* ---- the --show layout (show.c) --------------------------------------- */
 
 /* Print r and the servers like `beacon show server` (CONTRACT §8), in 80

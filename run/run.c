@@ -3,7 +3,9 @@
  * --splay, and freeing it all at the end.  Targets and their strings
  * are the run's (run_free). */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,39 @@
 #endif
 
 volatile sig_atomic_t stop_signal;
+
+void
+run_prepare_process(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			_exit(EXIT_STATE);
+	signal(SIGPIPE, SIG_IGN);
+	/* Inherited as ignored, SIGCHLD would make every child vanish
+	 * unwaited-for and every Asterisk failure look like an empty answer. */
+	signal(SIGCHLD, SIG_DFL);
+	/* The environment does not steer the transport: TLS secrets are
+	 * never written to a key log file (NO_PROXY: http/transport.c). */
+	unsetenv("SSLKEYLOGFILE");
+}
+
+static void
+on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void
+run_catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;	/* no SA_RESTART: wake poll */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
 
 time_t
 run_clock_now(void)

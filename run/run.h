@@ -76,9 +76,17 @@ struct run {
 	char machine_id[128];
 };
 
-/* Set by beacon-report.c's SIGTERM/SIGINT handler: the run stops
- * sending, keeps what it learnt and exits the status so far. */
+/* Set by the SIGTERM/SIGINT handler of run_catch_stop_signals: the run
+ * stops sending, keeps what it learnt and exits the status so far. */
 extern volatile sig_atomic_t stop_signal;
+
+/* The process as a run needs it, first thing in main: fds 0-2 open (so
+ * that no file we open becomes someone's stdout; else _exit), SIGPIPE
+ * ignored, SIGCHLD default, no TLS key log file. */
+void run_prepare_process(void);
+
+/* SIGTERM and SIGINT set stop_signal instead of killing (a report run). */
+void run_catch_stop_signals(void);
 
 /* ---- the clock, which servers, the lock, due or not (run.c) --------- */
 
