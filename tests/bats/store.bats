@@ -276,7 +276,7 @@ assert_untouched() {
 	[ "$(astdb_get beacon/mylab server_id)" != "$old" ]
 }
 
-@test "store: --reset removes everything of that server: ids, machine, stamp, retry state and the archived report (issue 25)" {
+@test "store: --reset removes everything of that server: ids, machine, stamp, retry state, notices and the archived report (issue 25)" {
 	mylab_config
 	printf '0123456789abcdef0123456789abcdef\n' >"$BATS_TEST_TMPDIR/machine-id"
 	export BEACON_REPORT_MACHINE_ID=$BATS_TEST_TMPDIR/machine-id
@@ -286,6 +286,7 @@ assert_untouched() {
 	astdb_get beacon/mylab machine >/dev/null || flunk "the run stored no machine key"
 	[ -e "$STATE_DIR/mylab.sent.json" ] || flunk "the run archived no report"
 	printf '{"failures":1}\n' >"$STATE_DIR/mylab.retry"
+	printf '{}\n' >"$STATE_DIR/mylab.notices"
 	astdb_put beacon machine 0123456789abcdef0123456789abcdef
 	run --separate-stderr beacon -c "$CONFIG" --reset -s mylab
 	assert_success
@@ -297,7 +298,7 @@ assert_untouched() {
 		fi
 	done
 	local f
-	for f in mylab.stamp mylab.retry mylab.sent.json; do
+	for f in mylab.stamp mylab.retry mylab.notices mylab.sent.json; do
 		[ ! -e "$STATE_DIR/$f" ] || flunk "--reset left $STATE_DIR/$f"
 	done
 	# another server's machine is not touched
