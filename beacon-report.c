@@ -43,10 +43,10 @@ static const char options_text[] =
     "  -q, --quiet         print nothing on success (for cron)\n"
     "  -v, --verbose       progress on stderr\n"
     "      --json          machine-readable output on stdout\n"
-    "      --splay SECONDS wait a random 0..SECONDS before collecting (not with -f, -n)\n"
+    "      --splay SECONDS wait a random 0..SECONDS before collecting (no wait with -f, -n)\n"
     "      --show          print the report and each server's stored state\n"
     "      --show-config   print the effective configuration\n"
-    "      --reset         forget stored server ids, tokens and stamps\n"
+    "      --reset         forget all that is stored of each server\n"
     "      --diff          print what changed since each server's last accepted report\n"
     "      --schema        print the JSON Schema of the report body\n"
     "  -h, --help          this text;  -V, --version  the version\n"
@@ -196,6 +196,16 @@ do_run(struct run *run)
 			log_warn("no server to report to");
 		return EXIT_DISABLED;
 	}
+	if (run_enabled_targets(run) == 0) {
+		/* each says "NAME: disabled" on stdout (output/results.c) */
+		if (!run->opt.quiet && run->ntargets == 1)
+			log_warn("no server to report to: [%s] has enabled = no "
+			    "in %s", run->targets[0].conf->name, run->cfg.path);
+		else if (!run->opt.quiet)
+			log_warn("no server to report to: every server selected "
+			    "has enabled = no in %s", run->cfg.path);
+		return EXIT_DISABLED;
+	}
 	if ((rc = run_lock_state(run)) != EXIT_OK)
 		return rc;
 	if ((rc = run_decide_due(run)) != EXIT_OK)
@@ -254,6 +264,11 @@ main(int argc, char **argv)
 	}
 	log_init(run.opt.verbose, run.opt.quiet,
 	    run.opt.mode == MODE_RUN && !run.opt.dry_run);
+	/* beacon-report(8): never a wait with -f or -n; said, not silent */
+	if (run.opt.splay > 0 && (run.opt.force || run.opt.dry_run))
+		log_notice("--splay %u: no wait with %s, which %s at once",
+		    run.opt.splay, run.opt.dry_run ? "-n" : "-f",
+		    run.opt.dry_run ? "shows what would be sent" : "reports");
 	/* a report run ends cleanly on SIGTERM/SIGINT (a shutdown,
 	 * timeout(1)): ids learnt are kept; anything else just dies */
 	if (run.opt.mode == MODE_RUN && !run.opt.dry_run)

@@ -25,6 +25,7 @@ static const char *const result_names[RESULT__MAX] = {
 	[RESULT_UNREACHED] = "unreached",
 	[RESULT_REJECTED] = "rejected",
 	[RESULT_WOULD_SEND] = "would_send",
+	[RESULT_DISABLED] = "disabled",
 };
 
 const char *
@@ -70,6 +71,7 @@ exit_code_combine(const enum server_result *results, int n)
 			due++;
 			break;
 		case RESULT_NOT_DUE:
+		case RESULT_DISABLED:
 		case RESULT__MAX:
 			break;
 		}

@@ -26,6 +26,7 @@ enum server_result {
 	RESULT_UNREACHED,
 	RESULT_REJECTED,
 	RESULT_WOULD_SEND,
+	RESULT_DISABLED,	/* enabled = no in its section: never contacted */
 	RESULT__MAX
 };
 
@@ -42,7 +43,7 @@ const char *server_result_name(enum server_result result);
  * Combine the results of the servers that were due into the run's status:
  * all sent → OK; some sent → PARTIAL; none sent and one rejected →
  * REJECTED; none sent → UNREACHED; none due → NOT_DUE.
- * would_send (dry run) counts as sent.
+ * would_send (dry run) counts as sent; disabled counts as not due.
  */
 enum exit_code exit_code_combine(const enum server_result *results, int n);
 

@@ -215,6 +215,7 @@ add_server(struct config *cfg, const char *name, bool builtin)
 	s->start_time = 0;
 	s->verify_cert = true;
 	s->builtin = builtin;
+	s->enabled = true;
 	cfg->nservers++;
 	return s;
 }
@@ -414,7 +415,11 @@ handle_server(struct parse *p, struct section *sec, const char *name,
 	int line = p->line;
 	bool builtin = s->builtin;
 
-	if (strcmp(name, "proxy") == 0) {
+	if (strcmp(name, "enabled") == 0) {
+		/* this server alone: not contacted, not a failure (CONTRACT §3) */
+		if (parse_bool(v, &s->enabled) < 0)
+			parse_error(p, line, "enabled: \"%s\" is not a boolean (yes/no, true/false, on/off, 1/0)", v);
+	} else if (strcmp(name, "proxy") == 0) {
 		if (!printable(v) || strchr(v, ' '))
 			parse_error(p, line, "proxy: not a [scheme://][user:pass@]host[:port]");
 		else if (*v != '\0' && set_string(&s->proxy, v) < 0)
@@ -506,7 +511,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		rc = handle_general(p, name, value);
 		if (rc > 0)
 			parse_error(p, p->line, "unknown option '%s' in [general]", name);
-	} else if (is_general_option(name) &&
+	} else if (is_general_option(name) && strcmp(name, "enabled") != 0 &&
 	    !(strcmp(name, "private_name") == 0 && strcmp(section, BUILTIN_SERVER) != 0)) {
 		parse_error(p, p->line, "'%s' belongs in [general], not in [%s]", name, section);
 		rc = 0;

@@ -20,6 +20,7 @@ struct server_conf {
 	unsigned start_time;	/* minutes after local midnight, 0..1439 */
 	bool verify_cert;	/* always true for the built-in server */
 	bool builtin;
+	bool enabled;		/* false: this server alone is never reported to */
 };
 
 /* The effective configuration; every string is owned by the struct. */

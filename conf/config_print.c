@@ -63,6 +63,7 @@ print_text(const struct config *cfg)
 			printf("; built in: url and verify_cert are fixed\n");
 		else
 			printf("type = server\n");
+		printf("enabled = %s\n", yes_no(s->enabled));
 		printf("url = %s\nproxy = %s\ninterval = %u\nstart_time = %02u:%02u\n"
 		    "verify_cert = %s\nca_path = %s\n", s->url, proxy ? proxy : "****",
 		    s->interval, s->start_time / 60, s->start_time % 60,
@@ -87,8 +88,9 @@ print_json(const struct config *cfg)
 
 		snprintf(hhmm, sizeof hhmm, "%02u:%02u", s->start_time / 60,
 		    s->start_time % 60);
-		json_array_append_new(servers, json_pack("{s:s, s:b, s:s, s:s?, s:i, s:s, s:b, s:s?, s:s?}",
-		    "name", s->name, "builtin", s->builtin, "url", s->url,
+		json_array_append_new(servers, json_pack("{s:s, s:b, s:b, s:s, s:s?, s:i, s:s, s:b, s:s?, s:s?}",
+		    "name", s->name, "builtin", s->builtin, "enabled", s->enabled,
+		    "url", s->url,
 		    "proxy", s->proxy ? proxy : NULL, "interval", (int)s->interval,
 		    "start_time", hhmm, "verify_cert", s->verify_cert,
 		    "ca_path", s->ca_path, "private_name", s->private_name));

@@ -188,7 +188,7 @@ output_show(struct run *run)
 		json_decref(root);
 	} else {
 		show_print(stdout, &run->report, run->targets, run->ntargets,
-		    run->cfg.enabled, isatty(STDOUT_FILENO), run->now);
+		    run->cfg.enabled, isatty(STDOUT_FILENO));
 		show_retries(run);
 		show_notices(run);
 		printf("\nConfiguration: %s%s\n", run->cfg.path,

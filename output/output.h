@@ -39,10 +39,10 @@ enum exit_code output_schema(void);
 
 /* Print r and the servers like `beacon show server` (CONTRACT §8), in 80
  * columns, headed by whether reporting is enabled; bold headings only when
- * color; now (the run's clock) gives "Running for". */
+ * color.  The values are those sent (times, memory and uptime coarse,
+ * and said so), each server's private name, tokens as "****". */
 void show_print(FILE *out, const struct report *r,
-    const struct target *servers, size_t n, bool enabled, bool color,
-    time_t now);
+    const struct target *servers, size_t n, bool enabled, bool color);
 
 /* {"report":{...},"servers":[{"name","url","server_id","token_id",
  * "token_issued","last_report","next_due","due"}]} (new reference),

@@ -21,21 +21,31 @@ json_set_time(json_t *obj, const char *key, bool have, time_t t)
 	json_object_set_new(obj, key, json_string(buf));
 }
 
-/* The dry run's request for a target: POST when there is no id yet. */
+/* A server not registered yet: the report that follows the registration
+ * carries this in place of the id the registration will give (a UUID,
+ * so that the body still validates against --schema). */
+#define NEW_ID_PLACEHOLDER "00000000-0000-0000-0000-000000000000"
+
+/* The dry run's report request for a target, the token masked (CONTRACT
+ * §8: "****" in every output but --show --json).  Not registered yet
+ * (*registers): the PUT that follows the POST /servers, with the
+ * placeholder id and the token the registration gives.  *path and *body
+ * are the caller's; NULL when out of memory. */
 static void
 dry_run_request(const struct run *run, const struct target *t,
-    const char **method, char **path, char **body)
+    bool *registers, char **path, char **body)
 {
-	if (t->job.ids.server_id[0] == '\0') {
-		*method = "POST";
-		*path = strdup("/servers");
-		*body = strdup("");
-	} else {
-		*method = "PUT";
-		*path = proto_put_path(&t->job.ids);
-		*body = report_body(&run->report, t->job.ids.server_id,
-		    run_private_name(run, t->conf));
-	}
+	const struct server_ids *ids = &t->job.ids;
+	bool token = uuid_is_valid(ids->token_id);
+
+	*registers = ids->server_id[0] == '\0';
+	if (*registers)
+		token = true;
+	if (asprintf(path, "/servers/%s%s", *registers ? NEW_ID_PLACEHOLDER :
+	    ids->server_id, token ? "?tokenId=" SECRET_MASK : "") < 0)
+		*path = NULL;
+	*body = report_body(&run->report, *registers ? NEW_ID_PLACEHOLDER :
+	    ids->server_id, t->private_name);
 }
 
 /* {"failures","since","until"} of a retry state. */
@@ -114,10 +124,16 @@ output_results_json(const struct run *run, enum exit_code code)
 		    json_string(t->job.error) : json_null());
 		json_object_set_new(o, "notices", notices_json(&t->job.notices));
 		if (r == RESULT_WOULD_SEND) {
-			const char *method;
+			bool registers;
 			char *path, *body;
-			dry_run_request(run, t, &method, &path, &body);
-			json_object_set_new(o, "method", json_string(method));
+			dry_run_request(run, t, &registers, &path, &body);
+			/* method, path, body: the report's request; first the
+			 * registration when there is no id yet */
+			if (registers)
+				json_object_set_new(o, "register", json_pack(
+				    "{s:s, s:s, s:s}", "method", "POST", "path",
+				    "/servers", "body", ""));
+			json_object_set_new(o, "method", json_string("PUT"));
 			json_object_set_new(o, "path", path ? json_string(path) : json_null());
 			json_object_set_new(o, "body", body ? json_string(body) : json_null());
 			free(path);
@@ -165,24 +181,25 @@ output_results_text(const struct run *run)
 			}
 			break;
 		case RESULT_WOULD_SEND: {
-			const char *method;
+			bool registers;
 			char *path, *body;
-			dry_run_request(run, t, &method, &path, &body);
-			if (t->job.ids.server_id[0] == '\0') {
-				free(body);	/* show the report, with no id yet */
-				body = report_body(&run->report, NULL,
-				    run_private_name(run, t->conf));
-				printf("%s: would register (POST %s/servers), then send "
-				    "the report with the new id:\n%s\n", name,
-				    t->conf->url, body ? body : "");
-			} else {
-				printf("%s: would send %s %s%s\n%s\n", name, method,
+			dry_run_request(run, t, &registers, &path, &body);
+			if (registers)
+				printf("%s: would register (POST %s/servers), then "
+				    "send PUT %s%s (%s standing for the id the "
+				    "registration gives):\n%s\n", name, t->conf->url,
+				    t->conf->url, path ? path : "", NEW_ID_PLACEHOLDER,
+				    body ? body : "");
+			else
+				printf("%s: would send PUT %s%s\n%s\n", name,
 				    t->conf->url, path ? path : "", body ? body : "");
-			}
 			free(path);
 			free(body);
 			break;
 		}
+		case RESULT_DISABLED:
+			printf("%s: disabled (enabled = no): not contacted\n", name);
+			break;
 		case RESULT_SENT:
 			print_sent(run, t);
 			break;

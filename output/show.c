@@ -46,6 +46,33 @@ id_or(const char *s, const char *absent)
 	return s != NULL && *s != '\0' ? s : absent;
 }
 
+/* "label text" in WIDTH columns: a long text goes on below the label's
+ * end, cut at a space when there is one, never inside a UTF-8 character. */
+static void
+print_wrapped(FILE *out, const char *label, const char *text)
+{
+	size_t indent = strlen(label), room = WIDTH - indent;
+
+	fputs(label, out);
+	while (strlen(text) > room) {
+		size_t cut = room;
+
+		while (cut > room / 2 && text[cut] != ' ')
+			cut--;
+		if (text[cut] != ' ') {
+			cut = room;
+			while (cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80)
+				cut--;
+			if (cut == 0)
+				cut = room;	/* not UTF-8: bytes, then */
+		}
+		fprintf(out, "%.*s\n%*s", (int)cut, text, (int)indent, "");
+		text += cut;
+		text += *text == ' ';
+	}
+	fprintf(out, "%s\n", text);
+}
+
 static void
 print_server(FILE *out, const struct target *s, bool color)
 {
@@ -58,8 +85,9 @@ print_server(FILE *out, const struct target *s, bool color)
 	fprintf(out, "  Server ID:    %s\n",
 	    id_or(ids->server_id, "none"));
 	fprintf(out, "  Token:\n");
+	/* a token is "****" in every output but --show --json (CONTRACT §8) */
 	fprintf(out, "    ID:         %s\n",
-	    id_or(ids->token_id, "none"));
+	    ids->token_id[0] != '\0' ? SECRET_MASK : "none");
 	fprintf(out, "    Issued:     %s\n",
 	    id_or(ids->token_issued, "never"));
 	if (s->has_last)
@@ -67,7 +95,11 @@ print_server(FILE *out, const struct target *s, bool color)
 	fprintf(out, "  Last Posting: %s\n", s->has_last ? buf : "never");
 	if (!s->due)
 		time_format_utc(s->next, buf);
-	fprintf(out, "  Next Posting: %s\n", s->due ? "now" : buf);
+	fprintf(out, "  Next Posting: %s\n", s->disabled ?
+	    "never (enabled = no)" : s->due ? "now" : buf);
+	/* what it is sent, per server: a collector's own overrides */
+	print_wrapped(out, "  Private Name: ", s->private_name != NULL ?
+	    s->private_name : "(none: not sent)");
 	fputc('\n', out);
 }
 
@@ -119,22 +151,21 @@ print_module(FILE *out, const struct module_info *m, struct columns c)
 }
 
 static void
-print_asterisk(FILE *out, const struct report *r, bool color, time_t now)
+print_asterisk(FILE *out, const struct report *r, bool color)
 {
-	char buf[RFC3339_LEN + 1], dur[128];
+	char buf[RFC3339_LEN + 1];
 
 	heading(out, color, "", "Asterisk Information:");
 	fprintf(out, "  Version: %s (%s)\n",
 	    r->version_name ? r->version_name : "unknown",
 	    r->version_number ? r->version_number : "?");
 	heading(out, color, "  ", "Stats:");
-	fprintf(out, "    Run-time:\n");
+	/* the values sent, which are coarse (CONTRACT §6): a duration from
+	 * a rounded start time would mislead */
+	fprintf(out, "    Run-time (as sent: rounded down to the hour):\n");
 	if (r->have_startup_time) {
 		time_format_utc(r->startup_time, buf);
-		human_duration((long long)(now - r->startup_time), dur,
-		    sizeof dur);
 		fprintf(out, "      Started at:       %s\n", buf);
-		fprintf(out, "      Running for:      %s\n", dur);
 	} else {
 		fprintf(out, "      Started at:       unknown\n");
 	}
@@ -186,25 +217,27 @@ print_os(FILE *out, const struct report *r, bool color)
 		    WIDTH - 2, ver);
 	if (r->cpu_count >= 0)
 		fprintf(out, "  CPUs:   %ld\n", r->cpu_count);
+	/* as sent: coarse on purpose (CONTRACT §6), and said so */
 	if (r->memory_total_kb >= 0)
-		fprintf(out, "  Memory: %lld kB\n", r->memory_total_kb);
+		fprintf(out, "  Memory: %lld kB (as sent: whole multiples of 256 MiB)\n",
+		    r->memory_total_kb);
 	if (r->system_uptime >= 0) {
 		human_duration(r->system_uptime, dur, sizeof dur);
-		fprintf(out, "  Uptime: %s\n", dur);
+		fprintf(out, "  Uptime: %s (as sent: in whole hours)\n",
+		    r->system_uptime < 3600 ? "0 hours" : dur);
 	}
 }
 
 void
 show_print(FILE *out, const struct report *r,
-    const struct target *servers, size_t n, bool enabled, bool color,
-    time_t now)
+    const struct target *servers, size_t n, bool enabled, bool color)
 {
 	heading(out, color, "", enabled ? "ANONYMOUS USAGE STATISTICS ENABLED" :
 	    "ANONYMOUS USAGE STATISTICS DISABLED (enabled = no: nothing is sent)");
 	fputc('\n', out);
 	for (size_t i = 0; i < n; i++)
 		print_server(out, &servers[i], color);
-	print_asterisk(out, r, color, now);
+	print_asterisk(out, r, color);
 	print_os(out, r, color);
 }
 
@@ -252,7 +285,9 @@ show_json(const struct report *r, const struct target *servers,
 		    ids->token_issued) ||
 		    set_time_or_null(o, "last_report", s->has_last, s->last) ||
 		    set_time_or_null(o, "next_due", true, s->next) ||
-		    json_object_set_new(o, "due", json_boolean(s->due)))
+		    json_object_set_new(o, "due", json_boolean(s->due)) ||
+		    json_object_set_new(o, "enabled", json_boolean(!s->disabled)) ||
+		    set_or_null(o, "private_name", s->private_name))
 			goto fail;
 	}
 	json_decref(arr);

@@ -1,10 +1,13 @@
-/* --reset: forget each selected server's ids and token (AstDB), its
- * stamp and its retry state, under the run's lock. */
+/* --reset: forget everything of each selected server (CONTRACT §2): its
+ * ids, token and `machine` (AstDB), its stamp, its retry state, its last
+ * notices and the archive of its last accepted report (state_dir), under
+ * the run's lock. */
 #include <stdio.h>
 
 #include "run.h"
 
-/* --reset: forget ids, tokens and stamps, so the next run registers. */
+/* --reset: forget it all, so the next run registers anew and nothing of
+ * before stays on the PBX. */
 enum exit_code
 run_reset(struct run *run)
 {
@@ -22,7 +25,8 @@ run_reset(struct run *run)
 			return EXIT_STATE;
 		if (forgot < 0 || stamp_remove(run->dirfd, t->conf->name) < 0 ||
 		    retry_remove(run->dirfd, t->conf->name) < 0 ||
-		    notice_file_remove(run->dirfd, t->conf->name) < 0) {
+		    notice_file_remove(run->dirfd, t->conf->name) < 0 ||
+		    archive_remove(run->dirfd, t->conf->name) < 0) {
 			rc = EXIT_STATE;
 			continue;
 		}

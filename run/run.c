@@ -94,14 +94,31 @@ run_select_targets(struct run *run)
 				s = NULL;	/* -s NAME given twice */
 		if (s == NULL)
 			continue;
-		run->targets[run->ntargets].conf = s;
-		run->targets[run->ntargets].family = astdb_family(s->name, s->builtin);
-		run->targets[run->ntargets].job.server = s;
-		if (run->targets[run->ntargets].family == NULL)
+		struct target *t = &run->targets[run->ntargets];
+
+		t->conf = s;
+		t->private_name = run_private_name(run, s);
+		t->disabled = !s->enabled;
+		t->family = astdb_family(s->name, s->builtin);
+		t->job.server = s;
+		if (t->disabled)
+			t->job.result = RESULT_DISABLED;
+		if (t->family == NULL)
 			return EXIT_STATE;
 		run->ntargets++;
 	}
 	return EXIT_OK;
+}
+
+size_t
+run_enabled_targets(const struct run *run)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->ntargets; i++)
+		if (!run->targets[i].disabled)
+			n++;
+	return n;
 }
 
 /* Read a server's stamp and retry state into t and decide whether it is
@@ -153,7 +170,10 @@ run_decide_due(struct run *run)
 
 		if (run_decide_one(run, t->conf, run->opt.force, t) < 0)
 			return EXIT_STATE;
-		t->job.result = t->due ? RESULT_NONE : RESULT_NOT_DUE;
+		if (t->disabled)
+			t->due = false;	/* never contacted, never a failure */
+		t->job.result = t->disabled ? RESULT_DISABLED :
+		    t->due ? RESULT_NONE : RESULT_NOT_DUE;
 	}
 	run->decided = true;
 	return EXIT_OK;

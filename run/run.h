@@ -41,6 +41,8 @@ struct options {
 /* One selected server during a run. */
 struct target {
 	const struct server_conf *conf;	/* borrowed from the config */
+	const char *private_name;	/* borrowed: what it is sent, or NULL */
+	bool disabled;			/* enabled = no in its section */
 	char *family;			/* owned: AstDB family */
 	bool has_last;			/* it has reported before, at last */
 	time_t last;
@@ -93,8 +95,13 @@ void run_catch_stop_signals(void);
 /* The run's clock: now (a TEST_CLOCK build: BEACON_REPORT_NOW). */
 time_t run_clock_now(void);
 
-/* Pick the servers of -s (all when none); EXIT_USAGE on an unknown name. */
+/* Pick the servers of -s (all when none); EXIT_USAGE on an unknown name.
+ * A server with enabled = no is a target too, marked disabled (its
+ * result RESULT_DISABLED): never due, never contacted, said so. */
 enum exit_code run_select_targets(struct run *run);
+
+/* The number of targets that are not disabled. */
+size_t run_enabled_targets(const struct run *run);
 
 /* Open state_dir and take the lock (a dry run: neither).  EXIT_OK,
  * EXIT_LOCKED or EXIT_STATE (printed). */
@@ -105,7 +112,8 @@ enum exit_code run_lock_state(struct run *run);
 int run_decide_one(const struct run *run, const struct server_conf *s,
     bool force, struct target *t);
 
-/* run_decide_one for every target; EXIT_OK or EXIT_STATE. */
+/* run_decide_one for every target (a disabled one is never due);
+ * EXIT_OK or EXIT_STATE. */
 enum exit_code run_decide_due(struct run *run);
 bool run_any_due(const struct run *run);
 

@@ -302,29 +302,36 @@ astdb_store_ids(const struct ast_client *ac, const char *family,
 int
 astdb_forget_ids(const struct ast_client *ac, const char *family)
 {
-	char cmd[KEY__MAX][200];
-	const char *cmds[KEY__MAX];
-	struct ast_reply replies[KEY__MAX];
+	/* everything of the server (CONTRACT §2): its ids and `machine`,
+	 * each key by name, so that another family or key is never touched */
+	static const char *const forget[] = {
+		[KEY_SERVER_ID] = "server_id", [KEY_TOKEN_ID] = "token_id",
+		[KEY_TOKEN_ISSUED] = "token_issued", [KEY__MAX] = "machine",
+	};
+	enum { NFORGET = sizeof forget / sizeof forget[0] };
+	char cmd[NFORGET][200];
+	const char *cmds[NFORGET];
+	struct ast_reply replies[NFORGET];
 	int rc;
 	char *text;
 
-	for (enum id_key k = 0; k < KEY__MAX; k++) {
+	for (size_t k = 0; k < NFORGET; k++) {
 		snprintf(cmd[k], sizeof cmd[k], "database del %s %s", family,
-		    key_names[k]);
+		    forget[k]);
 		cmds[k] = cmd[k];
 	}
 	/* "could not be removed" also means "was not there": the read-back
 	 * below is the judge. */
-	rc = run_batch(ac, cmds, KEY__MAX, replies);
-	for (size_t i = 0; i < KEY__MAX; i++)
+	rc = run_batch(ac, cmds, NFORGET, replies);
+	for (size_t i = 0; i < NFORGET; i++)
 		ast_reply_free(&replies[i]);
 	if (rc != 0 || (rc = read_family(ac, family, &text)) != 0)
 		return rc;
-	for (enum id_key k = 0; k < KEY__MAX; k++) {
-		char got[64];
-		if (show_lookup(text, family, key_names[k], got, sizeof got)) {
+	for (size_t k = 0; k < NFORGET; k++) {
+		char got[80];
+		if (show_lookup(text, family, forget[k], got, sizeof got)) {
 			log_error("AstDB /%s/%s: could not be removed", family,
-			    key_names[k]);
+			    forget[k]);
 			rc = -1;
 		}
 	}

@@ -51,8 +51,10 @@ int astdb_parse_ids(const char *show_text, const char *family,
 int astdb_store_ids(const struct ast_client *ac, const char *family,
     const struct server_ids *ids, const struct server_ids *prev);
 
-/* Forget the ids of family (`database del` of each key), checked by a
- * read-back.  0, -1 or ASTDB_NO_ASTERISK as for astdb_store_ids. */
+/* Forget everything of family: the ids and the clone check's `machine`
+ * (`database del` of each key, never a deltree: the built-in server's
+ * family holds the collectors' ones), checked by a read-back.  0, -1 or
+ * ASTDB_NO_ASTERISK as for astdb_store_ids. */
 int astdb_forget_ids(const struct ast_client *ac, const char *family);
 
 /* ---- state_dir: stamps and lock -------------------------------------- */

@@ -45,3 +45,11 @@ load helpers
 	assert_status 2
 	assert_no_asterisk_calls
 }
+
+@test "--help says what --splay does with -f and -n (no wait), not that it refuses them (issue 25)" {
+	run --separate-stderr beacon --help
+	assert_success
+	assert_output_contains "--splay SECONDS wait a random 0..SECONDS before collecting (no wait with -f, -n)"
+	refute_output_contains "not with -f, -n"
+	assert_no_asterisk_calls
+}

@@ -187,7 +187,8 @@ config_error() {
 
 @test "config: a [general] option in [beacon] is exit 3" {
 	local opt
-	for opt in "timeout = 30" "enabled = yes" "state_dir = /tmp" "asterisk = asterisk" \
+	# (enabled is a server's option too: CONTRACT §3, issue 25)
+	for opt in "timeout = 30" "state_dir = /tmp" "asterisk = asterisk" \
 		"private_name = x"; do
 		{ prelude; printf '%s\n' "[beacon]" "$opt"; } | write_config
 		config_error 6 "${opt%% *}"
@@ -439,6 +440,88 @@ EOF
 	assert_status 10
 	[ "$(json_get exit_code <<<"$output")" = 10 ]
 	assert_no_asterisk_calls
+}
+
+# ---- enabled = no in a server's section (issue 25, CONTRACT §3) --------------------
+
+# both_config: the built-in server (a collector on TEST_BEACON_PORT) and
+# mylab, both started; extra lines for [beacon] in $1, for [mylab] in $2.
+both_config() {
+	start_collector || return 1
+	start_collector beacon --port "$TEST_BEACON_PORT" || return 1
+	write_config <<EOF
+[general]
+state_dir = $STATE_DIR
+
+[beacon]
+ca_path = $TEST_CA/ca.pem
+$1
+
+[mylab]
+type = server
+url = https://127.0.0.1:$mylab_PORT
+ca_path = $TEST_CA/ca.pem
+$2
+EOF
+}
+
+@test "config: enabled = no in [beacon] turns off only the built-in server: not contacted, not a failure" {
+	both_config "enabled = no" ""
+	run --separate-stderr beacon -c "$CONFIG"
+	assert_status 0
+	assert_output "beacon: disabled (enabled = no): not contacted
+mylab: sent"
+	[ "$(collector_request_count beacon)" -eq 0 ] || flunk "beacon was contacted:" "$(collector_requests beacon)"
+	[ ! -s "$(_state_of beacon)/connections.log" ] || flunk "a connection reached beacon"
+	[ "$(collector_request_count mylab)" -eq 2 ]
+	assert_no_stamp beacon
+	[ ! -e "$STATE_DIR/beacon.retry" ] || flunk "beacon got a retry state (counted as a failure)"
+	refute astdb_get beacon server_id
+	# the ITSP's cron line: silent, exit 0, day after day
+	run --separate-stderr beacon -c "$CONFIG" -q -f
+	assert_status 0
+	assert_output ""
+	[ -z "$stderr" ] || flunk "-q printed:" "$stderr"
+	# --json says so per server
+	run --separate-stderr beacon -c "$CONFIG" -f --json
+	assert_status 0
+	assert_eq "beacon's result" disabled "$(json_get servers.0.result <<<"$output")"
+	assert_eq "beacon's next_due" null "$(json_get servers.0.next_due <<<"$output")"
+	assert_eq "mylab's result" sent "$(json_get servers.1.result <<<"$output")"
+	[ "$(collector_request_count beacon)" -eq 0 ]
+}
+
+@test "config: enabled = no in a collector's section turns off only that collector" {
+	both_config "" "enabled = false"
+	run --separate-stderr beacon -c "$CONFIG"
+	assert_status 0
+	assert_output "beacon: sent
+mylab: disabled (enabled = no): not contacted"
+	[ "$(collector_request_count mylab)" -eq 0 ]
+	[ "$(collector_request_count beacon)" -eq 2 ]
+	assert_no_stamp mylab
+	# not due beside disabled: exit 9, not a failure
+	run --separate-stderr beacon -c "$CONFIG"
+	assert_status 9
+	assert_output_contains "mylab: disabled (enabled = no): not contacted"
+	assert_output_contains "beacon: not due until "
+	[ "$(collector_request_count mylab)" -eq 0 ]
+}
+
+@test "config: enabled in a server's section is a boolean, shown by --show-config; a bad one is exit 3 naming its line" {
+	both_config "enabled = no" "enabled = YES"
+	run --separate-stderr beacon -c "$CONFIG" --show-config
+	assert_success
+	[ "$(sed -n '/^\[beacon\]$/,/^$/p' <<<"$output" | grep -cx 'enabled = no')" -eq 1 ] ||
+		flunk "[beacon] does not show enabled = no" "$output"
+	[ "$(sed -n '/^\[mylab\]$/,/^$/p' <<<"$output" | grep -cx 'enabled = yes')" -eq 1 ] ||
+		flunk "[mylab] does not show enabled = yes" "$output"
+	run --separate-stderr beacon -c "$CONFIG" --show-config --json
+	assert_success
+	assert_eq "beacon enabled" false "$(json_get servers.0.enabled <<<"$output")"
+	assert_eq "mylab enabled" true "$(json_get servers.1.enabled <<<"$output")"
+	{ prelude; printf '%s\n' "[mylab]" "type = server" "url = https://127.0.0.1:9" "enabled = sometimes"; } | write_config
+	config_error 8 "enabled"
 }
 
 # ---- what the file looks like in the wild -------------------------------------

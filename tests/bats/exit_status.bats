@@ -188,6 +188,37 @@ assert_json_exit() {
 	assert_json_exit 10 disabled -c "$CONFIG"
 }
 
+@test "exit 10 DISABLED: every server has enabled = no in its section (issue 25)" {
+	setup_mylab
+	sed -i 's/^\[beacon\]$/[beacon]\nenabled = no/' "$CONFIG"
+	printf 'enabled = no\n' >>"$CONFIG"	# [mylab], the last section
+	run --separate-stderr beacon -c "$CONFIG" -f
+	assert_status 10
+	assert_output "beacon: disabled (enabled = no): not contacted
+mylab: disabled (enabled = no): not contacted"
+	assert_stderr_contains "no server to report to: every server selected has enabled = no in $CONFIG"
+	assert_no_asterisk_calls
+	assert_nothing_sent
+	[ ! -e "$STATE_DIR" ] || flunk "a disabled run created $STATE_DIR"
+	assert_json_exit 10 disabled -c "$CONFIG"
+	assert_eq "result" disabled "$(json_get servers.1.result <<<"$output")"
+	run --separate-stderr beacon -c "$CONFIG" -q
+	assert_status 10
+	assert_output ""
+	[ -z "$stderr" ] || flunk "-q printed:" "$stderr"
+}
+
+@test "exit 10 DISABLED: the one server selected (-s) has enabled = no (issue 25)" {
+	setup_mylab
+	printf 'enabled = no\n' >>"$CONFIG"	# [mylab]
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -f
+	assert_status 10
+	assert_output "mylab: disabled (enabled = no): not contacted"
+	assert_stderr_contains "no server to report to: [mylab] has enabled = no in $CONFIG"
+	assert_no_asterisk_calls
+	assert_nothing_sent
+}
+
 @test "exit 10 DISABLED: no server to report to (DEV_MODE build, no collector)" {
 	printf '%s\n' "[general]" "state_dir = $STATE_DIR" | write_config
 	run --separate-stderr beacon_dev -c "$CONFIG"

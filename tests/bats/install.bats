@@ -437,6 +437,7 @@ WantedBy=timers.target"
 		$'general\tcontrol_socket\t' \
 		$'general\tstate_dir\t/var/lib/beacon-report' $'general\ttimeout\t30' \
 		$'general\twarn_after\t24' $'general\tclone_detection\tyes' $'general\tmetrics_file\t' \
+		$'beacon\tenabled\tyes' \
 		$'beacon\tproxy\t' $'beacon\tinterval\t360' $'beacon\tstart_time\t00:00' $'beacon\tca_path\t')"
 }
 
@@ -446,7 +447,7 @@ WantedBy=timers.target"
 	assert_success
 	run grep -v -E '^(general|beacon)'$'\t' <<<"$output"
 	assert_output "$(printf '%s\n' \
-		$'mylab\ttype\tserver' $'mylab\turl\thttps://stats.example.com/beacon' \
+		$'mylab\ttype\tserver' $'mylab\tenabled\tyes' $'mylab\turl\thttps://stats.example.com/beacon' \
 		$'mylab\tproxy\t' $'mylab\tinterval\t360' $'mylab\tstart_time\t00:00' \
 		$'mylab\tverify_cert\tyes' $'mylab\tca_path\t' $'mylab\tprivate_name\t')"
 }
@@ -482,4 +483,56 @@ show_config() {
 	assert_success
 	assert_output_contains "[mylab]"
 	assert_output_contains "url = https://stats.example.com/beacon"
+}
+
+# set_enabled_on FILE yes|no: debian/postinst's own set_enabled, run on FILE.
+set_enabled_on() {
+	local fn
+	fn=$(sed -n '/^set_enabled() {$/,/^}$/p' "$REPO/debian/postinst")
+	[ -n "$fn" ] || { echo "no set_enabled in debian/postinst"; return 1; }
+	CONF=$1 sh -c "$fn"'
+set_enabled "$1"' sh "$2"
+}
+
+@test "debian/postinst: the debconf answer goes to [general]'s enabled only, never to a server's own (issue 25)" {
+	local f=$BATS_TEST_TMPDIR/beacon.ini
+	# the sample as installed: [general]'s commented default becomes the line
+	cp "$SAMPLE" "$f"
+	run set_enabled_on "$f" no
+	assert_success
+	run inih_dump "$f"
+	assert_success
+	assert_output $'general\tenabled\tno'
+	run beacon --show-config --json -c "$f"
+	assert_success
+	assert_eq "general" false "$(json_get general.enabled <<<"$output")"
+	assert_eq "[beacon]" true "$(json_get servers.0.enabled <<<"$output")"
+	# an admin's "enabled = no" in [beacon] (an ITSP without internet)
+	# survives dpkg-reconfigure answering yes
+	sed -i '/^\[beacon\]$/a enabled = no' "$f"
+	run set_enabled_on "$f" yes
+	assert_success
+	run inih_dump "$f"
+	assert_success
+	assert_output "$(printf '%s\n' $'general\tenabled\tyes' $'beacon\tenabled\tno')"
+	# no enabled line at all: one is added under [general]
+	printf '%s\n' "[general]" "timeout = 30" "" "[beacon]" "enabled = no" >"$f"
+	run set_enabled_on "$f" yes
+	assert_success
+	run inih_dump "$f"
+	assert_success
+	assert_output "$(printf '%s\n' $'general\tenabled\tyes' $'general\ttimeout\t30' $'beacon\tenabled\tno')"
+}
+
+@test "debian/beacon-report.config: the question starts from [general]'s enabled, not a server's (issue 25)" {
+	local script
+	script=$(sed -n '/^if \[ -f "\$CONF" \]; then$/,/^fi$/p' "$REPO/debian/beacon-report.config")
+	[ -n "$script" ] || flunk "no reading of \$CONF in debian/beacon-report.config"
+	printf '%s\n' "[general]" "enabled = yes" "" "[beacon]" "enabled = no" >"$BATS_TEST_TMPDIR/beacon.ini"
+	# db_set stands in for debconf's: it prints what would be set
+	run sh -c 'db_set() { echo "$1 $2"; }
+CONF=$1
+'"$script" sh "$BATS_TEST_TMPDIR/beacon.ini"
+	assert_success
+	assert_output "beacon-report/enable true"
 }

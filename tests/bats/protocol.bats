@@ -727,7 +727,10 @@ PY
 	db=$(astdb_dump)
 	run --separate-stderr beacon -c "$CONFIG" -s mylab -n -f
 	assert_success
-	assert_output_contains "mylab: would send PUT https://127.0.0.1:$mylab_PORT/servers/$SID?tokenId=$TOK"
+	# the token masked, as everywhere but --show --json (CONTRACT §8)
+	assert_output_contains "mylab: would send PUT https://127.0.0.1:$mylab_PORT/servers/$SID?tokenId=****"
+	refute_output_contains "$TOK"
+	refute_stderr_contains "$TOK"
 	assert_requests
 	assert_eq "AstDB" "$db" "$(astdb_dump)"
 	assert_eq "stamp" "$OLD_STAMP" "$(stamp_get mylab)"
@@ -749,7 +752,7 @@ PY
 	[ ! -e "$STATE_DIR" ] || flunk "the dry run created state_dir $STATE_DIR"
 }
 
-@test "--dry-run --json: POST /servers with an empty body when there is no id" {
+@test "--dry-run --json: not registered yet, the registration then the report that follows it, its id the placeholder" {
 	start_collector
 	default_config
 	run --separate-stderr beacon -c "$CONFIG" -s mylab -n --json
@@ -761,9 +764,36 @@ assert doc["exit_code"] == 0, doc
 s = doc["servers"][0]
 assert s["name"] == "mylab" and s["url"] == "https://127.0.0.1:" + sys.argv[2], s
 assert s["result"] == "would_send", s
-assert s["method"] == "POST" and s["path"] == "/servers" and s["body"] == "", s
+assert s["register"] == {"method": "POST", "path": "/servers", "body": ""}, s
+zero = "00000000-0000-0000-0000-000000000000"
+assert s["method"] == "PUT" and s["path"] == "/servers/%s?tokenId=****" % zero, s
+body = json.loads(s["body"])
+assert body["id"] == zero, body
+assert body["asterisk"]["version"]["name"] == "Asterisk 22.10.1", body
 PY
+	# the text output names the same placeholder
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -n
+	assert_success
+	assert_output_contains "mylab: would register (POST https://127.0.0.1:$mylab_PORT/servers), then send PUT https://127.0.0.1:$mylab_PORT/servers/00000000-0000-0000-0000-000000000000?tokenId=**** (00000000-0000-0000-0000-000000000000 standing for the id the registration gives)"
+	assert_output_contains '"id":"00000000-0000-0000-0000-000000000000"'
 	assert_requests
+}
+
+@test "--dry-run --json: the body shown for a server not registered yet is what the run then sends, but for the id" {
+	start_collector
+	default_config
+	export BEACON_REPORT_NOW=2026-11-22T10:00:00Z
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -n --json
+	assert_success
+	local want
+	want=$(json_get servers.0.body <<<"$output")
+	run --separate-stderr beacon -c "$CONFIG" -s mylab
+	assert_success
+	local sid
+	sid=$(astdb_get beacon/mylab server_id)
+	assert_eq "body (the new id in place of the placeholder, clock fields masked)" \
+		"$(sed "s/00000000-0000-0000-0000-000000000000/$sid/" <<<"$want" | mask_clock)" \
+		"$(collector_request 1 body | mask_clock)"
 }
 
 # mask_clock: the body with the values that follow the wall clock masked:
@@ -792,12 +822,14 @@ sys.stdout.write(s)'
 	path=$(json_get servers.0.path <<<"$dry")
 	want=$(json_get servers.0.body <<<"$dry")
 	assert_eq "method" PUT "$method"
-	assert_eq "path" "/servers/$SID?tokenId=$TOK" "$path"
+	# the token masked: "****" in every output but --show --json
+	assert_eq "path" "/servers/$SID?tokenId=****" "$path"
+	[[ $dry != *"$TOK"* ]] || flunk "the token is in the dry run's output"
 	assert_requests
 
 	BEACON_REPORT_NOW=$now run --separate-stderr beacon -c "$CONFIG" -s mylab -f
 	assert_success
-	assert_requests "$method $path 200"
+	assert_requests "$method ${path%%\?*}?tokenId=$TOK 200"
 	local sent
 	sent=$(collector_request 0 body)
 	# Byte for byte, but for the fields that follow the wall clock, which

@@ -393,6 +393,24 @@ timed() {
 	assert_status 9
 }
 
+@test "schedule: --splay with -f or -n says that it does not wait, unless -q (issue 25)" {
+	sched_config 360 00:00
+	timed 8 "$BEACON_BIN" -c "$CONFIG" -s mylab -n --splay 600
+	assert_status 0
+	assert_stderr_contains "beacon-report: --splay 600: no wait with -n"
+	timed 8 "$BEACON_BIN" -c "$CONFIG" -s mylab -f --splay 600
+	assert_status 0
+	assert_output "mylab: sent"
+	assert_stderr_contains "beacon-report: --splay 600: no wait with -f"
+	timed 8 "$BEACON_BIN" -c "$CONFIG" -s mylab -f -q --splay 600
+	assert_status 0
+	[ -z "$output$stderr" ] || flunk "-q printed:" "$output" "$stderr"
+	# a cron run's --splay alone says nothing (nothing due here: no wait)
+	timed 8 "$BEACON_BIN" -c "$CONFIG" -s mylab --splay 600
+	assert_status 9
+	refute_stderr_contains "--splay"
+}
+
 @test "schedule: --splay outside 0..3600 is a usage error" {
 	sched_config 360 00:00
 	local v

@@ -64,9 +64,12 @@ assert_no_network() {
 	assert_output_contains "https://127.0.0.1:$TEST_BEACON_PORT"
 	assert_output_contains "https://127.0.0.1:$mylab_PORT"
 	assert_output_contains "$SID_BEACON"
-	assert_output_contains "$TOK_BEACON"
 	assert_output_contains "$SID_MYLAB"
-	assert_output_contains "$TOK_MYLAB"
+	# tokens are "****" in every output but --show --json (CONTRACT §8)
+	refute_output_contains "$TOK_BEACON"
+	refute_output_contains "$TOK_MYLAB"
+	[ "$(grep -cE '^ +ID: +\*\*\*\*$' <<<"$output")" -eq 2 ] ||
+		flunk "expected two 'ID: ****' token lines" "$output"
 	assert_output_contains "2026-11-21T04:00:00Z"
 	# Last and next posting: beacon 05:00 → next slot 06:00 (I=360, UTC);
 	# mylab 01:00 → not due until 06:00 either.
@@ -258,4 +261,76 @@ PY
 	assert_stderr_contains "beacon"
 	assert_stderr_contains "mylab"
 	assert_no_asterisk_calls
+}
+
+# ---- issue 25: what --show prints is what is sent -----------------------------------
+
+@test "show: private_name is shown per server, as each is sent it (a collector's own, else [general]'s)" {
+	show_setup
+	sed -i 's/^\[general\]$/[general]\nprivate_name = pbx-general/' "$CONFIG"
+	printf 'private_name = lab-own\n' >>"$CONFIG"	# in [mylab], the last section
+	run --separate-stderr beacon -c "$CONFIG" --show
+	assert_success
+	local beacon_part mylab_part
+	beacon_part=$(sed -n '/^Server: beacon$/,/^$/p' <<<"$output")
+	mylab_part=$(sed -n '/^Server: mylab$/,/^$/p' <<<"$output")
+	grep -qE '^  Private Name: pbx-general$' <<<"$beacon_part" ||
+		flunk "beacon's block has no 'Private Name: pbx-general'" "$beacon_part"
+	grep -qE '^  Private Name: lab-own$' <<<"$mylab_part" ||
+		flunk "mylab's block has no 'Private Name: lab-own'" "$mylab_part"
+	# and that is what a run sends to mylab
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -n -f --json
+	assert_success
+	assert_eq "private_name sent to mylab" lab-own \
+		"$(json_get servers.0.body <<<"$output" | json_get private_name)"
+	# none set: said, not left out
+	sed -i '/^private_name = /d' "$CONFIG"
+	run --separate-stderr beacon -c "$CONFIG" --show -s mylab
+	assert_success
+	grep -qE '^  Private Name: \(none: not sent\)$' <<<"$output" ||
+		flunk "no 'Private Name: (none: not sent)'" "$output"
+}
+
+@test "show: the run time and uptime are those sent, said to be rounded; no 'Running for' from a rounded start" {
+	show_setup
+	# Asterisk up 76 s at 05:30:00, so started 05:28:44; sent as 05:00:00
+	asterisk_answer "core show uptime seconds" <<'EOT'
+System uptime: 76
+Last reload: 51
+EOT
+	run --separate-stderr beacon -c "$CONFIG" --show
+	assert_success
+	refute_output_contains "Running for"
+	assert_output_contains "Run-time (as sent: rounded down to the hour):"
+	grep -qE '^ +Started at: +2026-11-22T05:00:00Z$' <<<"$output" ||
+		flunk "no 'Started at: 2026-11-22T05:00:00Z'" "$output"
+	grep -qE '^  Uptime: [0-9].* \(as sent: in whole hours\)$' <<<"$output" ||
+		flunk "no 'Uptime: ... (as sent: in whole hours)'" "$output"
+	grep -qE '^  Memory: [0-9]+ kB \(as sent: whole multiples of 256 MiB\)$' <<<"$output" ||
+		flunk "no 'Memory: ... (as sent: whole multiples of 256 MiB)'" "$output"
+	# the values shown are the body's
+	local shown_start shown_up body
+	run --separate-stderr beacon -c "$CONFIG" -s mylab -n -f --json
+	assert_success
+	body=$(json_get servers.0.body <<<"$output")
+	assert_eq "startup_time sent" 2026-11-22T05:00:00Z \
+		"$(json_get asterisk.stats.run_time.startup_time <<<"$body")"
+	local up
+	up=$(json_get operating_system.uptime <<<"$body")
+	[ $((up % 3600)) -eq 0 ] || flunk "uptime sent not in whole hours: $up"
+}
+
+@test "show: --show --json keeps the tokens in clear (the one output that does), and says enabled and private_name per server" {
+	show_setup
+	printf 'enabled = no\nprivate_name = lab-own\n' >>"$CONFIG"	# in [mylab]
+	run --separate-stderr beacon -c "$CONFIG" --show --json
+	assert_success
+	assert_eq "mylab token" "$TOK_MYLAB" "$(json_get servers.1.token_id <<<"$output")"
+	assert_eq "beacon enabled" true "$(json_get servers.0.enabled <<<"$output")"
+	assert_eq "mylab enabled" false "$(json_get servers.1.enabled <<<"$output")"
+	assert_eq "mylab private_name" lab-own "$(json_get servers.1.private_name <<<"$output")"
+	run --separate-stderr beacon -c "$CONFIG" --show -s mylab
+	assert_success
+	grep -qE '^  Next Posting: never \(enabled = no\)$' <<<"$output" ||
+		flunk "a disabled server's next posting is not 'never (enabled = no)'" "$output"
 }

@@ -276,6 +276,40 @@ assert_untouched() {
 	[ "$(astdb_get beacon/mylab server_id)" != "$old" ]
 }
 
+@test "store: --reset removes everything of that server: ids, machine, stamp, retry state, notices and the archived report (issue 25)" {
+	mylab_config
+	printf '0123456789abcdef0123456789abcdef\n' >"$BATS_TEST_TMPDIR/machine-id"
+	export BEACON_REPORT_MACHINE_ID=$BATS_TEST_TMPDIR/machine-id
+	run --separate-stderr beacon -c "$CONFIG" -s mylab
+	assert_success
+	# what a run leaves: ids, machine, stamp, archive; and a retry state
+	astdb_get beacon/mylab machine >/dev/null || flunk "the run stored no machine key"
+	[ -e "$STATE_DIR/mylab.sent.json" ] || flunk "the run archived no report"
+	printf '{"failures":1}\n' >"$STATE_DIR/mylab.retry"
+	printf '{}\n' >"$STATE_DIR/mylab.notices"
+	astdb_put beacon machine 0123456789abcdef0123456789abcdef
+	run --separate-stderr beacon -c "$CONFIG" --reset -s mylab
+	assert_success
+	assert_output "mylab: reset"
+	local key
+	for key in server_id token_id token_issued machine; do
+		if astdb_get beacon/mylab "$key" >/dev/null; then
+			flunk "--reset left /beacon/mylab/$key"
+		fi
+	done
+	local f
+	for f in mylab.stamp mylab.retry mylab.notices mylab.sent.json; do
+		[ ! -e "$STATE_DIR/$f" ] || flunk "--reset left $STATE_DIR/$f"
+	done
+	# another server's machine is not touched
+	assert_eq "beacon's machine" 0123456789abcdef0123456789abcdef "$(astdb_get beacon machine)"
+	refute_asterisk_called "database deltree beacon"
+	# then --diff has nothing to compare with: nothing of before stays
+	run --separate-stderr beacon -c "$CONFIG" --diff -s mylab --json
+	assert_success
+	assert_eq "archived" false "$(json_get servers.0.diff.archived <<<"$output")"
+}
+
 @test "store: --reset when the AstDB cannot be written (put_fail) is exit 7" {
 	offline_config
 	seed_for_reset

@@ -55,6 +55,22 @@ test_config(void)
 	}
 	config_free(&cfg);
 
+	/* enabled = no in a server's section: that server alone (issue 25) */
+	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example\nenabled = no\n"
+	    "[y]\ntype = server\nurl = https://b.example\n", &cfg), 0);
+	CHECK(cfg.enabled);
+	s = config_find_server(&cfg, "x");
+	CHECK(s != NULL && !s->enabled);
+	s = config_find_server(&cfg, "y");
+	CHECK(s != NULL && s->enabled);
+	config_free(&cfg);
+	if (config_has_builtin()) {
+		CHECK_INT(load("[beacon]\nenabled = Off\n", &cfg), 0);
+		s = config_find_server(&cfg, "beacon");
+		CHECK(s != NULL && !s->enabled);
+		config_free(&cfg);
+	}
+
 	/* every mistake is an error */
 	CHECK_INT(load("[general]\nenabled = maybe\n", &cfg), -1);
 	CHECK_INT(load("[general]\ntimeout = 0\n", &cfg), -1);
@@ -71,7 +87,7 @@ test_config(void)
 	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example\ninterval = 0\n", &cfg), -1);
 	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example\nstart_time = 24:00\n", &cfg), -1);
 	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example\nstart_time = 12:5\n", &cfg), -1);
-	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example\nenabled = yes\n", &cfg), -1);
+	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example\nenabled = perhaps\n", &cfg), -1);
 	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example\nurl = https://b.example\n", &cfg), -1);
 	CHECK_INT(load("[x]\ntype = server\nurl = https://a.example/?q=1\n", &cfg), -1);
 	CHECK_INT(load("[x/y]\ntype = server\nurl = https://a.example\n", &cfg), -1);

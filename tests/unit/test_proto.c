@@ -282,9 +282,27 @@ test_put_path(void)
 	CHECK(proto_put_path(&ids) == NULL);
 }
 
+/* The run's status from its servers' results (common/exit_code.c): a
+ * server disabled in its section counts neither way (issue 25). */
+static void
+test_exit_combine(void)
+{
+	enum server_result sent_dis[] = {RESULT_DISABLED, RESULT_SENT};
+	enum server_result unr_dis[] = {RESULT_UNREACHED, RESULT_DISABLED};
+	enum server_result due_dis[] = {RESULT_NOT_DUE, RESULT_DISABLED};
+	enum server_result part[] = {RESULT_SENT, RESULT_UNREACHED, RESULT_DISABLED};
+
+	CHECK_INT(exit_code_combine(sent_dis, 2), EXIT_OK);
+	CHECK_INT(exit_code_combine(unr_dis, 2), EXIT_UNREACHED);
+	CHECK_INT(exit_code_combine(due_dis, 2), EXIT_NOT_DUE);
+	CHECK_INT(exit_code_combine(part, 3), EXIT_PARTIAL);
+	CHECK_STR(server_result_name(RESULT_DISABLED), "disabled");
+}
+
 int
 main(void)
 {
+	test_exit_combine();
 	test_design_example();
 	test_server_token_dates();
 	test_server_token_extra_fields();

@@ -326,13 +326,13 @@ test_collect_failures(void)
 /* The output of show_print in a new string. */
 static char *
 show_text(const struct report *r, const struct target *s, size_t n,
-    bool color, time_t now)
+    bool color)
 {
 	char *data = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&data, &len);
 
-	show_print(f, r, s, n, true, color, now);
+	show_print(f, r, s, n, true, color);
 	fclose(f);
 	return data;
 }
@@ -368,24 +368,30 @@ test_show(void)
 		  .last = utc("2026-11-22T18:00:00Z"), .due = false,
 		  .next = utc("2026-11-23T00:00:00Z"), .job = { .ids = ids } },
 		{ .conf = &lab, .has_last = false, .due = true,
+		  .private_name = "lab-pbx",
 		  .next = utc("2026-11-22T21:54:39Z"), .job = { .ids = none } },
 	};
-	time_t now = r.startup_time + 76;
-	char *t = show_text(&r, s, 2, false, now), *c;
+	char *t = show_text(&r, s, 2, false), *c;
 
 	CHECK(strncmp(t, "ANONYMOUS USAGE STATISTICS ENABLED\n", 35) == 0);
 	CHECK(strstr(t, "Server: beacon\n  URL:          https://beacon.asterisk"
 	    ".org\n  Server ID:    bc5829cc-4584-43e5-8395-a9b1206d7e02\n"
-	    "  Token:\n    ID:         ca74af9d-260c-4764-b452-e0628a9468a9\n"
+	    "  Token:\n    ID:         ****\n"
 	    "    Issued:     2026-11-22T18:00:00Z\n"
 	    "  Last Posting: 2026-11-22T18:00:00Z\n"
-	    "  Next Posting: 2026-11-23T00:00:00Z\n") != NULL);
+	    "  Next Posting: 2026-11-23T00:00:00Z\n"
+	    "  Private Name: (none: not sent)\n") != NULL);
+	/* a token is never printed in clear but by --show --json */
+	CHECK(strstr(t, "ca74af9d-260c-4764-b452-e0628a9468a9") == NULL);
 	CHECK(strstr(t, "  Server ID:    none\n") != NULL);
-	CHECK(strstr(t, "  Last Posting: never\n  Next Posting: now\n") != NULL);
+	CHECK(strstr(t, "  Last Posting: never\n  Next Posting: now\n"
+	    "  Private Name: lab-pbx\n") != NULL);
 	CHECK(strstr(t, "  Version: Asterisk 22.10.1 (221001)\n") != NULL);
-	CHECK(strstr(t, "      Started at:       2026-11-22T21:53:23Z\n"
-	    "      Running for:      1 minute, 16 seconds\n"
+	/* the values sent, said to be rounded; no duration from them */
+	CHECK(strstr(t, "    Run-time (as sent: rounded down to the hour):\n"
+	    "      Started at:       2026-11-22T21:53:23Z\n"
 	    "      Last reload time: 2026-11-22T21:53:48Z\n") != NULL);
+	CHECK(strstr(t, "Running for") == NULL);
 	CHECK(strstr(t, "      Active:    2\n      Processed: 5\n") != NULL);
 	/* Columns as wide as their contents. */
 	CHECK(strstr(t, "  Modules: 2\n  res_pjsip.so Running core Basic SIP "
@@ -393,11 +399,12 @@ test_show(void)
 	/* 81 columns on one line: the kernel version goes below. */
 	CHECK(strstr(t, "Operating System:\n  Linux 6.1.0-18-amd64 x86_64\n"
 	    "  #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)\n") != NULL);
-	CHECK(strstr(t, "  CPUs:   2\n  Memory: 4028512 kB\n"
-	    "  Uptime: 4 days, 1 hour, 25 minutes, 35 seconds\n") != NULL);
+	CHECK(strstr(t, "  CPUs:   2\n  Memory: 4028512 kB (as sent: whole "
+	    "multiples of 256 MiB)\n  Uptime: 4 days, 1 hour, 25 minutes, "
+	    "35 seconds (as sent: in whole hours)\n") != NULL);
 	CHECK(strchr(t, '\033') == NULL);
 	CHECK(longest_line(t) <= 80);
-	c = show_text(&r, s, 2, true, now);
+	c = show_text(&r, s, 2, true);
 	CHECK(strstr(c, "\033[1mANONYMOUS USAGE STATISTICS ENABLED\033[0m\n")
 	    != NULL);
 	free(c);
@@ -411,7 +418,7 @@ test_show(void)
 		/* Longer than uname's 64 bytes: still cut to fit. */
 		big.os_version = (char *)"#1 SMP PREEMPT_DYNAMIC Debian "
 		    "6.1.129-1 (2025-03-06) with a very long suffix here";
-		t = show_text(&big, s, 2, false, now);
+		t = show_text(&big, s, 2, false);
 		CHECK(longest_line(t) <= 80);
 		CHECK(strstr(t, "  Modules: 326\n") != NULL);
 		CHECK(strstr(t, "\n  res_pjsip_endpoint_identifier_anonymous.so "
@@ -451,7 +458,8 @@ test_show_json(void)
 	    "\"url\":\"https://beacon.asterisk.org\",\"server_id\":"
 	    "\"bc5829cc-4584-43e5-8395-a9b1206d7e02\",\"token_id\":null,"
 	    "\"token_issued\":null,\"last_report\":null,\"next_due\":"
-	    "\"2026-11-23T00:00:00Z\",\"due\":false}]}", report) > 0);
+	    "\"2026-11-23T00:00:00Z\",\"due\":false,\"enabled\":true,"
+	    "\"private_name\":null}]}", report) > 0);
 	CHECK_STR(got, want);
 	free(got);
 	free(want);
