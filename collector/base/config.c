@@ -384,10 +384,19 @@ static const char *
 check_string(const char *name, const char *v)
 {
 	if (strcmp(name, "admin_password_hash") == 0) {
+		/* Only hashes that cost an attacker something: md5-crypt,
+		 * NT and DES crypt are refused.  The value is never quoted
+		 * back (it may be a plain password). */
+		static const char *const kinds[] = { "$y$", "$6$", "$2b$", "$gy$" };
 		if (v[0] == '\0')
 			return NULL;
-		return v[0] == '$' && strlen(v) > 3 && plain_text(v) ? NULL :
-		    "is not a crypt(3) hash (yescrypt \"$y$...\" or sha512-crypt \"$6$...\")";
+		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+			if (strncmp(v, kinds[i], strlen(kinds[i])) == 0 &&
+			    strlen(v) > strlen(kinds[i]) + 8 && plain_text(v))
+				return NULL;
+		return "is not a crypt(3) hash of a kind accepted (yescrypt \"$y$\", "
+		    "sha512-crypt \"$6$\", bcrypt \"$2b$\", gost-yescrypt \"$gy$\"); "
+		    "make one with beacon-collector --hash-password";
 	}
 	if (v[0] == '\0')
 		return "must not be empty";
@@ -437,7 +446,12 @@ set_option(struct parse *p, const struct option *o, const char *v)
 		return;
 	case T_STRING:
 		if ((why = check_string(o->name, v)) != NULL) {
-			error_value(p, o->name, v, why);
+			/* A secret (or a password typed where its hash
+			 * belongs) is never repeated into a log. */
+			if (strcmp(o->name, "admin_password_hash") == 0)
+				parse_error(p, p->line, "%s: the value %s", o->name, why);
+			else
+				error_value(p, o->name, v, why);
 			return;
 		}
 		if ((copy = strdup(v)) == NULL) {

@@ -60,6 +60,13 @@ clean_key(const char *s, bool slash, char out[STATS_KEY_MAX + 1])
 
 	for (; s != NULL && *s != '\0' && n < STATS_KEY_MAX; s++) {
 		unsigned char c = (unsigned char)*s;
+		/* C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F) as C0. */
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			out[n++] = '?';
+			s++;
+			continue;
+		}
 		out[n++] = c < 0x20 || c == 0x7f || (slash && c == '/') ?
 		    '?' : (char)c;
 	}

@@ -609,11 +609,31 @@ stats_to_json(const struct stats *s)
 
 /* ---- text ------------------------------------------------------------------- */
 
+/* A key for a terminal: C0, DEL and C1 controls (U+0080..U+009F) become
+ * '?', whatever an older database holds; the rest of UTF-8 stays. */
+static void
+text_key(const char *key, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	for (const char *s = key; *s != '\0' && n + 1 < outlen; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			out[n++] = '?';
+			s++;
+		} else {
+			out[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		}
+	}
+	out[n] = '\0';
+}
+
 static void
 text_list(struct buf *b, const char *title, const struct stat_list *l,
     long whole)
 {
-	char line[512];
+	char line[512], key[STATS_KEY_MAX + 1];
 	int n;
 
 	n = snprintf(line, sizeof line, "\n%s:\n", title);
@@ -621,8 +641,9 @@ text_list(struct buf *b, const char *title, const struct stat_list *l,
 	if (l->n == 0)
 		buf_append(b, "  (none)\n", 9);
 	for (size_t i = 0; i < l->n; i++) {
+		text_key(l->groups[i].key, key, sizeof key);
 		n = snprintf(line, sizeof line, "  %-32s %8ld  %5.1f%%\n",
-		    l->groups[i].key, l->groups[i].servers,
+		    key, l->groups[i].servers,
 		    100.0 * share(l->groups[i].servers, whole));
 		buf_append(b, line, n > 0 && (size_t)n < sizeof line ?
 		    (size_t)n : strlen(line));
@@ -663,8 +684,10 @@ stats_to_text(const struct stats *s)
 			buf_append(&b, "  (none)\n", 9);
 		for (size_t i = 0; i < s->n_modules; i++) {
 			const struct module_stat *m = &s->modules[i];
+			char key[STATS_KEY_MAX + 1];
+			text_key(m->name, key, sizeof key);
 			n = snprintf(line, sizeof line, "  %-32s %8ld  %5.1f%%\n",
-			    m->name, m->servers,
+			    key, m->servers,
 			    100.0 * share(m->servers, s->servers_active));
 			buf_append(&b, line, n > 0 && (size_t)n < sizeof line ?
 			    (size_t)n : strlen(line));

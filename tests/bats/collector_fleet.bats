@@ -164,7 +164,11 @@ seed() {
 	seed 'Quote "q", comma' 22.10.1
 	seed '=HYPERLINK("x")' 20.5.0
 	seed 'plain' 18.1.0
+	seed "ACME;=cmd|' /C calc'!A0" 18.2.0
 	api GET /api/v1/fleet.csv "${AUTH[@]}"
+	# COLLECTOR.md 6: a cell holding ';' is quoted too (a spreadsheet
+	# splitting on ';' must not see a formula).
+	[[ $API_BODY == *",\"ACME;=cmd|' /C calc'!A0\","* ]] || flunk "';' not quoted: $API_BODY"
 	assert_api 200
 	[[ $(api_header Content-Type) == text/csv* ]] || flunk "Content-Type $(api_header Content-Type)"
 	cp "$BATS_TEST_TMPDIR/api.body" "$BATS_TEST_TMPDIR/f.csv"
@@ -178,13 +182,13 @@ rows = list(csv.reader(raw.splitlines()))
 head = ["id", "private_name", "version", "first_seen", "last_seen", "state",
         "modules", "uptime_seconds", "calls_active", "calls_processed", "reports"]
 assert rows[0] == head, rows[0]
-assert len(rows) == 4, rows
+assert len(rows) == 5, rows
 for r in rows[1:]:
     assert len(r) == 11, r
     assert r[5] in ("active", "stale"), r
     assert r[6] == "5" and r[8] == "2" and r[9] == "1234" and r[10] == "1", r
 names = sorted(r[1] for r in rows[1:])
-assert names == ["'=HYPERLINK(\"x\")", 'Quote "q", comma', "plain"], names
+assert names == ["'=HYPERLINK(\"x\")", "ACME;=cmd|' /C calc'!A0", 'Quote "q", comma', "plain"], names
 PY
 }
 

@@ -327,9 +327,36 @@ test_escape(void)
 	free(e);
 }
 
+/* Issue 21: C1 controls (U+0080..U+009F) go like C0, in the summary's
+ * keys and in --stats' text (whatever an older database holds). */
+static void
+test_c1_controls(void)
+{
+	char *sum = summary_of("{\"id\":\"x\",\"operating_system\":{\"release\":"
+	    "\"6.1\\u009b31m\\u0085x\\u00a0\\u00e9\"}}");
+	struct stat_rows r = { 0 };
+	struct stats *s;
+	char *plain;
+
+	CHECK(sum != NULL && strstr(sum, "release\t6.1?31m?x\xc2\xa0\xc3\xa9\t1\n") != NULL);
+	free(sum);
+	add(&r, "known", "", 1);
+	add(&r, "servers", "active", 1);
+	add(&r, "release", "evil\xc2\x9b[2J\xc2\x80\x1b-ok\xc3\xa9", 1);
+	s = stats_build(&r, 1, 7, T0);
+	plain = s != NULL ? stats_to_text(s) : NULL;
+	CHECK(plain != NULL && strstr(plain, "evil?[2J?" "?-ok\xc3\xa9") != NULL);
+	CHECK(plain != NULL && strstr(plain, "\xc2\x9b") == NULL &&
+	    strstr(plain, "\xc2\x80") == NULL);
+	free(plain);
+	stats_free(s);
+	stat_rows_free(&r);
+}
+
 int
 main(void)
 {
+	test_c1_controls();
 	test_summary();
 	test_diff();
 	test_k_anonymity();
