@@ -59,8 +59,11 @@ static const struct option options[] = {
 	{ "limits", "requests_per_address_per_minute", T_LONG,
 	    OFF(requests_per_address_per_minute), 0, BIG },
 	{ "limits", "min_update_interval", T_LONG, OFF(min_update_interval), 0, BIG },
+	{ "limits", "failed_logins_per_address_per_hour", T_LONG,
+	    OFF(failed_logins_per_address_per_hour), 0, BIG },
 	{ "privacy", "min_group", T_LONG, OFF(min_group), 1, BIG },
 	{ "privacy", "active_days", T_LONG, OFF(active_days), 1, 36500 },
+	{ "privacy", "established_days", T_LONG, OFF(established_days), 0, 36500 },
 	{ "privacy", "retention_days", T_LONG, OFF(retention_days), 1, 36500 },
 	{ "privacy", "log_addresses", T_BOOL, OFF(log_addresses), 0, 0 },
 };
@@ -598,8 +601,10 @@ defaults(struct parse *p)
 	cfg->registrations_per_address_per_hour = 20;
 	cfg->requests_per_address_per_minute = 120;
 	cfg->min_update_interval = 30;
-	cfg->min_group = 5;
+	cfg->min_group = 10;
 	cfg->active_days = 7;
+	cfg->established_days = 3;
+	cfg->failed_logins_per_address_per_hour = 10;
 	cfg->retention_days = 400;
 	cfg->log_addresses = false;
 	cfg->path = strdup(p->path);

@@ -384,6 +384,19 @@ emit(const struct cursor *c, long long delta, stats_delta_fn fn, void *arg)
 	return fn(arg, c->line, dimlen, tab + 1, c->plen - dimlen - 1, delta);
 }
 
+long long
+stats_summary_value(const char *summary, const char *dim, const char *key)
+{
+	struct cursor c = { .p = summary };
+	size_t dl = strlen(dim), kl = strlen(key);
+
+	while (next_line(&c))
+		if (c.plen == dl + 1 + kl && memcmp(c.line, dim, dl) == 0 &&
+		    c.line[dl] == '\t' && memcmp(c.line + dl + 1, key, kl) == 0)
+			return c.n;
+	return 0;
+}
+
 int
 stats_diff(const char *old, const char *new, stats_delta_fn fn, void *arg)
 {

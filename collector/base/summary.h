@@ -48,6 +48,10 @@ void stats_utc_day(time_t t, char out[11]);
  * made on the MHD thread; malloc'd, NULL when out of memory. */
 char *stats_summary(const json_t *report, time_t now);
 
+/* The value N of the line "dim\tkey\tN" in a summary, 0 when absent. */
+long long stats_summary_value(const char *summary, const char *dim,
+    const char *key);
+
 /* One change of a counter. */
 typedef int (*stats_delta_fn)(void *arg, const char *dim, size_t dimlen,
     const char *key, size_t keylen, long long delta);
@@ -70,6 +74,11 @@ struct stat_row {
 struct stat_rows {
 	struct stat_row *counts;	/* stat_current */
 	size_t n_counts;
+	/* The largest contribution of one counted server to each sum
+	 * ("calls" "active", "processed"), and how many counted servers have
+	 * none known: a sum is public only when no server makes up more
+	 * than half of it (stats_build). */
+	long long calls_max_active, calls_max_processed, calls_unknown;
 	struct stat_row *history;	/* stats_daily, by day */
 	size_t n_history;
 };

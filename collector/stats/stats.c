@@ -375,8 +375,13 @@ stats_build(const struct stat_rows *rows, long min_group, long active_days,
 	}
 	s->suppressed = s->servers_active < k;
 	if (!s->suppressed) {
-		s->calls_active_total = (long)calls_active;
-		s->calls_processed_total = (long)calls_processed;
+		/* A sum no single server makes up more than half of. */
+		s->calls_active_total = rows->calls_unknown == 0 &&
+		    rows->calls_max_active * 2 <= calls_active ?
+		    (long)calls_active : STATS_HIDDEN;
+		s->calls_processed_total = rows->calls_unknown == 0 &&
+		    rows->calls_max_processed * 2 <= calls_processed ?
+		    (long)calls_processed : STATS_HIDDEN;
 		for (int j = 0; j < N_LISTS; j++)
 			g[j].k = k;
 		for (size_t i = 0; i < rows->n_counts; i++) {
@@ -503,7 +508,7 @@ stats_maintain(struct store *st, const struct collector_config *cfg,
 	char day[11];
 
 	if (store_stats_expire(st, now - (time_t)cfg->active_days * 86400,
-	    &expired, err, errlen) < 0)
+	    cfg->established_days, &expired, err, errlen) < 0)
 		return -1;
 	if (expired > 0)
 		store_touch();
@@ -550,6 +555,13 @@ share(long part, long whole)
 	    10000.0 : 0.0;
 }
 
+/* A sum, or null when hidden (STATS_HIDDEN). */
+static json_t *
+sum_json(long v)
+{
+	return v == STATS_HIDDEN ? json_null() : json_integer(v);
+}
+
 json_t *
 stats_to_json(const struct stats *s)
 {
@@ -581,7 +593,7 @@ stats_to_json(const struct stats *s)
 	    "s:{s:I,s:I,s:I},"
 	    "s:o*,s:o*,s:o*,s:o*,s:o*,"
 	    "s:{s:o*,s:o*,s:o*},"
-	    "s:o*,s:{s:I,s:I},s:o*}",
+	    "s:o*,s:{s:o,s:o},s:o*}",
 	    "generated", generated,
 	    "min_group", (json_int_t)s->min_group,
 	    "active_days", (json_int_t)s->active_days,
@@ -601,8 +613,8 @@ stats_to_json(const struct stats *s)
 	    "release", list_json(&s->kernel_releases),
 	    "uptime", list_json(&s->uptime_buckets),
 	    "calls",
-	    "active", (json_int_t)s->calls_active_total,
-	    "processed", (json_int_t)s->calls_processed_total,
+	    "active", sum_json(s->calls_active_total),
+	    "processed", sum_json(s->calls_processed_total),
 	    "history", hist);
 	return root;
 }
@@ -672,9 +684,13 @@ stats_to_text(const struct stats *s)
 		    "servers: no breakdown is shown.\n", s->min_group);
 		buf_append(&b, line, (size_t)n);
 	} else {
-		n = snprintf(line, sizeof line, "Calls active:       %ld\n"
-		    "Calls processed:    %ld\n", s->calls_active_total,
-		    s->calls_processed_total);
+		char ca[32] = "hidden", cp[32] = "hidden";
+		if (s->calls_active_total != STATS_HIDDEN)
+			snprintf(ca, sizeof ca, "%ld", s->calls_active_total);
+		if (s->calls_processed_total != STATS_HIDDEN)
+			snprintf(cp, sizeof cp, "%ld", s->calls_processed_total);
+		n = snprintf(line, sizeof line, "Calls active:       %s\n"
+		    "Calls processed:    %s\n", ca, cp);
 		buf_append(&b, line, (size_t)n);
 		text_list(&b, "Versions", &s->versions, s->servers_active);
 		text_list(&b, "Major versions", &s->major_versions,

@@ -70,8 +70,8 @@ struct stats {
 	struct stat_list machines;
 	struct stat_list kernel_releases;
 	struct stat_list uptime_buckets;	/* "< 1 day", "1-7 days", "7-30 days", "30-365 days", "> 1 year" */
-	long calls_active_total;
-	long calls_processed_total;
+	long calls_active_total;		/* STATS_HIDDEN: not shown, one */
+	long calls_processed_total;		/* server makes up more than half */
 
 	struct stats_day *history;		/* oldest first */
 	size_t n_history;
@@ -82,6 +82,10 @@ struct stats {
 	 * of servers themselves are still shown). */
 	bool suppressed;
 };
+
+/* A sum not shown: one server makes up more than half of it (or a
+ * counted server's share is not known yet). */
+#define STATS_HIDDEN (-1L)
 
 /* Free everything a snapshot holds; NULL-safe. */
 void stats_free(struct stats *s);

@@ -42,12 +42,35 @@
 	"SELECT counted, summary FROM servers WHERE id = " SP_(1)
 
 #define STATS_SQL_SERVER_SET \
-	"UPDATE servers SET summary = " SP_(2) ", counted = 1 WHERE id = " SP_(1)
+	"UPDATE servers SET summary = " SP_(2) ", counted = " SP_(3) \
+	" WHERE id = " SP_(1)
 
-/* One batch of servers to stop counting (PG: + " FOR UPDATE SKIP LOCKED"). */
+/* Schema 4.  An accepted report: one more report day when its UTC day
+ * (2, "YYYY-MM-DD") is later than the last one (a clock gone back counts
+ * no day twice), and the report's calls (3 active, 4 processed) for the
+ * largest share of a sum (STATS_SQL_CALLS_MAX).  Returns report_days. */
+#define STATS_SQL_REPORT_DAY \
+	"UPDATE servers SET report_days = report_days + CASE WHEN" \
+	" last_report_day IS NULL OR last_report_day < " SP_(2) " THEN 1 ELSE 0 END," \
+	" last_report_day = CASE WHEN last_report_day IS NULL OR" \
+	" last_report_day < " SP_(2) " THEN " SP_(2) " ELSE last_report_day END," \
+	" calls_active = " SP_(3) ", calls_processed = " SP_(4) \
+	" WHERE id = " SP_(1) " RETURNING report_days"
+
+/* One batch of servers to stop counting (PG: + " FOR UPDATE SKIP LOCKED"):
+ * silent since before 1, or not established (reported on fewer than 2
+ * distinct days: a database migrated from schema 3, or established_days
+ * raised). */
 #define STATS_SQL_EXPIRE_PICK \
-	"SELECT id, summary FROM servers WHERE counted = 1 AND last_seen < " \
-	SP_(1) " LIMIT 500"
+	"SELECT id, summary FROM servers WHERE counted = 1 AND (last_seen < " \
+	SP_(1) " OR report_days < " SP_(2) ") LIMIT 500"
+
+/* The largest single contribution to each sum, over the counted servers,
+ * and how many of them have none known (migrated: the sums stay hidden
+ * until each has reported again). */
+#define STATS_SQL_CALLS_MAX \
+	"SELECT coalesce(max(calls_active), 0), coalesce(max(calls_processed), 0)," \
+	" count(*) - count(calls_active) FROM servers WHERE counted = 1"
 
 #define STATS_SQL_UNCOUNT \
 	"UPDATE servers SET counted = 0 WHERE id = " SP_(1)
@@ -101,6 +124,9 @@
 #define STATS_SQL_V2_INDEX_COUNTED \
 	"CREATE INDEX servers_counted_by_last_seen ON servers (last_seen)" \
 	" WHERE counted = 1"
+/* Schema version 4 (each backend adds the columns in its own types and
+ * fills report_days and last_report_day from first_seen and last_seen). */
+
 #define STATS_SQL_V2_SEED \
 	"INSERT INTO stat_counts (dimension, key, n) VALUES ('servers', 'active', 0)," \
 	" ('known', '', (SELECT count(*) FROM servers))"

@@ -26,7 +26,8 @@ struct store_ops {
 	 * from its ("first_seen", day). */
 	int (*stats_read)(struct store *st, const char *since,
 	    struct stat_rows *out, char *err, size_t errlen);
-	int (*stats_expire)(struct store *st, time_t cutoff, long *expired,
+	int (*stats_expire)(struct store *st, time_t cutoff,
+	    long established_days, long *expired,
 	    char *err, size_t errlen);
 	int (*stats_daily)(struct store *st, const char *day, char *err,
 	    size_t errlen);

@@ -127,11 +127,26 @@ static const char *const schema_v3[] = {
 	NULL,
 };
 
+/* Established servers and the largest share of a sum: as SQLite's
+ * schema 4 (store_sqlite.c says why the days are estimated so). */
+#define PG_DAY(col) "to_char(to_timestamp(" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+static const char *const schema_v4[] = {
+	"ALTER TABLE servers ADD COLUMN report_days BIGINT NOT NULL DEFAULT 0",
+	"ALTER TABLE servers ADD COLUMN last_report_day TEXT",
+	"ALTER TABLE servers ADD COLUMN calls_active BIGINT",
+	"ALTER TABLE servers ADD COLUMN calls_processed BIGINT",
+	"UPDATE servers SET report_days = CASE WHEN " PG_DAY("first_seen")
+	" <> " PG_DAY("last_seen") " AND reports >= 2 THEN 2 ELSE 1 END,"
+	" last_report_day = " PG_DAY("last_seen") " WHERE reports > 0",
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 /* The changes of one transaction, as a JSON array of [dimension, key, n]
@@ -204,13 +219,15 @@ static const struct {
 	{ "fold_lock", "SELECT pg_advisory_xact_lock(" FOLD_LOCK_KEY "), true", 0 },
 	{ "fold", PG_FOLD, 0 },
 	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
-	{ "stat_set", STATS_SQL_SERVER_SET, 2 },
+	{ "stat_set", STATS_SQL_SERVER_SET, 3 },
+	{ "report_day", STATS_SQL_REPORT_DAY, 4 },
+	{ "calls_max", STATS_SQL_CALLS_MAX, 0 },
 	/* retention and expiry: the picked rows locked (a report of one of
 	 * them waits, or is skipped until the next batch) so that the
 	 * summary subtracted is the one stored */
 	{ "retention_pick", STATS_SQL_RETENTION_PICK " FOR UPDATE SKIP LOCKED", 1 },
 	{ "delete_one", STATS_SQL_DELETE_ONE, 2 },
-	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 1 },
+	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 2 },
 	{ "uncount", STATS_SQL_UNCOUNT, 1 },
 	{ "zero", STATS_SQL_ZERO, 0 },	/* the fold's */
 	{ "counts", STATS_SQL_COUNTS, 0 },
@@ -750,14 +767,34 @@ deltas_flush(PGconn *pg, struct deltas *d, int gathered)
 static enum pg_outcome
 count_update(PGconn *pg, const struct store_job *job)
 {
-	const char *v[2] = { job->server_id, job->summary };
+	char day[11], ca[24], cp[24];
+	const char *dv[4] = { job->server_id, day, ca, cp };
+	const char *v[3] = { job->server_id, job->summary, NULL };
 	struct deltas d = { NULL };
 	PGresult *res;
-	const char *old = NULL;
+	const char *old = NULL, *new;
 	enum pg_outcome o;
+	long days;
 
 	if (job->summary == NULL)
 		return PG_DONE;
+	/* One more report day when this report is the first of its day. */
+	stats_utc_day(job->now, day);
+	snprintf(ca, sizeof ca, "%lld",
+	    stats_summary_value(job->summary, "calls", "active"));
+	snprintf(cp, sizeof cp, "%lld",
+	    stats_summary_value(job->summary, "calls", "processed"));
+	res = PQexecPrepared(pg, "report_day", 4, dv, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o != PG_DONE || PQntuples(res) != 1) {
+		PQclear(res);
+		return o;
+	}
+	days = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	/* Counted once established, else nothing. */
+	new = days >= job->established_days ? job->summary : NULL;
+	v[2] = new != NULL ? "1" : "0";
 	res = PQexecPrepared(pg, "stat_get", 1, v, NULL, NULL, 0);
 	o = outcome(pg, res);
 	if (o != PG_DONE || PQntuples(res) != 1) {
@@ -767,11 +804,10 @@ count_update(PGconn *pg, const struct store_job *job)
 	if (!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), "1") == 0 &&
 	    !PQgetisnull(res, 0, 1))
 		old = PQgetvalue(res, 0, 1);
-	if (old == NULL || strcmp(old, job->summary) != 0) {
-		o = deltas_flush(pg, &d, stats_diff(old, job->summary,
-		    deltas_add, &d));
+	if (old == NULL || new == NULL || strcmp(old, new) != 0) {
+		o = deltas_flush(pg, &d, stats_diff(old, new, deltas_add, &d));
 		if (o == PG_DONE)
-			o = exec_prepared(pg, "stat_set", 2, v, NULL, NULL);
+			o = exec_prepared(pg, "stat_set", 3, v, NULL, NULL);
 	}
 	PQclear(res);
 	return o;
@@ -1129,6 +1165,7 @@ reader_tx(struct store *s, struct conn *c, const char *begin, tx_fn fn,
 
 struct batch {
 	char cutoff[24];
+	char established[24];	/* expiry: established_days */
 	long done;
 };
 
@@ -1182,7 +1219,7 @@ retention_batch(PGconn *pg, void *arg)
  * no lock is held for long); the rows done in *total. */
 static int
 in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
-    long *total, char *err, size_t errlen)
+    long established, long *total, char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
 	struct batch b;
@@ -1190,6 +1227,7 @@ in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
 
 	*total = 0;
 	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
+	snprintf(b.established, sizeof b.established, "%ld", established);
 	do {
 		if (reader_tx(s, &r->c, "BEGIN", fn, &b, what, err, errlen) < 0) {
 			rc = -1;
@@ -1205,7 +1243,7 @@ static int
 pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
     size_t errlen)
 {
-	int rc = in_batches(s, retention_batch, "retention", cutoff, deleted,
+	int rc = in_batches(s, retention_batch, "retention", cutoff, 0, deleted,
 	    err, errlen);
 
 	if (*deleted > 0)
@@ -1218,8 +1256,8 @@ static enum pg_outcome
 expire_batch(PGconn *pg, void *arg)
 {
 	struct batch *b = arg;
-	const char *v[1] = { b->cutoff };
-	PGresult *pick = PQexecPrepared(pg, "expire_pick", 1, v, NULL, NULL, 0);
+	const char *v[2] = { b->cutoff, b->established };
+	PGresult *pick = PQexecPrepared(pg, "expire_pick", 2, v, NULL, NULL, 0);
 	enum pg_outcome o = outcome(pg, pick);
 	long n = 0;
 
@@ -1244,10 +1282,11 @@ expire_batch(PGconn *pg, void *arg)
 }
 
 static int
-pg_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
-    size_t errlen)
+pg_stats_expire(struct store *s, time_t cutoff, long established,
+    long *expired, char *err, size_t errlen)
 {
-	return in_batches(s, expire_batch, "expire", cutoff, expired, err, errlen);
+	return in_batches(s, expire_batch, "expire", cutoff, established,
+	    expired, err, errlen);
 }
 
 /* The day's history as the figures stand (stats_sql.h); two collectors
@@ -1315,6 +1354,22 @@ stats_read_tx(PGconn *pg, void *arg)
 	if (o == PG_DONE)
 		o = read_rows(pg, "history", a->since, true, &a->out->history,
 		    &a->out->n_history);
+	if (o == PG_DONE) {
+		/* The largest share of each sum (STATS_SQL_CALLS_MAX). */
+		PGresult *res = PQexecPrepared(pg, "calls_max", 0, NULL, NULL,
+		    NULL, 0);
+
+		o = outcome(pg, res);
+		if (o == PG_DONE && PQntuples(res) == 1) {
+			a->out->calls_max_active = strtoll(PQgetvalue(res, 0, 0),
+			    NULL, 10);
+			a->out->calls_max_processed = strtoll(PQgetvalue(res, 0,
+			    1), NULL, 10);
+			a->out->calls_unknown = strtoll(PQgetvalue(res, 0, 2),
+			    NULL, 10);
+		}
+		PQclear(res);
+	}
 	return o;
 }
 

@@ -83,11 +83,29 @@ static const char *const schema_v3[] = {
 	NULL,
 };
 
+/* Established servers and the largest share of a sum (stats_sql.h,
+ * schema 4).  A server's report days before it are not known: at least
+ * the days of its first and last report (the periodic job then stops
+ * counting those short of established_days).  calls_* stay NULL until
+ * the next report: the sums stay hidden till then. */
+#define SQLITE_DAY(col) "strftime('%Y-%m-%d', " col ", 'unixepoch')"
+static const char *const schema_v4[] = {
+	"ALTER TABLE servers ADD COLUMN report_days INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE servers ADD COLUMN last_report_day TEXT",
+	"ALTER TABLE servers ADD COLUMN calls_active INTEGER",
+	"ALTER TABLE servers ADD COLUMN calls_processed INTEGER",
+	"UPDATE servers SET report_days = CASE WHEN " SQLITE_DAY("first_seen")
+	" <> " SQLITE_DAY("last_seen") " AND reports >= 2 THEN 2 ELSE 1 END,"
+	" last_report_day = " SQLITE_DAY("last_seen") " WHERE reports > 0",
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 static const char sql_select[] = STORE_SQL_SELECT;
@@ -105,6 +123,7 @@ struct store {
 	sqlite3 *wdb;			/* the writer thread's only */
 	sqlite3_stmt *w_select, *w_insert, *w_update;
 	sqlite3_stmt *w_bump, *w_stat_get, *w_stat_set;	/* statistics */
+	sqlite3_stmt *w_report_day;
 	pthread_t writer;
 	bool writer_started;
 
@@ -302,17 +321,48 @@ bump_first_seen(sqlite3_stmt *st, time_t t, long long delta)
 	return bump(st, "first_seen", 10, day, strlen(day), delta);
 }
 
-/* The server's contribution to the counters becomes job->summary: the
- * difference from what it contributed before, when it was counted. */
+/* One more report day when this report is the first of its UTC day;
+ * the server's report days as they now stand, or -1. */
+static long
+report_day(struct store *s, const struct store_job *job)
+{
+	sqlite3_stmt *st = s->w_report_day;
+	char day[11];
+	long days = -1;
+
+	stats_utc_day(job->now, day);
+	sqlite3_bind_text(st, 1, job->server_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, day, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)stats_summary_value(
+	    job->summary, "calls", "active"));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)stats_summary_value(
+	    job->summary, "calls", "processed"));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		days = (long)sqlite3_column_int64(st, 0);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return days;
+}
+
+/* The server's contribution to the counters becomes job->summary once it
+ * is established (job->established_days distinct report days), else
+ * nothing: the difference from what it contributed before, when it was
+ * counted. */
 static int
 count_update(struct store *s, const struct store_job *job)
 {
 	sqlite3_stmt *g = s->w_stat_get;
-	const char *old = NULL;
+	const char *old = NULL, *new;
+	long days;
 	int rc;
 
 	if (job->summary == NULL)
 		return 0;
+	if ((days = report_day(s, job)) < 0)
+		return -1;
+	new = days >= job->established_days ? job->summary : NULL;
 	sqlite3_bind_text(g, 1, job->server_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(g);
 	if (rc != SQLITE_ROW) {
@@ -322,15 +372,16 @@ count_update(struct store *s, const struct store_job *job)
 	}
 	if (sqlite3_column_int(g, 0) == 1)
 		old = (const char *)sqlite3_column_text(g, 1);
-	if (old != NULL && strcmp(old, job->summary) == 0) {
+	if (old != NULL && new != NULL && strcmp(old, new) == 0) {
 		rc = 0;		/* the usual case: nothing changed */
 	} else {
-		rc = stats_diff(old, job->summary, bump, s->w_bump);
+		rc = stats_diff(old, new, bump, s->w_bump);
 		if (rc == 0) {
 			sqlite3_bind_text(s->w_stat_set, 1, job->server_id, -1,
 			    SQLITE_STATIC);
 			sqlite3_bind_text(s->w_stat_set, 2, job->summary, -1,
 			    SQLITE_STATIC);
+			sqlite3_bind_int(s->w_stat_set, 3, new != NULL);
 			rc = step_done(s->w_stat_set);
 		}
 	}
@@ -489,6 +540,7 @@ in_transaction(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg)
 
 struct batch {
 	time_t cutoff;
+	long established;		/* expiry: established_days */
 	long done;
 	char *err;
 	size_t errlen;
@@ -544,10 +596,11 @@ out:
  * batch finds nothing more to do; the rows done in *total. */
 static int
 in_batches(struct store *s, int (*fn)(sqlite3 *, void *), const char *what,
-    time_t cutoff, long *total, char *err, size_t errlen)
+    time_t cutoff, long established, long *total, char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	struct batch b = { .cutoff = cutoff, .err = err, .errlen = errlen };
+	struct batch b = { .cutoff = cutoff, .established = established,
+	    .err = err, .errlen = errlen };
 	int rc = 0;
 
 	*total = 0;
@@ -569,7 +622,7 @@ static int
 sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
     size_t errlen)
 {
-	int rc = in_batches(s, retention_batch, "retention", cutoff, deleted,
+	int rc = in_batches(s, retention_batch, "retention", cutoff, 0, deleted,
 	    err, errlen);
 
 	if (*deleted > 0)
@@ -592,6 +645,7 @@ expire_batch(sqlite3 *db, void *arg)
 	    prepare(db, STATS_SQL_ZERO, &zero, b->err, b->errlen) < 0)
 		goto out;
 	sqlite3_bind_int64(pick, 1, (sqlite3_int64)b->cutoff);
+	sqlite3_bind_int64(pick, 2, (sqlite3_int64)b->established);
 	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
 		sqlite3_bind_text(unc, 1, (const char *)sqlite3_column_text(pick, 0),
 		    -1, SQLITE_TRANSIENT);
@@ -614,10 +668,11 @@ out:
 }
 
 static int
-sqlite_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
-    size_t errlen)
+sqlite_stats_expire(struct store *s, time_t cutoff, long established,
+    long *expired, char *err, size_t errlen)
 {
-	return in_batches(s, expire_batch, "expire", cutoff, expired, err, errlen);
+	return in_batches(s, expire_batch, "expire", cutoff, established,
+	    expired, err, errlen);
 }
 
 struct daily {
@@ -688,6 +743,26 @@ read_rows(sqlite3 *db, const char *sql, const char *param, bool history,
 	return step == SQLITE_DONE ? 0 : -1;
 }
 
+/* The largest share of each sum (STATS_SQL_CALLS_MAX). */
+static int
+read_calls_max(sqlite3 *db, struct stat_rows *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, STATS_SQL_CALLS_MAX, -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		out->calls_max_active = sqlite3_column_int64(st, 0);
+		out->calls_max_processed = sqlite3_column_int64(st, 1);
+		out->calls_unknown = sqlite3_column_int64(st, 2);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* One read transaction, so that the counters and the history agree. */
 static int
 sqlite_stats_read(struct store *s, const char *since, struct stat_rows *out,
@@ -701,7 +776,7 @@ sqlite_stats_read(struct store *s, const char *since, struct stat_rows *out,
 	if (read_rows(r->db, STATS_SQL_COUNTS, NULL, false, &out->counts,
 	    &out->n_counts) < 0 ||
 	    read_rows(r->db, STATS_SQL_HISTORY, since, true, &out->history,
-	    &out->n_history) < 0)
+	    &out->n_history) < 0 || read_calls_max(r->db, out) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -724,6 +799,7 @@ sqlite_close(struct store *s)
 	sqlite3_finalize(s->w_bump);
 	sqlite3_finalize(s->w_stat_get);
 	sqlite3_finalize(s->w_stat_set);
+	sqlite3_finalize(s->w_report_day);
 	sqlite3_close(s->wdb);
 	for (int i = 0; i < READERS; i++) {
 		sqlite3_finalize(s->readers[i].select);
@@ -762,6 +838,8 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 	    prepare(s->wdb, STATS_SQL_SERVER_GET, &s->w_stat_get, err,
 	    errlen) < 0 ||
 	    prepare(s->wdb, STATS_SQL_SERVER_SET, &s->w_stat_set, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_REPORT_DAY, &s->w_report_day, err,
 	    errlen) < 0)
 		goto fail;
 	for (int i = 0; i < READERS; i++)

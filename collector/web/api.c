@@ -265,6 +265,7 @@ finish_update(struct api_request *req)
 	job->report = req->body.data;
 	job->report_len = req->body.len;
 	job->min_update_interval_s = req->app->cfg->min_update_interval * 60;
+	job->established_days = req->app->cfg->established_days;
 	return submit(req);
 }
 

@@ -27,6 +27,8 @@ dbq() {
 }
 
 # cs_config MIN_GROUP [EXTRA...]: the collector's INI on a free port.
+# established_days is $CS_ESTABLISHED (default 1: a server counts from its
+# first report, so that the tests about other figures need one day only).
 cs_config() {
 	local k=$1
 	shift
@@ -45,6 +47,7 @@ cs_config() {
 		echo "[privacy]"
 		echo "min_group = $k"
 		echo "active_days = 7"
+		echo "established_days = ${CS_ESTABLISHED:-1}"
 	} >"$CINI"
 }
 
@@ -98,7 +101,7 @@ three_servers() {
   "os": ["Linux", "aarch64", "6.1.0-13-amd64"], "uptime_s": 36000, "calls": [1, 50]},
  {"name": "c", "version": "20.5.0",
   "modules": [["chan_sip.so", "Running", "deprecated"], ["chan_iax2.so", "Running", "extended"]],
-  "os": ["FreeBSD", "amd64", "14.0-RELEASE"]}
+  "os": ["FreeBSD", "amd64", "14.0-RELEASE"], "calls": [1, 60]}
 ]
 JSON
 	drive seed "$BATS_TEST_TMPDIR/specs.json" "$BATS_TEST_TMPDIR/ids.json"
@@ -121,7 +124,7 @@ JSON
 	eq "$(gr 'j["operating_system"]["machine"]')" "aarch64=1,amd64=1,x86_64=1"
 	eq "$(gr 'j["operating_system"]["release"]')" "6.1.0-13-amd64=2,14.0-RELEASE=1"
 	eq "$(gr 'j["uptime"]')" "1-7 days=1,< 1 day=1,unknown=1"
-	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 3, 'processed': 150}"
+	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 4, 'processed': 210}"
 	eq "$(pyjson "$B" '(j["min_group"], j["suppressed"], j["generated"])')" "(1, False, '2026-12-01T12:00:00Z')"
 	# Today's point is the figures as they stand, though the day's row was
 	# written at start, before any report.
@@ -152,7 +155,9 @@ JSON
 	eq "$(gr 'j["channel_drivers"]')" "chan_iax2=2,chan_pjsip/res_pjsip=2,chan_sip=1"
 	eq "$(pyjson "$B" '[(m["name"], m["status"]) for m in j["modules"] if m["name"] == "chan_iax2.so"]')" "[('chan_iax2.so', {'Running': 2})]"
 	eq "$(gr 'j["uptime"]')" "< 1 day=2,unknown=1"
-	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 6, 'processed': 60}"
+	# a's 5 active calls are more than half of 7: that sum is hidden;
+	# 60 of 120 processed is not more than half.
+	eq "$(pyjson "$B" 'j["calls"]')" "{'active': None, 'processed': 120}"
 	# The counters agree with a full recount of the stored summaries.
 	eq "$(dbq "SELECT count(*) FROM servers WHERE counted = 1")" 3
 	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'known'")" 3
@@ -294,7 +299,7 @@ JSON
 
 # About SQLite's own schema (PRAGMA user_version): on SQLite in both passes;
 # PostgreSQL's twin is in collector_pg.bats.
-@test "stats: a version 1 database is migrated to 3 (known servers counted); a newer one is refused" {
+@test "stats: a version 1 database is migrated to 4 (known servers counted); a newer one is refused" {
 	DATABASE="sqlite:$DB"
 	sqlite3 "$DB" <<'SQL'
 CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued INTEGER NOT NULL,
@@ -310,8 +315,9 @@ SQL
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/body"
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]')" "{'servers_known': 1, 'servers_active': 0, 'servers_new_7d': 1}"
-	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 3
-	sqlite3 "$DB" 'PRAGMA user_version = 4'
+	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 4
+	eq "$(sqlite3 "$DB" 'SELECT report_days, last_report_day, calls_active IS NULL FROM servers')" "1|2026-12-01|1"
+	sqlite3 "$DB" 'PRAGMA user_version = 5'
 	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
 	assert_status 5
 	assert_stderr_contains "newer than this binary"
@@ -333,4 +339,117 @@ SQL
 	get /api/v1/stats
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"], j["versions"])')" "({'servers_known': 0, 'servers_active': 0, 'servers_new_7d': 0}, [])"
 	eq "$(dbq "SELECT count(*) FROM stat_current WHERE n <> 0")" 0
+}
+
+# ---- issue 21 item 5: fake servers cannot lift k-anonymity ----------------
+
+# fake_and_victim FAKE_DAYS: the victim PBX (kernel 5.10.0-victim-secret,
+# calls 37/123,456) reports on 2026-12-01, -02 and -03; four servers the
+# attacker registers with the guessed kernel and no calls report on the
+# last FAKE_DAYS of those days.  The clock ends on 2026-12-03.
+fake_and_victim() {
+	local fake_days=$1 d name
+	cat >"$BATS_TEST_TMPDIR/victim.json" <<'JSON'
+[{"name": "victim", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [37, 123456]}]
+JSON
+	cat >"$BATS_TEST_TMPDIR/fakes.json" <<'JSON'
+[{"name": "f1", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]},
+ {"name": "f2", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]},
+ {"name": "f3", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]},
+ {"name": "f4", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]}]
+JSON
+	"$PY" -c 'import json,sys; [json.dump(s, open(sys.argv[2] + "/" + s["name"] + ".json", "w")) for s in json.load(open(sys.argv[1]))]' \
+		"$BATS_TEST_TMPDIR/fakes.json" "$BATS_TEST_TMPDIR"
+	"$PY" -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))[0], open(sys.argv[2], "w"))' \
+		"$BATS_TEST_TMPDIR/victim.json" "$BATS_TEST_TMPDIR/victim1.json"
+	drive seed "$BATS_TEST_TMPDIR/victim.json" "$BATS_TEST_TMPDIR/vids.json"
+	for d in 1 2 3; do
+		echo "2026-12-0${d}T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+		[ "$d" = 1 ] || drive report "$BATS_TEST_TMPDIR/vids.json" victim "$BATS_TEST_TMPDIR/victim1.json"
+		if [ "$d" = $((4 - fake_days)) ]; then
+			drive seed "$BATS_TEST_TMPDIR/fakes.json" "$BATS_TEST_TMPDIR/fids.json"
+		elif [ "$d" -gt $((4 - fake_days)) ]; then
+			for name in f1 f2 f3 f4; do
+				drive report "$BATS_TEST_TMPDIR/fids.json" "$name" "$BATS_TEST_TMPDIR/$name.json"
+			done
+		fi
+	done
+	sleep 1.1	# the snapshot cache's floor after a commit
+}
+
+# refute_public WORD...: no public output (/api/v1/stats, /metrics, /,
+# --stats, --stats --json) holds any WORD.
+refute_public() {
+	local f p word
+	for p in /api/v1/stats /metrics /; do
+		get "$p"
+		cp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/pub${p//\//_}"
+	done
+	"$COLLECTOR" -c "$CINI" --stats >"$BATS_TEST_TMPDIR/pub_text"
+	"$COLLECTOR" -c "$CINI" --stats --json >"$BATS_TEST_TMPDIR/pub_json"
+	for f in "$BATS_TEST_TMPDIR"/pub_*; do
+		for word in "$@"; do
+			if grep -q -- "$word" "$f"; then
+				flunk "$(basename "$f") shows $word:" "$(grep -o -- ".\{0,60\}$word.\{0,60\}" "$f" | head -3)"
+			fi
+		done
+	done
+}
+
+@test "stats (issue 21): one real PBX and four fake servers with its guessed kernel: the defaults show neither the kernel nor its calls" {
+	cs_config 1
+	sed -i '/^min_group = /d; /^established_days = /d' "$CINI"	# the defaults
+	cs_start
+	fake_and_victim 1
+	refute_public victim-secret 123456
+	get /api/v1/stats
+	# Only the victim is established (3 report days): 1 active server.
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["min_group"], j["totals"]["servers_active"], j["totals"]["servers_known"])')" "(10, 1, 5)"
+	eq "$(dbq "SELECT count(*) FROM servers WHERE counted = 1")" 1
+	eq "$(dbq "SELECT report_days FROM servers WHERE counted = 1")" 3
+}
+
+@test "stats (issue 21): fakes established too and min_group = 5: a sum one server makes up more than half of is never shown" {
+	cs_config 5
+	sed -i '/^established_days = /d' "$CINI"	# the default, 3
+	cs_start
+	fake_and_victim 3
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"]["servers_active"], j["calls"])')" "(5, {'active': None, 'processed': None})"
+	refute_public 123456 beacon_calls_
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
+	assert_output_contains "Calls active:       hidden"
+}
+
+@test "stats (issue 21): established_days: a server counts from its third distinct UTC day; a clock gone back counts no day twice" {
+	cs_config 1
+	sed -i '/^established_days = /d' "$CINI"
+	cs_start
+	cat >"$BATS_TEST_TMPDIR/one.json" <<'JSON'
+[{"name": "a", "version": "22.10.1", "os": ["Linux", "x86_64", "6.1"]}]
+JSON
+	"$PY" -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))[0], open(sys.argv[2], "w"))' \
+		"$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/a.json"
+	drive seed "$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/ids.json"
+	echo "2026-12-01T18:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	echo "2026-12-02T01:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	echo "2026-12-01T23:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"	# back
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	eq "$(dbq "SELECT report_days, counted FROM servers")" "2|0"
+	eq "$(dbq "SELECT count(*) FROM stat_current WHERE dimension = 'version' AND n <> 0")" 0
+	echo "2026-12-03T00:30:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	eq "$(dbq "SELECT report_days, counted FROM servers")" "3|1"
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(gr 'j["versions"]')" "22.10.1=1"
+	# established_days raised: the periodic job stops counting it.
+	stop_collectors
+	sed -i 's/^active_days = 7$/active_days = 7\nestablished_days = 4/' "$CINI"
+	cs_start
+	eq "$(dbq "SELECT counted FROM servers")" 0
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_active"]')" 0
 }

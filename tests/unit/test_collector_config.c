@@ -70,7 +70,9 @@ test_defaults(void)
 	CHECK_INT(cfg.registrations_per_address_per_hour, 20);
 	CHECK_INT(cfg.requests_per_address_per_minute, 120);
 	CHECK_INT(cfg.min_update_interval, 30);
-	CHECK_INT(cfg.min_group, 5);
+	CHECK_INT(cfg.min_group, 10);
+	CHECK_INT(cfg.established_days, 3);
+	CHECK_INT(cfg.failed_logins_per_address_per_hour, 10);
 	CHECK_INT(cfg.active_days, 7);
 	CHECK_INT(cfg.retention_days, 400);
 	CHECK(!cfg.log_addresses);
