@@ -284,6 +284,7 @@ main(int argc, char **argv)
 		say("out of memory");
 		goto out;
 	}
+	rate_limits_set_logins(limits, cfg.failed_logins_per_address_per_hour);
 	app = (struct app){ .cfg = &cfg, .store = st, .limits = limits };
 	srv = http_server_start(&app, err, sizeof err);
 	if (srv == NULL) {

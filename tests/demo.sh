@@ -52,8 +52,10 @@ tls_key = $TEST_CA/server.key
 database = sqlite:$DB
 
 [privacy]
-; two PBXs only: a real collector keeps the default of 5 (k-anonymity)
+; two PBXs only, reporting on one day: a real collector keeps the defaults
+; of 10 (k-anonymity) and 3 distinct report days before a server counts
 min_group = 1
+established_days = 1
 EOF
 cat "$WORK/collector/beacon-collector.ini"
 # The collector's test clock, so that the demo can let two hours pass.

@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include "../../common/text.h"
+#include "../base/clock.h"
 #include "../base/config.h"
 #include "stats.h"
 #include "../store/store.h"
@@ -417,7 +418,16 @@ stats_snapshot(struct store *st, const struct collector_config *cfg,
 	struct stat_rows rows = { 0 };
 	struct stats *s;
 	char since[11];
+	long expired = 0;
 
+	/* Active as of now (COLLECTOR.md §6): the servers silent for longer
+	 * than active_days stop counting before the figures are read, not
+	 * only at the next periodic job. */
+	if (store_stats_expire(st, now - (time_t)cfg->active_days * 86400,
+	    cfg->established_days, &expired, err, errlen) < 0)
+		return NULL;
+	if (expired > 0)
+		store_touch();
 	stats_utc_day(now - (time_t)HISTORY_DAYS * 86400, since);
 	if (store_stats_read(st, since, &rows, err, errlen) < 0) {
 		stat_rows_free(&rows);
@@ -451,32 +461,17 @@ box_release(struct stats_box *b)
 		stats_free(&b->s);
 }
 
-const struct stats *
-stats_current(struct store *st, const struct collector_config *cfg,
-    time_t now, char *err, size_t errlen)
+/* Build a snapshot and make it the cached one; the new box with one
+ * reference for the caller (refs 2), or NULL with err. */
+static struct stats_box *
+refresh(struct store *st, const struct collector_config *cfg, time_t now,
+    char *err, size_t errlen)
 {
 	long long ms = mono_ms();
 	unsigned gen = store_generation();
+	struct stats *fresh = stats_snapshot(st, cfg, now, err, errlen);
 	struct stats_box *b;
-	struct stats *fresh;
 
-	pthread_mutex_lock(&cache_lock);
-	if (cache != NULL) {
-		long long age = ms - cache_mono_ms;
-		bool same_clock = cache->s.generated <= now &&
-		    now - cache->s.generated < STATS_CACHE_SECONDS;
-		if (same_clock && (age < 1000 ||
-		    (gen == cache_gen && age < STATS_CACHE_SECONDS * 1000))) {
-			cache->refs++;
-			b = cache;
-			pthread_mutex_unlock(&cache_lock);
-			return &b->s;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-
-	/* Read outside the lock; two readers may both read, which is fine. */
-	fresh = stats_snapshot(st, cfg, now, err, errlen);
 	if (fresh == NULL)
 		return NULL;
 	b = (struct stats_box *)(void *)fresh;
@@ -487,7 +482,96 @@ stats_current(struct store *st, const struct collector_config *cfg,
 	cache_gen = gen;
 	b->refs = 2;		/* the cache's and the caller's */
 	pthread_mutex_unlock(&cache_lock);
-	return &b->s;
+	return b;
+}
+
+/*
+ * The refresher: the figures are computed here, away from the threads
+ * that answer requests (COLLECTOR.md §4).  Every REFRESH_TICK_MS it looks
+ * whether a commit moved store_generation (then it reads again, at most
+ * every REFRESH_MIN_MS) or the snapshot is REFRESH_MAX_MS old (servers
+ * falling out of active_days as time passes).
+ */
+#define REFRESH_TICK_MS 100
+#define REFRESH_MIN_MS 500
+#define REFRESH_MAX_MS 2000
+
+struct refresher {
+	struct store *st;
+	const struct collector_config *cfg;
+};
+
+static struct refresher refresher;
+static pthread_once_t refresher_once = PTHREAD_ONCE_INIT;
+
+static void *
+refresher_main(void *arg)
+{
+	const struct timespec tick = { 0, REFRESH_TICK_MS * 1000000L };
+
+	(void)arg;
+	for (;;) {
+		long long age;
+		bool moved;
+		char err[256];
+
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&cache_lock);
+		age = mono_ms() - cache_mono_ms;
+		moved = cache == NULL || store_generation() != cache_gen;
+		pthread_mutex_unlock(&cache_lock);
+		if ((moved && age >= REFRESH_MIN_MS) || age >= REFRESH_MAX_MS) {
+			struct stats_box *b = refresh(refresher.st, refresher.cfg,
+			    collector_now(), err, sizeof err);
+			if (b != NULL)
+				stats_release(&b->s);
+		}
+	}
+	return NULL;
+}
+
+static void
+refresher_start(void)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, refresher_main, NULL) != 0)
+		fprintf(stderr, "beacon-collector: statistics: no refresher thread: "
+		    "the figures are read on request\n");
+	pthread_attr_destroy(&attr);
+}
+
+const struct stats *
+stats_current(struct store *st, const struct collector_config *cfg,
+    time_t now, char *err, size_t errlen)
+{
+	struct stats_box *b;
+
+	/* One store and configuration per process: the first caller's. */
+	pthread_mutex_lock(&cache_lock);
+	if (refresher.st == NULL) {
+		refresher.cfg = cfg;
+		refresher.st = st;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	pthread_once(&refresher_once, refresher_start);
+	pthread_mutex_lock(&cache_lock);
+	/* The refresher's latest, unless the clock has moved past it (a
+	 * test clock, a process stopped for a while): then read now. */
+	if (cache != NULL && cache->s.generated <= now &&
+	    now - cache->s.generated < STATS_CACHE_SECONDS) {
+		cache->refs++;
+		b = cache;
+		pthread_mutex_unlock(&cache_lock);
+		return &b->s;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	b = refresh(st, cfg, now, err, errlen);
+	return b != NULL ? &b->s : NULL;
 }
 
 void

@@ -92,11 +92,16 @@ void stats_free(struct stats *s);
 
 /* ---- reading: a cached snapshot ------------------------------------------
  *
- * The snapshot in use, at most STATS_CACHE_SECONDS old (or 1 s when a
- * report was committed since: store_generation), shared by every reader; NULL
- * with a message in err when the database cannot be read.  Release it
- * with stats_release.  Reads the counters (stat_current: one row per
- * group, small) and the daily history: never the reports. */
+ * The snapshot in use, shared by every reader: built by a refresher
+ * thread (started by the first call) about half a second after a commit
+ * moved store_generation and at least every 2 s, so that the threads
+ * answering requests only take a reference.  Only when the clock has
+ * moved STATS_CACHE_SECONDS past the latest one (a test clock, a stopped
+ * process) is it read on the caller's thread.  A snapshot first stops
+ * counting the servers silent for longer than active_days (active as of
+ * the moment read).  NULL with a message in err when the database cannot
+ * be read.  Release it with stats_release.  Reads the counters
+ * (stat_current) and the daily history: never the reports. */
 #define STATS_CACHE_SECONDS 5
 const struct stats *stats_current(struct store *st,
     const struct collector_config *cfg, time_t now, char *err, size_t errlen);

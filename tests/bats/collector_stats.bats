@@ -453,3 +453,18 @@ JSON
 	get /api/v1/stats
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_active"]')" 0
 }
+
+@test "stats (issue 21): active as of the moment read: eight days on, /api/v1/stats at once counts no server silent for longer than active_days" {
+	cs_config 1
+	cs_start
+	three_servers
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_active"]')" 3
+	# No periodic job in between: the clock moves and the figures are read.
+	echo "2026-12-09T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"]["servers_active"], j["versions"], j["calls"])')" "(0, [], {'active': 0, 'processed': 0})"
+	get /metrics
+	grep -q '^beacon_servers_active 0$' "$BATS_TEST_TMPDIR/body" || flunk "/metrics:" "$(grep servers_active "$BATS_TEST_TMPDIR/body")"
+}
