@@ -298,6 +298,7 @@ main(int argc, char **argv)
 	ret = CEXIT_OK;
 out:
 	http_server_free(srv);
+	stats_stop();
 	store_close(st);
 	rate_limits_free(limits);
 	collector_config_free(&cfg);

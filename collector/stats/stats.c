@@ -129,8 +129,10 @@ gather_add(struct gather *g, const char *key, size_t keylen, long long n)
 {
 	if (n <= 0)
 		return 0;
+	/* The keys past the bound (STATS_KEY_OVERFLOW) are "other" too. */
 	if (n < g->k || (keylen == sizeof OTHER - 1 &&
-	    memcmp(key, OTHER, keylen) == 0)) {
+	    memcmp(key, OTHER, keylen) == 0) ||
+	    (keylen == 1 && key[0] == STATS_KEY_OVERFLOW[0])) {
 		g->other += (long)n;
 		return 0;
 	}
@@ -200,7 +202,8 @@ build_modules(struct stats *s, const struct stat_rows *rows, long k)
 
 	for (size_t i = 0; i < rows->n_counts; i++)
 		if (strcmp(rows->counts[i].dim, "module") == 0 &&
-		    rows->counts[i].n >= k && rows->counts[i].n > 0)
+		    rows->counts[i].n >= k && rows->counts[i].n > 0 &&
+		    strcmp(rows->counts[i].key, STATS_KEY_OVERFLOW) != 0)
 			n++;
 	s->modules = calloc(n ? n : 1, sizeof *s->modules);
 	st = calloc(n ? n : 1, sizeof *st);
@@ -209,7 +212,8 @@ build_modules(struct stats *s, const struct stat_rows *rows, long k)
 		goto out;
 	for (size_t i = 0; i < rows->n_counts; i++) {
 		const struct stat_row *r = &rows->counts[i];
-		if (strcmp(r->dim, "module") != 0 || r->n < k || r->n <= 0)
+		if (strcmp(r->dim, "module") != 0 || r->n < k || r->n <= 0 ||
+		    strcmp(r->key, STATS_KEY_OVERFLOW) == 0)
 			continue;
 		s->modules[s->n_modules].name = strdup(r->key);
 		if (s->modules[s->n_modules].name == NULL)
@@ -503,6 +507,9 @@ struct refresher {
 
 static struct refresher refresher;
 static pthread_once_t refresher_once = PTHREAD_ONCE_INIT;
+static pthread_t refresher_thread;
+static bool refresher_started;		/* under cache_lock */
+static atomic_bool refresher_stop;
 
 static void *
 refresher_main(void *arg)
@@ -510,12 +517,14 @@ refresher_main(void *arg)
 	const struct timespec tick = { 0, REFRESH_TICK_MS * 1000000L };
 
 	(void)arg;
-	for (;;) {
+	while (!atomic_load(&refresher_stop)) {
 		long long age;
 		bool moved;
 		char err[256];
 
 		nanosleep(&tick, NULL);
+		if (atomic_load(&refresher_stop))
+			break;
 		pthread_mutex_lock(&cache_lock);
 		age = mono_ms() - cache_mono_ms;
 		moved = cache == NULL || store_generation() != cache_gen;
@@ -533,16 +542,32 @@ refresher_main(void *arg)
 static void
 refresher_start(void)
 {
-	pthread_t t;
-	pthread_attr_t attr;
+	bool ok = !atomic_load(&refresher_stop) &&
+	    pthread_create(&refresher_thread, NULL, refresher_main, NULL) == 0;
 
-	if (pthread_attr_init(&attr) != 0)
-		return;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, refresher_main, NULL) != 0)
-		fprintf(stderr, "beacon-collector: statistics: no refresher thread: "
-		    "the figures are read on request\n");
-	pthread_attr_destroy(&attr);
+	pthread_mutex_lock(&cache_lock);
+	refresher_started = ok;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void
+stats_stop(void)
+{
+	bool started;
+
+	atomic_store(&refresher_stop, true);
+	pthread_mutex_lock(&cache_lock);
+	started = refresher_started;
+	refresher_started = false;
+	box_release(cache);
+	cache = NULL;
+	pthread_mutex_unlock(&cache_lock);
+	if (started)
+		pthread_join(refresher_thread, NULL);
+	pthread_mutex_lock(&cache_lock);
+	box_release(cache);	/* one the refresher made meanwhile */
+	cache = NULL;
+	pthread_mutex_unlock(&cache_lock);
 }
 
 const struct stats *

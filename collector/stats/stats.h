@@ -107,6 +107,10 @@ const struct stats *stats_current(struct store *st,
     const struct collector_config *cfg, time_t now, char *err, size_t errlen);
 void stats_release(const struct stats *s);
 
+/* Stop the refresher (waiting for a snapshot it is building) and drop the
+ * cached snapshot; before store_close.  No stats_current after it. */
+void stats_stop(void);
+
 /* A fresh snapshot, not cached (--stats); stats_free it. */
 struct stats *stats_snapshot(struct store *st,
     const struct collector_config *cfg, time_t now, char *err, size_t errlen);

@@ -45,6 +45,14 @@
 	"UPDATE servers SET summary = " SP_(2) ", counted = " SP_(3) \
 	" WHERE id = " SP_(1)
 
+/* Bounded keys (summary.h stats_bound): is (dimension 1, key 2) counted
+ * by name now; how many keys dimension 1 counts by name. */
+#define STATS_SQL_KEY_EXISTS \
+	"SELECT 1 FROM stat_current WHERE dimension = " SP_(1) " AND key = " \
+	SP_(2) " AND n > 0"
+#define STATS_SQL_DIM_KEYS \
+	"SELECT count(*) FROM stat_current WHERE dimension = " SP_(1) " AND n > 0"
+
 /* Schema 4.  An accepted report: one more report day when its UTC day
  * (2, "YYYY-MM-DD") is later than the last one (a clock gone back counts
  * no day twice), and the report's calls (3 active, 4 processed) for the

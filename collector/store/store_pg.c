@@ -221,6 +221,8 @@ static const struct {
 	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
 	{ "stat_set", STATS_SQL_SERVER_SET, 3 },
 	{ "report_day", STATS_SQL_REPORT_DAY, 4 },
+	{ "key_exists", STATS_SQL_KEY_EXISTS, 2 },
+	{ "dim_keys", STATS_SQL_DIM_KEYS, 1 },
 	{ "calls_max", STATS_SQL_CALLS_MAX, 0 },
 	/* retention and expiry: the picked rows locked (a report of one of
 	 * them waits, or is skipped until the next batch) so that the
@@ -759,6 +761,63 @@ deltas_flush(PGconn *pg, struct deltas *d, int gathered)
 	return o;
 }
 
+/* stats_key_fn's state on PostgreSQL. */
+struct pg_keys {
+	PGconn *pg;
+	struct key_room room;
+	enum pg_outcome failed;		/* PG_DONE while all went well */
+};
+
+/* stats_key_fn: may (dim, key) be counted by name?  Two writers may both
+ * take the last room of a dimension: the bound is then passed by at most
+ * one report's keys per writer, still a bound. */
+static int
+pg_key_by_name(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen)
+{
+	struct pg_keys *k = arg;
+	char d[32], kb[STATS_KEY_MAX + 1];
+	const char *v[2] = { d, kb };
+	PGresult *res;
+	long *n;
+	enum pg_outcome o;
+	bool exists;
+
+	if (dimlen >= sizeof d || keylen >= sizeof kb)
+		return 0;
+	memcpy(d, dim, dimlen);
+	d[dimlen] = '\0';
+	memcpy(kb, key, keylen);
+	kb[keylen] = '\0';
+	res = PQexecPrepared(k->pg, "key_exists", 2, v, NULL, NULL, 0);
+	o = outcome(k->pg, res);
+	exists = o == PG_DONE && PQntuples(res) > 0;
+	PQclear(res);
+	if (o != PG_DONE) {
+		k->failed = o;
+		return -1;
+	}
+	if (exists)
+		return 1;
+	if ((n = key_room_of(&k->room, dim, dimlen)) == NULL)
+		return 0;
+	if (*n < 0) {
+		res = PQexecPrepared(k->pg, "dim_keys", 1, v, NULL, NULL, 0);
+		o = outcome(k->pg, res);
+		if (o == PG_DONE && PQntuples(res) == 1)
+			*n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		if (o != PG_DONE || *n < 0) {
+			k->failed = o != PG_DONE ? o : PG_FAILED;
+			return -1;
+		}
+	}
+	if (*n >= STATS_KEYS_PER_DIMENSION)
+		return 0;
+	(*n)++;
+	return 1;
+}
+
 /* The server's contribution to the counters becomes job->summary: the
  * difference from what it contributed before, when it was counted.  The
  * row is already locked by the update's SELECT ... FOR UPDATE, so no
@@ -805,9 +864,26 @@ count_update(PGconn *pg, const struct store_job *job)
 	    !PQgetisnull(res, 0, 1))
 		old = PQgetvalue(res, 0, 1);
 	if (old == NULL || new == NULL || strcmp(old, new) != 0) {
-		o = deltas_flush(pg, &d, stats_diff(old, new, deltas_add, &d));
-		if (o == PG_DONE)
+		/* Keys nobody shares stay bounded in number. */
+		struct pg_keys k = { .pg = pg, .failed = PG_DONE };
+		char *bounded = new != NULL ? stats_bound(old, new,
+		    pg_key_by_name, &k) : NULL;
+
+		if (new != NULL && bounded == NULL) {
+			o = k.failed != PG_DONE ? k.failed : PG_FAILED;
+			if (k.failed == PG_DONE)
+				snprintf(last_error, sizeof last_error,
+				    "out of memory");
+		} else {
+			o = deltas_flush(pg, &d, stats_diff(old, bounded,
+			    deltas_add, &d));
+		}
+		if (o == PG_DONE) {
+			if (bounded != NULL)
+				v[1] = bounded;
 			o = exec_prepared(pg, "stat_set", 3, v, NULL, NULL);
+		}
+		free(bounded);
 	}
 	PQclear(res);
 	return o;

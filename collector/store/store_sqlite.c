@@ -124,6 +124,8 @@ struct store {
 	sqlite3_stmt *w_select, *w_insert, *w_update;
 	sqlite3_stmt *w_bump, *w_stat_get, *w_stat_set;	/* statistics */
 	sqlite3_stmt *w_report_day;
+	sqlite3_stmt *w_key_exists, *w_dim_keys;	/* bounded keys */
+	struct key_room room;			/* the job's */
 	pthread_t writer;
 	bool writer_started;
 
@@ -346,6 +348,43 @@ report_day(struct store *s, const struct store_job *job)
 	return days;
 }
 
+/* stats_key_fn: may (dim, key) be counted by name? */
+static int
+key_by_name(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen)
+{
+	struct store *s = arg;
+	sqlite3_stmt *st = s->w_key_exists;
+	long *n;
+	int rc;
+
+	sqlite3_bind_text(st, 1, dim, (int)dimlen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, (int)keylen, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if ((n = key_room_of(&s->room, dim, dimlen)) == NULL)
+		return 0;
+	if (*n < 0) {
+		st = s->w_dim_keys;
+		sqlite3_bind_text(st, 1, dim, (int)dimlen, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		*n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (*n < 0)
+			return -1;
+	}
+	if (*n >= STATS_KEYS_PER_DIMENSION)
+		return 0;
+	(*n)++;
+	return 1;
+}
+
 /* The server's contribution to the counters becomes job->summary once it
  * is established (job->established_days distinct report days), else
  * nothing: the difference from what it contributed before, when it was
@@ -375,15 +414,24 @@ count_update(struct store *s, const struct store_job *job)
 	if (old != NULL && new != NULL && strcmp(old, new) == 0) {
 		rc = 0;		/* the usual case: nothing changed */
 	} else {
-		rc = stats_diff(old, new, bump, s->w_bump);
+		char *bounded = NULL;
+
+		/* Keys nobody shares stay bounded in number. */
+		memset(&s->room, 0, sizeof s->room);
+		if (new != NULL && (bounded = stats_bound(old, new, key_by_name,
+		    s)) == NULL)
+			rc = -1;
+		else
+			rc = stats_diff(old, bounded, bump, s->w_bump);
 		if (rc == 0) {
 			sqlite3_bind_text(s->w_stat_set, 1, job->server_id, -1,
 			    SQLITE_STATIC);
-			sqlite3_bind_text(s->w_stat_set, 2, job->summary, -1,
-			    SQLITE_STATIC);
+			sqlite3_bind_text(s->w_stat_set, 2, bounded != NULL ?
+			    bounded : job->summary, -1, SQLITE_STATIC);
 			sqlite3_bind_int(s->w_stat_set, 3, new != NULL);
 			rc = step_done(s->w_stat_set);
 		}
+		free(bounded);
 	}
 	sqlite3_reset(g);
 	sqlite3_clear_bindings(g);
@@ -800,6 +848,8 @@ sqlite_close(struct store *s)
 	sqlite3_finalize(s->w_stat_get);
 	sqlite3_finalize(s->w_stat_set);
 	sqlite3_finalize(s->w_report_day);
+	sqlite3_finalize(s->w_key_exists);
+	sqlite3_finalize(s->w_dim_keys);
 	sqlite3_close(s->wdb);
 	for (int i = 0; i < READERS; i++) {
 		sqlite3_finalize(s->readers[i].select);
@@ -840,6 +890,10 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 	    prepare(s->wdb, STATS_SQL_SERVER_SET, &s->w_stat_set, err,
 	    errlen) < 0 ||
 	    prepare(s->wdb, STATS_SQL_REPORT_DAY, &s->w_report_day, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_KEY_EXISTS, &s->w_key_exists, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_DIM_KEYS, &s->w_dim_keys, err,
 	    errlen) < 0)
 		goto fail;
 	for (int i = 0; i < READERS; i++)

@@ -468,3 +468,54 @@ JSON
 	get /metrics
 	grep -q '^beacon_servers_active 0$' "$BATS_TEST_TMPDIR/body" || flunk "/metrics:" "$(grep servers_active "$BATS_TEST_TMPDIR/body")"
 }
+
+@test "stats (issue 21): 200 servers each with 5,000 made-up module names: the counters stay bounded per dimension, /healthz and a PUT are answered" {
+	cs_config 1 "max_body_kb = 1024"
+	cs_start
+	# One keep-alive connection, 200 registrations and reports (bounded:
+	# 30 s per request at most).
+	"$PY" - "$CPORT" "$TEST_CA/ca.pem" <<'PY'
+import http.client, json, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(cafile=ca)
+conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+def req(method, path, body=b""):
+    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    return r.status, r.read()
+for s in range(200):
+    st, data = req("POST", "/servers")
+    assert st == 201, (st, data)
+    j = json.loads(data)
+    sid, tok = j["server"]["id"], j["token"]["id"]
+    mods = [{"name": "fake_%d_%d.so" % (s, m), "description": "d", "status": "Running",
+             "support_level": "core"} for m in range(4999)]
+    mods.append({"name": "res_pjsip.so", "description": "d", "status": "Running", "support_level": "core"})
+    body = json.dumps({"id": sid, "asterisk": {"version": {"name": "Asterisk 22.10.1", "number": "221001"},
+        "modules": mods}, "operating_system": {"release": "6.1.0-fake-%d" % s}})
+    st, data = req("PUT", "/servers/%s?tokenId=%s" % (sid, tok), body.encode())
+    assert st == 200, (s, st, data[:200])
+PY
+	# Every dimension holds at most STATS_KEYS_PER_DIMENSION (5,000) named
+	# keys and one "other" row, whatever was sent (1,000,000 module names).
+	local most
+	most=$(dbq "SELECT max(c) FROM (SELECT dimension, count(*) AS c FROM stat_current WHERE n <> 0 GROUP BY dimension) d")
+	[ "$most" -le 5001 ] || flunk "a dimension holds $most keys"
+	[ "$(dbq "SELECT count(*) FROM stat_current")" -le 16000 ] ||
+		flunk "$(dbq "SELECT count(*) FROM stat_current") counter rows"
+	# The module every server shares is still counted by name, by all.
+	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'module' AND key = 'res_pjsip.so'")" 200
+	# The service answers: /healthz, a real PBX's PUT, and the figures
+	# (the made-up names as "other", never by name).
+	cat >"$BATS_TEST_TMPDIR/one.json" <<'JSON'
+[{"name": "real", "version": "22.10.1", "modules": [["res_pjsip.so", "Running", "core"]], "os": ["Linux", "x86_64", "6.1"]}]
+JSON
+	drive seed "$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/ids.json"
+	drive get /healthz >"$BATS_TEST_TMPDIR/answer"
+	eq "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" 200
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '[m["name"] for m in j["modules"] if m["servers"] > 1]')" "['res_pjsip.so']"
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '[m for m in j["modules"] if "\x1f" in m["name"]]')" "[]"
+}
