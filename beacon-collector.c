@@ -124,10 +124,12 @@ run_retention(struct store *st, const struct collector_config *cfg)
 	long deleted = 0;
 	time_t cutoff = collector_now() - (time_t)cfg->retention_days * 86400;
 
-	if (store_retention(st, cutoff, &deleted, err, sizeof err) < 0)
+	if (store_retention(st, cutoff, collector_now() - TOKEN_LIFETIME_S,
+	    &deleted, err, sizeof err) < 0)
 		say("retention: %s", err);
 	else if (deleted > 0)
-		say("retention: deleted %ld server(s) silent for more than %ld days",
+		say("retention: deleted %ld server(s) silent for more than %ld "
+		    "days or never reported within 48 hours of registering",
 		    deleted, cfg->retention_days);
 }
 

@@ -52,10 +52,11 @@ store_ping(struct store *st)
 }
 
 int
-store_retention(struct store *st, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+store_retention(struct store *st, time_t cutoff, time_t unreported_cutoff,
+    long *deleted, char *err, size_t errlen)
 {
-	return ops_of(st)->retention(st, cutoff, deleted, err, errlen);
+	return ops_of(st)->retention(st, cutoff, unreported_cutoff, deleted,
+	    err, errlen);
 }
 
 static int

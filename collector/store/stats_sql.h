@@ -88,13 +88,19 @@
 	"DELETE FROM stat_counts WHERE n = 0" \
 	" AND dimension NOT IN ('servers', 'known')"
 
-/* One batch of retention: what each deleted server contributed. */
+/* One batch of retention: what each deleted server contributed.  A
+ * server silent since before 1, or a registration never followed by an
+ * accepted report (reports = 0) made before 2 (its token expired:
+ * COLLECTOR.md §5). */
+#define STATS_SQL_RETENTION_WHERE(a, b) \
+	" (last_seen < " SP_(a) " OR (reports = 0 AND last_seen < " SP_(b) "))"
 #define STATS_SQL_RETENTION_PICK \
-	"SELECT id, counted, summary, first_seen FROM servers" \
-	" WHERE last_seen < " SP_(1) " LIMIT 1000"
+	"SELECT id, counted, summary, first_seen, reports FROM servers" \
+	" WHERE" STATS_SQL_RETENTION_WHERE(1, 2) " LIMIT 1000"
 
 #define STATS_SQL_DELETE_ONE \
-	"DELETE FROM servers WHERE id = " SP_(1) " AND last_seen < " SP_(2)
+	"DELETE FROM servers WHERE id = " SP_(1) " AND" \
+	STATS_SQL_RETENTION_WHERE(2, 3)
 
 /* What a snapshot reads. */
 #define STATS_SQL_COUNTS \
@@ -133,7 +139,15 @@
 	"CREATE INDEX servers_counted_by_last_seen ON servers (last_seen)" \
 	" WHERE counted = 1"
 /* Schema version 4 (each backend adds the columns in its own types and
- * fills report_days and last_report_day from first_seen and last_seen). */
+ * fills report_days and last_report_day from first_seen and last_seen).
+ * A known server is one with an accepted report: ("known", "") and the
+ * ("first_seen", day) rows count those only from now on (a registration
+ * is counted at its first report), so they are counted again. */
+#define STATS_SQL_V4_KNOWN \
+	"UPDATE stat_counts SET n = (SELECT count(*) FROM servers" \
+	" WHERE reports > 0) WHERE dimension = 'known'"
+#define STATS_SQL_V4_FIRST_SEEN_DROP \
+	"DELETE FROM stat_counts WHERE dimension = 'first_seen'"
 
 #define STATS_SQL_V2_SEED \
 	"INSERT INTO stat_counts (dimension, key, n) VALUES ('servers', 'active', 0)," \

@@ -105,10 +105,12 @@ enum store_status store_lookup(struct store *st, const char *server_id,
 /* True when the database answers a trivial query now (GET /healthz). */
 bool store_ping(struct store *st);
 
-/* Delete the servers (and their reports) last seen before cutoff; the
- * number deleted in *deleted.  0, or -1 with a message in err. */
-int store_retention(struct store *st, time_t cutoff, long *deleted,
-    char *err, size_t errlen);
+/* Delete the servers (and their reports) last seen before cutoff, and the
+ * registrations never followed by an accepted report made before
+ * unreported_cutoff (now - TOKEN_LIFETIME_S); the number deleted in
+ * *deleted.  0, or -1 with a message in err. */
+int store_retention(struct store *st, time_t cutoff, time_t unreported_cutoff,
+    long *deleted, char *err, size_t errlen);
 
 /* Statistics (stats.h).  What a snapshot reads: every counter as it
  * stands (the view stat_current) and the daily history since `since` (a day, "YYYY-MM-DD"), in one read

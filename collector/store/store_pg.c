@@ -138,6 +138,12 @@ static const char *const schema_v4[] = {
 	"UPDATE servers SET report_days = CASE WHEN " PG_DAY("first_seen")
 	" <> " PG_DAY("last_seen") " AND reports >= 2 THEN 2 ELSE 1 END,"
 	" last_report_day = " PG_DAY("last_seen") " WHERE reports > 0",
+	"DELETE FROM stat_deltas WHERE dimension IN ('known', 'first_seen')",
+	STATS_SQL_V4_KNOWN,
+	STATS_SQL_V4_FIRST_SEEN_DROP,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen', " PG_DAY("first_seen") ", count(*)"
+	" FROM servers WHERE reports > 0 GROUP BY 2",
 	NULL,
 };
 
@@ -227,8 +233,8 @@ static const struct {
 	/* retention and expiry: the picked rows locked (a report of one of
 	 * them waits, or is skipped until the next batch) so that the
 	 * summary subtracted is the one stored */
-	{ "retention_pick", STATS_SQL_RETENTION_PICK " FOR UPDATE SKIP LOCKED", 1 },
-	{ "delete_one", STATS_SQL_DELETE_ONE, 2 },
+	{ "retention_pick", STATS_SQL_RETENTION_PICK " FOR UPDATE SKIP LOCKED", 2 },
+	{ "delete_one", STATS_SQL_DELETE_ONE, 3 },
 	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 2 },
 	{ "uncount", STATS_SQL_UNCOUNT, 1 },
 	{ "zero", STATS_SQL_ZERO, 0 },	/* the fold's */
@@ -935,15 +941,8 @@ run_register(PGconn *pg, struct store_job *job)
 
 	snprintf(issued, sizeof issued, "%" PRId64, (int64_t)job->new_token.issued);
 	snprintf(now, sizeof now, "%" PRId64, (int64_t)job->now);
+	/* Not a known server until its first accepted report. */
 	o = exec_prepared(pg, "insert", 4, v, NULL, NULL);
-	if (o == PG_DONE) {
-		struct deltas d = { NULL };
-		int rc = deltas_known(&d, 1);
-
-		if (rc == 0)
-			rc = deltas_first_seen(&d, job->now, 1);
-		o = deltas_flush(pg, &d, rc);
-	}
 	return o;
 }
 
@@ -999,6 +998,15 @@ run_update(PGconn *pg, struct store_job *job)
 	len[8] = (int)job->report_len;
 	fmt[8] = 1;
 	o = exec_prepared(pg, "update", 9, v, len, fmt);
+	if (o == PG_DONE && st.reports == 1) {
+		/* The first accepted report makes it a known server. */
+		struct deltas d = { NULL };
+		int rc = deltas_known(&d, 1);
+
+		if (rc == 0)
+			rc = deltas_first_seen(&d, st.first_seen, 1);
+		o = deltas_flush(pg, &d, rc);
+	}
 	if (o == PG_DONE)
 		o = count_update(pg, job);
 	return o;
@@ -1241,6 +1249,7 @@ reader_tx(struct store *s, struct conn *c, const char *begin, tx_fn fn,
 
 struct batch {
 	char cutoff[24];
+	char unreported[24];	/* retention: registrations before it */
 	char established[24];	/* expiry: established_days */
 	long done;
 };
@@ -1252,20 +1261,25 @@ static enum pg_outcome
 retention_batch(PGconn *pg, void *arg)
 {
 	struct batch *b = arg;
-	const char *v[2] = { b->cutoff, b->cutoff };
-	PGresult *pick = PQexecPrepared(pg, "retention_pick", 1, v, NULL,
+	const char *v[2] = { b->cutoff, b->unreported };
+	PGresult *pick = PQexecPrepared(pg, "retention_pick", 2, v, NULL,
 	    NULL, 0);
 	enum pg_outcome o = outcome(pg, pick);
 	long n = 0;
 
 	b->done = 0;
 	for (int i = 0; o == PG_DONE && i < PQntuples(pick); i++) {
-		const char *del[2] = { PQgetvalue(pick, i, 0), b->cutoff };
-		PGresult *res = PQexecPrepared(pg, "delete_one", 2, del, NULL,
+		const char *del[3] = { PQgetvalue(pick, i, 0), b->cutoff,
+		    b->unreported };
+		PGresult *res = PQexecPrepared(pg, "delete_one", 3, del, NULL,
 		    NULL, 0);
 
 		o = outcome(pg, res);
-		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0) {
+		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0)
+			b->done++;
+		/* A registration never reported was never a known server. */
+		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0 &&
+		    strcmp(PQgetvalue(pick, i, 4), "0") != 0) {
 			struct deltas d = { NULL };
 			int rc = deltas_first_seen(&d, (time_t)strtoll(
 			    PQgetvalue(pick, i, 3), NULL, 10), -1);
@@ -1285,8 +1299,8 @@ retention_batch(PGconn *pg, void *arg)
 
 		o = deltas_flush(pg, &d, deltas_known(&d, -n));
 	}
-	if (o == PG_DONE)
-		b->done = n;
+	if (o != PG_DONE)
+		b->done = 0;
 	return o;
 }
 
@@ -1295,7 +1309,8 @@ retention_batch(PGconn *pg, void *arg)
  * no lock is held for long); the rows done in *total. */
 static int
 in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
-    long established, long *total, char *err, size_t errlen)
+    long established, time_t unreported, long *total, char *err,
+    size_t errlen)
 {
 	struct reader *r = take_reader(s);
 	struct batch b;
@@ -1303,6 +1318,8 @@ in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
 
 	*total = 0;
 	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
+	snprintf(b.unreported, sizeof b.unreported, "%" PRId64,
+	    (int64_t)unreported);
 	snprintf(b.established, sizeof b.established, "%ld", established);
 	do {
 		if (reader_tx(s, &r->c, "BEGIN", fn, &b, what, err, errlen) < 0) {
@@ -1316,11 +1333,11 @@ in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
 }
 
 static int
-pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+pg_retention(struct store *s, time_t cutoff, time_t unreported,
+    long *deleted, char *err, size_t errlen)
 {
-	int rc = in_batches(s, retention_batch, "retention", cutoff, 0, deleted,
-	    err, errlen);
+	int rc = in_batches(s, retention_batch, "retention", cutoff, 0,
+	    unreported, deleted, err, errlen);
 
 	if (*deleted > 0)
 		store_touch();
@@ -1361,7 +1378,7 @@ static int
 pg_stats_expire(struct store *s, time_t cutoff, long established,
     long *expired, char *err, size_t errlen)
 {
-	return in_batches(s, expire_batch, "expire", cutoff, established,
+	return in_batches(s, expire_batch, "expire", cutoff, established, 0,
 	    expired, err, errlen);
 }
 

@@ -97,6 +97,11 @@ static const char *const schema_v4[] = {
 	"UPDATE servers SET report_days = CASE WHEN " SQLITE_DAY("first_seen")
 	" <> " SQLITE_DAY("last_seen") " AND reports >= 2 THEN 2 ELSE 1 END,"
 	" last_report_day = " SQLITE_DAY("last_seen") " WHERE reports > 0",
+	STATS_SQL_V4_KNOWN,
+	STATS_SQL_V4_FIRST_SEEN_DROP,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen', " SQLITE_DAY("first_seen") ", count(*)"
+	" FROM servers WHERE reports > 0 GROUP BY 2",
 	NULL,
 };
 
@@ -451,8 +456,8 @@ run_job(struct store *s, struct store_job *job)
 		sqlite3_bind_text(s->w_insert, 2, job->new_token.id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s->w_insert, 3, (sqlite3_int64)job->new_token.issued);
 		sqlite3_bind_int64(s->w_insert, 4, (sqlite3_int64)job->now);
-		if (step_done(s->w_insert) < 0 || bump_known(s->w_bump, 1) < 0 ||
-		    bump_first_seen(s->w_bump, job->now, 1) < 0)
+		/* Not a known server until its first accepted report. */
+		if (step_done(s->w_insert) < 0)
 			return -1;
 		job->token = job->new_token;
 		job->status = STORE_OK;
@@ -473,6 +478,10 @@ run_job(struct store *s, struct store_job *job)
 	sqlite3_bind_text(s->w_update, 9, job->report, (int)job->report_len,
 	    SQLITE_STATIC);
 	if (step_done(s->w_update) < 0)
+		return -1;
+	/* The first accepted report makes it a known server. */
+	if (state.reports == 1 && (bump_known(s->w_bump, 1) < 0 ||
+	    bump_first_seen(s->w_bump, state.first_seen, 1) < 0))
 		return -1;
 	return count_update(s, job);
 }
@@ -588,6 +597,7 @@ in_transaction(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg)
 
 struct batch {
 	time_t cutoff;
+	time_t unreported;		/* retention: registrations before it */
 	long established;		/* expiry: established_days */
 	long done;
 	char *err;
@@ -610,14 +620,20 @@ retention_batch(sqlite3 *db, void *arg)
 	    prepare(db, STATS_SQL_BUMP, &up, b->err, b->errlen) < 0)
 		goto out;
 	sqlite3_bind_int64(pick, 1, (sqlite3_int64)b->cutoff);
+	sqlite3_bind_int64(pick, 2, (sqlite3_int64)b->unreported);
 	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
 		const char *summary = (const char *)sqlite3_column_text(pick, 2);
 		sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(pick, 0),
 		    -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(del, 2, (sqlite3_int64)b->cutoff);
+		sqlite3_bind_int64(del, 3, (sqlite3_int64)b->unreported);
 		if (step_done(del) < 0)
 			goto out;
 		if (sqlite3_changes(db) == 0)
+			continue;
+		b->done++;
+		/* A registration never reported was never a known server. */
+		if (sqlite3_column_int64(pick, 4) == 0)
 			continue;
 		n++;
 		if (bump_first_seen(up, (time_t)sqlite3_column_int64(pick, 3),
@@ -629,7 +645,6 @@ retention_batch(sqlite3 *db, void *arg)
 	}
 	if (step != SQLITE_DONE || (n > 0 && bump_known(up, -n) < 0))
 		goto out;
-	b->done = n;
 	rc = 0;
 out:
 	if (rc < 0 && b->err[0] == '\0')
@@ -644,11 +659,12 @@ out:
  * batch finds nothing more to do; the rows done in *total. */
 static int
 in_batches(struct store *s, int (*fn)(sqlite3 *, void *), const char *what,
-    time_t cutoff, long established, long *total, char *err, size_t errlen)
+    time_t cutoff, long established, time_t unreported, long *total,
+    char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
 	struct batch b = { .cutoff = cutoff, .established = established,
-	    .err = err, .errlen = errlen };
+	    .unreported = unreported, .err = err, .errlen = errlen };
 	int rc = 0;
 
 	*total = 0;
@@ -667,11 +683,11 @@ in_batches(struct store *s, int (*fn)(sqlite3 *, void *), const char *what,
 }
 
 static int
-sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+sqlite_retention(struct store *s, time_t cutoff, time_t unreported,
+    long *deleted, char *err, size_t errlen)
 {
-	int rc = in_batches(s, retention_batch, "retention", cutoff, 0, deleted,
-	    err, errlen);
+	int rc = in_batches(s, retention_batch, "retention", cutoff, 0,
+	    unreported, deleted, err, errlen);
 
 	if (*deleted > 0)
 		store_touch();
@@ -719,7 +735,7 @@ static int
 sqlite_stats_expire(struct store *s, time_t cutoff, long established,
     long *expired, char *err, size_t errlen)
 {
-	return in_batches(s, expire_batch, "expire", cutoff, established,
+	return in_batches(s, expire_batch, "expire", cutoff, established, 0,
 	    expired, err, errlen);
 }
 

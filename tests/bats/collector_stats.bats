@@ -519,3 +519,42 @@ JSON
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '[m["name"] for m in j["modules"] if m["servers"] > 1]')" "['res_pjsip.so']"
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '[m for m in j["modules"] if "\x1f" in m["name"]]')" "[]"
 }
+
+@test "stats (issue 21): a registration never followed by a report is not a known server, and is deleted once its token expired (48 h)" {
+	cs_config 1
+	cs_start
+	cat >"$BATS_TEST_TMPDIR/one.json" <<'JSON'
+[{"name": "a", "version": "22.10.1", "os": ["Linux", "x86_64", "6.1"]}]
+JSON
+	drive seed "$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/ids.json"
+	# Two registrations without a report, as a flood of them would be.
+	local i
+	for i in 1 2; do
+		"$PY" - "$CPORT" "$TEST_CA/ca.pem" <<'PY'
+import http.client, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(cafile=sys.argv[2])
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=10)
+c.request("POST", "/servers", body=b"")
+assert c.getresponse().status == 201
+PY
+	done
+	eq "$(dbq 'SELECT count(*) FROM servers')" 3
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"]["servers_known"], j["totals"]["servers_new_7d"])')" "(1, 1)"
+	# 47 hours on: kept (their tokens are still valid); 49: deleted at
+	# start, the reported one stays.
+	stop_collectors
+	echo "2026-12-03T11:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	cs_start
+	eq "$(dbq 'SELECT count(*) FROM servers')" 3
+	stop_collectors
+	echo "2026-12-03T13:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	cs_start
+	eq "$(dbq 'SELECT count(*) FROM servers')" 1
+	eq "$(dbq 'SELECT reports FROM servers')" 1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_known"]')" 1
+	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'known'")" 1
+}
