@@ -229,7 +229,7 @@ the database cannot be opened, created or migrated"
 	local key keys
 	uncomment >"$BATS_TEST_TMPDIR/all.ini"
 	keys=$(inih_dump "$BATS_TEST_TMPDIR/all.ini" | cut -f2 | sort -u)
-	[ "$(wc -w <<<"$keys")" -eq 19 ] || flunk "want the 19 keys of COLLECTOR.md, got: $keys"
+	[ "$(wc -w <<<"$keys")" -eq 21 ] || flunk "want the 21 keys of COLLECTOR.md, got: $keys"
 	for key in $keys; do
 		grep -qE "^\.It Cm $key( |$)" <(source_section CONFIGURATION) ||
 			flunk "CONFIGURATION does not document $key"
@@ -260,7 +260,9 @@ the database cannot be opened, created or migrated"
 		$'limits\tregistrations_per_address_per_hour\t20' \
 		$'limits\trequests_per_address_per_minute\t120' \
 		$'limits\tmin_update_interval\t30' \
-		$'privacy\tmin_group\t5' $'privacy\tactive_days\t7' \
+		$'limits\tfailed_logins_per_address_per_hour\t10' \
+		$'privacy\tmin_group\t10' $'privacy\testablished_days\t3' \
+		$'privacy\tactive_days\t7' \
 		$'privacy\tretention_days\t400' $'privacy\tlog_addresses\tno')"
 }
 
