@@ -15,8 +15,13 @@
  * is a delta applied in the writing transaction, several collectors on one
  * PostgreSQL count correctly.
  *
+ * Only established servers are counted at all (established_days distinct
+ * report days: the store decides it in the report's transaction), and the
+ * keys a report brings are bounded per dimension (stats_bound).
+ *
  * Reading.  stats_build turns the counter rows into struct stats and
- * applies k-anonymity there, so that no output can forget it: a group of
+ * applies k-anonymity there, so that no output can forget it: a sum one
+ * server makes up more than half of is hidden (STATS_HIDDEN), a group of
  * fewer than min_group servers is merged into "other", a module used by
  * fewer is not listed, and when fewer than min_group servers are active at
  * all every breakdown is left out (suppressed).  "other" itself may hold
