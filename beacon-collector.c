@@ -130,10 +130,12 @@ run_retention(struct store *st, const struct collector_config *cfg)
 	long deleted = 0;
 	time_t cutoff = collector_now() - (time_t)cfg->retention_days * 86400;
 
-	if (store_retention(st, cutoff, &deleted, err, sizeof err) < 0)
+	if (store_retention(st, cutoff, collector_now() - TOKEN_LIFETIME_S,
+	    &deleted, err, sizeof err) < 0)
 		say("retention: %s", err);
 	else if (deleted > 0)
-		say("retention: deleted %ld server(s) silent for more than %ld days",
+		say("retention: deleted %ld server(s) silent for more than %ld "
+		    "days or never reported within 48 hours of registering",
 		    deleted, cfg->retention_days);
 }
 
@@ -337,6 +339,8 @@ main(int argc, char **argv)
 			say("out of memory");
 			goto out;
 		}
+		rate_limits_set_logins(limits,
+		    cfg.failed_logins_per_address_per_hour);
 		app.limits = limits;
 		srv = http_server_open(&app, err, sizeof err);
 		if (srv == NULL) {
@@ -400,6 +404,7 @@ main(int argc, char **argv)
 	ret = CEXIT_OK;
 out:
 	http_server_free(srv);
+	stats_stop();
 	store_close(st);
 	rate_limits_free(limits);
 	collector_config_free(&cfg);

@@ -56,8 +56,11 @@ database = sqlite:$DB
 lifecycle = $REPO/conf/asterisk-lifecycle.ini
 
 [privacy]
-; three PBXs only: a real collector keeps the default of 5 (k-anonymity)
+; three PBXs only, reporting on one day: a real collector keeps the
+; defaults of 10 (k-anonymity) and 3 distinct report days before a server
+; counts
 min_group = 1
+established_days = 1
 EOF
 cat "$WORK/collector/beacon-collector.ini"
 # The collector's test clock, so that the demo can let two hours pass.

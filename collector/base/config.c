@@ -64,8 +64,11 @@ static const struct option options[] = {
 	{ "limits", "requests_per_address_per_minute", T_LONG,
 	    OFF(requests_per_address_per_minute), 0, BIG },
 	{ "limits", "min_update_interval", T_LONG, OFF(min_update_interval), 0, BIG },
+	{ "limits", "failed_logins_per_address_per_hour", T_LONG,
+	    OFF(failed_logins_per_address_per_hour), 0, BIG },
 	{ "privacy", "min_group", T_LONG, OFF(min_group), 1, BIG },
 	{ "privacy", "active_days", T_LONG, OFF(active_days), 1, 36500 },
+	{ "privacy", "established_days", T_LONG, OFF(established_days), 0, 36500 },
 	{ "privacy", "retention_days", T_LONG, OFF(retention_days), 1, 36500 },
 	{ "privacy", "log_addresses", T_BOOL, OFF(log_addresses), 0, 0 },
 };
@@ -389,10 +392,19 @@ static const char *
 check_string(const char *name, const char *v)
 {
 	if (strcmp(name, "admin_password_hash") == 0) {
+		/* Only hashes that cost an attacker something: md5-crypt,
+		 * NT and DES crypt are refused.  The value is never quoted
+		 * back (it may be a plain password). */
+		static const char *const kinds[] = { "$y$", "$6$", "$2b$", "$gy$" };
 		if (v[0] == '\0')
 			return NULL;
-		return v[0] == '$' && strlen(v) > 3 && plain_text(v) ? NULL :
-		    "is not a crypt(3) hash (yescrypt \"$y$...\" or sha512-crypt \"$6$...\")";
+		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+			if (strncmp(v, kinds[i], strlen(kinds[i])) == 0 &&
+			    strlen(v) > strlen(kinds[i]) + 8 && plain_text(v))
+				return NULL;
+		return "is not a crypt(3) hash of a kind accepted (yescrypt \"$y$\", "
+		    "sha512-crypt \"$6$\", bcrypt \"$2b$\", gost-yescrypt \"$gy$\"); "
+		    "make one with beacon-collector --hash-password";
 	}
 	if (strcmp(name, "user") == 0)	/* empty: keep the user it runs as */
 		return v[0] == '\0' || (plain_text(v) && strchr(v, ':') == NULL) ?
@@ -445,7 +457,12 @@ set_option(struct parse *p, const struct option *o, const char *v)
 		return;
 	case T_STRING:
 		if ((why = check_string(o->name, v)) != NULL) {
-			error_value(p, o->name, v, why);
+			/* A secret (or a password typed where its hash
+			 * belongs) is never repeated into a log. */
+			if (strcmp(o->name, "admin_password_hash") == 0)
+				parse_error(p, p->line, "%s: the value %s", o->name, why);
+			else
+				error_value(p, o->name, v, why);
 			return;
 		}
 		if ((copy = strdup(v)) == NULL) {
@@ -595,8 +612,10 @@ defaults(struct parse *p)
 	cfg->registrations_per_address_per_hour = 20;
 	cfg->requests_per_address_per_minute = 120;
 	cfg->min_update_interval = 30;
-	cfg->min_group = 5;
+	cfg->min_group = 10;
 	cfg->active_days = 7;
+	cfg->established_days = 3;
+	cfg->failed_logins_per_address_per_hour = 10;
 	cfg->retention_days = 400;
 	cfg->log_addresses = false;
 	cfg->path = strdup(p->path);

@@ -44,10 +44,13 @@ struct collector_config {
 	long registrations_per_address_per_hour;
 	long requests_per_address_per_minute;
 	long min_update_interval;	/* minutes */
+	long failed_logins_per_address_per_hour;	/* wrong fleet-view passwords; 0 = no limit */
 
 	/* [privacy] */
 	long min_group;
 	long active_days;
+	long established_days;		/* distinct UTC report days before a server
+					 * counts in public figures; 0 or 1: at once */
 	long retention_days;
 	bool log_addresses;
 };

@@ -55,12 +55,14 @@ struct slot {
 	uint64_t used;		/* the table's tick at its last request */
 	struct window reg;	/* registrations, per hour */
 	struct window req;	/* requests, per minute */
+	struct window login;	/* wrong passwords, per hour */
 };
 
 struct rate_limits {
 	pthread_mutex_t lock;
 	long reg_limit;
 	long req_limit;
+	long login_limit;
 	uint64_t seed[2];
 	uint64_t tick;		/* counts requests: an exact "least recent" */
 	struct slot *slots;
@@ -178,7 +180,8 @@ find_slot(struct rate_limits *rl, const char *key, time_t now)
 		if (strcmp(s->key, key) == 0)
 			return s;
 		if (free_slot == NULL && window_over(&s->reg, HOUR, now) &&
-		    window_over(&s->req, MINUTE, now))
+		    window_over(&s->req, MINUTE, now) &&
+		    window_over(&s->login, HOUR, now))
 			free_slot = s;
 		if (oldest == NULL || s->used < oldest->used)
 			oldest = s;
@@ -239,4 +242,53 @@ long
 rate_limits_register(struct rate_limits *rl, const char *addr, time_t now)
 {
 	return account(rl, addr, now, true);
+}
+
+void
+rate_limits_set_logins(struct rate_limits *rl, long failed_per_hour)
+{
+	pthread_mutex_lock(&rl->lock);
+	rl->login_limit = failed_per_hour > 0 ? failed_per_hour : 0;
+	pthread_mutex_unlock(&rl->lock);
+}
+
+/* The login window of addr, under the lock: wait (count = false) or count
+ * one failure (count = true); 0 or the seconds until the window ends. */
+static long
+login(struct rate_limits *rl, const char *addr, time_t now, bool add)
+{
+	char key[KEY_LEN];
+	struct slot *s;
+	long wait = 0;
+
+	if (now <= 0)
+		now = 1;
+	limits_address_key(addr, key);
+	pthread_mutex_lock(&rl->lock);
+	if (rl->login_limit > 0) {
+		s = find_slot(rl, key, now);
+		s->used = ++rl->tick;
+		if (add) {
+			wait = count(&s->login, rl->login_limit, HOUR, now);
+		} else if (!window_over(&s->login, HOUR, now) &&
+		    s->login.count >= rl->login_limit) {
+			wait = (long)(s->login.start + HOUR - now);
+			if (wait < 1)
+				wait = 1;
+		}
+	}
+	pthread_mutex_unlock(&rl->lock);
+	return wait;
+}
+
+long
+rate_limits_login_wait(struct rate_limits *rl, const char *addr, time_t now)
+{
+	return login(rl, addr, now, false);
+}
+
+void
+rate_limits_login_failed(struct rate_limits *rl, const char *addr, time_t now)
+{
+	(void)login(rl, addr, now, true);
 }

@@ -37,4 +37,17 @@ long rate_limits_request(struct rate_limits *rl, const char *addr, time_t now);
 /* The same for one registration (POST /servers). */
 long rate_limits_register(struct rate_limits *rl, const char *addr, time_t now);
 
+/* Wrong fleet-view passwords (failed_logins_per_address_per_hour; 0, the
+ * value of a new table, = no limit). */
+void rate_limits_set_logins(struct rate_limits *rl, long failed_per_hour);
+
+/* 0 when addr may try a password now, else the seconds (>= 1) until it
+ * may (its failures of the hour reached the limit).  Counts nothing. */
+long rate_limits_login_wait(struct rate_limits *rl, const char *addr,
+    time_t now);
+
+/* Count one wrong password from addr. */
+void rate_limits_login_failed(struct rate_limits *rl, const char *addr,
+    time_t now);
+
 #endif

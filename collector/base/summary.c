@@ -60,6 +60,13 @@ clean_key(const char *s, bool slash, char out[STATS_KEY_MAX + 1])
 
 	for (; s != NULL && *s != '\0' && n < STATS_KEY_MAX; s++) {
 		unsigned char c = (unsigned char)*s;
+		/* C1 controls (U+0080..U+009F, UTF-8 C2 80..C2 9F) as C0. */
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			out[n++] = '?';
+			s++;
+			continue;
+		}
 		out[n++] = c < 0x20 || c == 0x7f || (slash && c == '/') ?
 		    '?' : (char)c;
 	}
@@ -375,6 +382,127 @@ emit(const struct cursor *c, long long delta, stats_delta_fn fn, void *arg)
 	if (delta == 0)
 		return 0;
 	return fn(arg, c->line, dimlen, tab + 1, c->plen - dimlen - 1, delta);
+}
+
+long *
+key_room_of(struct key_room *r, const char *dim, size_t dimlen)
+{
+	for (int i = 0; i < r->nd; i++)
+		if (strlen(r->d[i].dim) == dimlen &&
+		    memcmp(r->d[i].dim, dim, dimlen) == 0)
+			return &r->d[i].n;
+	if (r->nd == (int)(sizeof r->d / sizeof r->d[0]) ||
+	    dimlen >= sizeof r->d[0].dim)
+		return NULL;
+	memcpy(r->d[r->nd].dim, dim, dimlen);
+	r->d[r->nd].dim[dimlen] = '\0';
+	r->d[r->nd].n = -1;
+	return &r->d[r->nd++].n;
+}
+
+int
+stats_dim_open(const char *dim, size_t dimlen)
+{
+	static const char *const fixed[] = { "servers", "calls", "uptime",
+	    "known", "first_seen" };
+
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (dimlen == strlen(fixed[i]) && memcmp(dim, fixed[i], dimlen) == 0)
+			return 0;
+	return 1;
+}
+
+/* The lines of one dimension, gathered until the next begins, then
+ * written after its overflow line (which sorts first). */
+static int
+flush_dim(struct buf *out, struct buf *dim_lines, const char *dim,
+    size_t dimlen, long long overflow)
+{
+	char n[32];
+	int rc = 0;
+
+	if (overflow > 0) {
+		snprintf(n, sizeof n, "\t%lld\n", overflow);
+		rc = buf_append(out, dim, dimlen) < 0 ||
+		    buf_append(out, "\t" STATS_KEY_OVERFLOW, 2) < 0 ||
+		    buf_append(out, n, strlen(n)) < 0 ? -1 : 0;
+	}
+	if (rc == 0 && dim_lines->len > 0 &&
+	    buf_append(out, dim_lines->data, dim_lines->len) < 0)
+		rc = -1;
+	dim_lines->len = 0;
+	if (dim_lines->data != NULL)
+		dim_lines->data[0] = '\0';
+	return rc;
+}
+
+char *
+stats_bound(const char *old, const char *new, stats_key_fn fn, void *arg)
+{
+	struct cursor a = { .p = old }, b = { .p = new };
+	struct buf out = { 0 }, lines = { 0 };
+	bool ha = next_line(&a), hb = next_line(&b);
+	const char *dim = NULL;
+	size_t dimlen = 0;
+	long long overflow = 0;
+	int rc = 0;
+
+	if (buf_append(&out, "", 0) < 0)
+		return NULL;
+	for (; rc == 0 && hb; hb = next_line(&b)) {
+		const char *tab = memchr(b.line, '\t', b.plen);
+		size_t dl = (size_t)(tab - b.line);
+		const char *key = tab + 1;
+		size_t kl = b.plen - dl - 1;
+		int by_name = 1;
+
+		if (dim == NULL || dl != dimlen || memcmp(b.line, dim, dl) != 0) {
+			if (dim != NULL)
+				rc = flush_dim(&out, &lines, dim, dimlen, overflow);
+			dim = b.line;
+			dimlen = dl;
+			overflow = 0;
+		}
+		if (kl == 1 && key[0] == STATS_KEY_OVERFLOW[0]) {
+			overflow += b.n;	/* already bounded */
+			continue;
+		}
+		if (stats_dim_open(dim, dimlen)) {
+			/* Counted by name before: keep it so. */
+			while (ha && cmp_prefix(a.line, a.plen, b.line, b.plen) < 0)
+				ha = next_line(&a);
+			if (!ha || cmp_prefix(a.line, a.plen, b.line, b.plen) != 0)
+				by_name = fn(arg, dim, dimlen, key, kl);
+		}
+		if (by_name < 0)
+			rc = -1;
+		else if (by_name == 0)
+			overflow += b.n;
+		else if (buf_append(&lines, b.line, b.len) < 0 ||
+		    buf_append(&lines, "\n", 1) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && dim != NULL)
+		rc = flush_dim(&out, &lines, dim, dimlen, overflow);
+	buf_free(&lines);
+	if (rc < 0) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
+}
+
+long long
+stats_summary_value(const char *summary, const char *dim, const char *key)
+{
+	struct cursor c = { .p = summary };
+	size_t dl = strlen(dim), kl = strlen(key);
+
+	while (next_line(&c))
+		if (c.plen == dl + 1 + kl && memcmp(c.line, dim, dl) == 0 &&
+		    c.line[dl] == '\t' && memcmp(c.line + dl + 1, key, kl) == 0)
+			return c.n;
+	return 0;
 }
 
 int

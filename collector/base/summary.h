@@ -48,6 +48,50 @@ void stats_utc_day(time_t t, char out[11]);
  * made on the MHD thread; malloc'd, NULL when out of memory. */
 char *stats_summary(const json_t *report, time_t now);
 
+/* ---- bounded keys (COLLECTOR.md §4) ------------------------------------------
+ *
+ * Keys nobody shares (a made-up module name, kernel release, version) must
+ * not grow the counters without bound.  Before a summary is counted,
+ * stats_bound maps each key of an open dimension (every one but servers,
+ * calls and uptime, whose keys are fixed) that the server did not count
+ * by name already to STATS_KEY_OVERFLOW unless the backend says it may be
+ * counted by name: its counter exists already, or its dimension holds
+ * fewer than STATS_KEYS_PER_DIMENSION named keys (then it takes one).  The
+ * summary stored is the bounded one, so that the next diff subtracts what
+ * was added.  STATS_KEY_OVERFLOW holds a control character, which no real
+ * key holds, and sorts before every real key; the figures show it as
+ * "other".
+ */
+#define STATS_KEYS_PER_DIMENSION 5000
+#define STATS_KEY_OVERFLOW "\x1f"
+
+/* 1: count (dim, key) by name; 0: count it as STATS_KEY_OVERFLOW; -1: the
+ * backend failed. */
+typedef int (*stats_key_fn)(void *arg, const char *dim, size_t dimlen,
+    const char *key, size_t keylen);
+
+/* new bounded against old (the summary the server counted last, NULL:
+ * none); malloc'd, or NULL when out of memory or fn failed. */
+char *stats_bound(const char *old, const char *new, stats_key_fn fn,
+    void *arg);
+
+/* A backend's bookkeeping for one stats_bound call: how many keys each
+ * dimension counts by name (read once per dimension, then counted on). */
+struct key_room {
+	struct { char dim[24]; long n; } d[16];
+	int nd;
+};
+
+/* The slot of dim in r (n = -1: not read yet), or NULL when full. */
+long *key_room_of(struct key_room *r, const char *dim, size_t dimlen);
+
+/* True for the dimensions whose keys come from the report (unbounded). */
+int stats_dim_open(const char *dim, size_t dimlen);
+
+/* The value N of the line "dim\tkey\tN" in a summary, 0 when absent. */
+long long stats_summary_value(const char *summary, const char *dim,
+    const char *key);
+
 /* One change of a counter. */
 typedef int (*stats_delta_fn)(void *arg, const char *dim, size_t dimlen,
     const char *key, size_t keylen, long long delta);
@@ -70,6 +114,11 @@ struct stat_row {
 struct stat_rows {
 	struct stat_row *counts;	/* stat_current */
 	size_t n_counts;
+	/* The largest contribution of one counted server to each sum
+	 * ("calls" "active", "processed"), and how many counted servers have
+	 * none known: a sum is public only when no server makes up more
+	 * than half of it (stats_build). */
+	long long calls_max_active, calls_max_processed, calls_unknown;
 	struct stat_row *history;	/* stats_daily, by day */
 	size_t n_history;
 };

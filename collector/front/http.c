@@ -57,6 +57,7 @@
 #include "http.h"
 #include "../base/health.h"
 #include "../base/limits.h"
+#include "../web/auth.h"
 
 #define CONN_MEMORY_LIMIT (16 * 1024)	/* headers and MHD's buffers, per connection */
 #define POOL_THREADS 2			/* per listening socket */
@@ -321,8 +322,8 @@ struct conn_track {
  * LINGER: a 413 was sent mid-body, a little more is read and dropped
  * (LINGER_BYTES, LINGER_MS) so that closing does not reset the
  * connection before the client reads the answer. */
-enum req_state { REQ_READING, REQ_DISCARDING, REQ_WAITING, REQ_SENT,
-    REQ_LINGER };
+enum req_state { REQ_READING, REQ_DISCARDING, REQ_WAITING, REQ_AUTH,
+    REQ_SENT, REQ_LINGER };
 
 #define LINGER_BYTES (256 * 1024)
 #define LINGER_MS 2000
@@ -998,6 +999,50 @@ on_job_done(struct store_job *job)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* From the password checker's thread (web/auth.c): wake the connection;
+ * its MHD thread then asks api_after_check for the answer. */
+static void
+on_check_done(struct api_request *req)
+{
+	struct http_request *hr = req->auth_cookie;
+	struct http_server *srv = hr->srv;
+
+	MHD_resume_connection(hr->conn);
+	pthread_mutex_lock(&srv->lock);
+	srv->pending_jobs--;
+	pthread_cond_broadcast(&srv->cond);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static enum MHD_Result answer_early(struct http_request *hr);
+
+/* A protected page: suspend while the password is checked off this
+ * thread, as a store job is (counted among them, so a drain waits). */
+static enum MHD_Result
+check_password(struct http_request *hr)
+{
+	struct http_server *srv = hr->srv;
+	bool refused;
+
+	pthread_mutex_lock(&srv->lock);
+	refused = srv->closed;
+	if (!refused)
+		srv->pending_jobs++;
+	pthread_mutex_unlock(&srv->lock);
+	if (refused) {
+		api_error(&hr->api.resp, 503, "shutting down");
+		return answer_early(hr);
+	}
+	hr->state = REQ_AUTH;
+	set_deadline(srv, hr->track, false);
+	hr->api.auth_done = on_check_done;
+	hr->api.auth_cookie = hr;
+	/* Suspend first: the check may end before this function returns. */
+	MHD_suspend_connection(hr->conn);
+	auth_submit(&hr->api);
+	return MHD_YES;
+}
+
 /* The body is complete: answer, or suspend and submit the job. */
 static enum MHD_Result
 finish(struct http_request *hr)
@@ -1388,12 +1433,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			api_error(&hr->api.resp, 400, "no Host header");
 			return send_answer(hr);
 		}
-		if (api_begin(&hr->api) == API_RESPOND)
+		switch (api_begin(&hr->api)) {
+		case API_RESPOND:
 			return answer_early(hr);
+		case API_CHECK_PASSWORD:
+			return check_password(hr);
+		default:
+			break;
+		}
 		hr->state = REQ_READING;
 		return MHD_YES;
 	}
 	switch (hr->state) {
+	case REQ_AUTH:
+		/* Resumed by on_check_done: the answer is decided now; a body
+		 * that may come is read and dropped as for any early answer. */
+		(void)api_after_check(&hr->api);
+		hr->state = REQ_DISCARDING;
+		/* FALLTHROUGH */
 	case REQ_DISCARDING:
 		if (*upload_size > 0) {
 			hr->discarded += *upload_size;

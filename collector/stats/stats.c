@@ -15,8 +15,13 @@
  * is a delta applied in the writing transaction, several collectors on one
  * PostgreSQL count correctly.
  *
+ * Only established servers are counted at all (established_days distinct
+ * report days: the store decides it in the report's transaction), and the
+ * keys a report brings are bounded per dimension (stats_bound).
+ *
  * Reading.  stats_build turns the counter rows into struct stats and
- * applies k-anonymity there, so that no output can forget it: a group of
+ * applies k-anonymity there, so that no output can forget it: a sum one
+ * server makes up more than half of is hidden (STATS_HIDDEN), a group of
  * fewer than min_group servers is merged into "other", a module used by
  * fewer is not listed, and when fewer than min_group servers are active at
  * all every breakdown is left out (suppressed).  "other" itself may hold
@@ -35,6 +40,7 @@
 #include <strings.h>
 
 #include "../../common/text.h"
+#include "../base/clock.h"
 #include "../base/config.h"
 #include "stats.h"
 #include "../store/store.h"
@@ -131,8 +137,10 @@ gather_add(struct gather *g, const char *key, size_t keylen, long long n)
 {
 	if (n <= 0)
 		return 0;
+	/* The keys past the bound (STATS_KEY_OVERFLOW) are "other" too. */
 	if (n < g->k || (keylen == sizeof OTHER - 1 &&
-	    memcmp(key, OTHER, keylen) == 0)) {
+	    memcmp(key, OTHER, keylen) == 0) ||
+	    (keylen == 1 && key[0] == STATS_KEY_OVERFLOW[0])) {
 		g->other += (long)n;
 		return 0;
 	}
@@ -202,7 +210,8 @@ build_modules(struct stats *s, const struct stat_rows *rows, long k)
 
 	for (size_t i = 0; i < rows->n_counts; i++)
 		if (strcmp(rows->counts[i].dim, "module") == 0 &&
-		    rows->counts[i].n >= k && rows->counts[i].n > 0)
+		    rows->counts[i].n >= k && rows->counts[i].n > 0 &&
+		    strcmp(rows->counts[i].key, STATS_KEY_OVERFLOW) != 0)
 			n++;
 	s->modules = calloc(n ? n : 1, sizeof *s->modules);
 	st = calloc(n ? n : 1, sizeof *st);
@@ -211,7 +220,8 @@ build_modules(struct stats *s, const struct stat_rows *rows, long k)
 		goto out;
 	for (size_t i = 0; i < rows->n_counts; i++) {
 		const struct stat_row *r = &rows->counts[i];
-		if (strcmp(r->dim, "module") != 0 || r->n < k || r->n <= 0)
+		if (strcmp(r->dim, "module") != 0 || r->n < k || r->n <= 0 ||
+		    strcmp(r->key, STATS_KEY_OVERFLOW) == 0)
 			continue;
 		s->modules[s->n_modules].name = strdup(r->key);
 		if (s->modules[s->n_modules].name == NULL)
@@ -378,8 +388,13 @@ stats_build(const struct stat_rows *rows, long min_group, long active_days,
 	}
 	s->suppressed = s->servers_active < k;
 	if (!s->suppressed) {
-		s->calls_active_total = (long)calls_active;
-		s->calls_processed_total = (long)calls_processed;
+		/* A sum no single server makes up more than half of. */
+		s->calls_active_total = rows->calls_unknown == 0 &&
+		    rows->calls_max_active * 2 <= calls_active ?
+		    (long)calls_active : STATS_HIDDEN;
+		s->calls_processed_total = rows->calls_unknown == 0 &&
+		    rows->calls_max_processed * 2 <= calls_processed ?
+		    (long)calls_processed : STATS_HIDDEN;
 		for (int j = 0; j < N_LISTS; j++)
 			g[j].k = k;
 		for (size_t i = 0; i < rows->n_counts; i++) {
@@ -415,7 +430,16 @@ stats_snapshot(struct store *st, const struct collector_config *cfg,
 	struct stat_rows rows = { 0 };
 	struct stats *s;
 	char since[11];
+	long expired = 0;
 
+	/* Active as of now (COLLECTOR.md §6): the servers silent for longer
+	 * than active_days stop counting before the figures are read, not
+	 * only at the next periodic job. */
+	if (store_stats_expire(st, now - (time_t)cfg->active_days * 86400,
+	    cfg->established_days, &expired, err, errlen) < 0)
+		return NULL;
+	if (expired > 0)
+		store_touch();
 	stats_utc_day(now - (time_t)HISTORY_DAYS * 86400, since);
 	if (store_stats_read(st, since, &rows, err, errlen) < 0) {
 		stat_rows_free(&rows);
@@ -454,32 +478,17 @@ box_release(struct stats_box *b)
 		stats_free(&b->s);
 }
 
-const struct stats *
-stats_current(struct store *st, const struct collector_config *cfg,
-    time_t now, char *err, size_t errlen)
+/* Build a snapshot and make it the cached one; the new box with one
+ * reference for the caller (refs 2), or NULL with err. */
+static struct stats_box *
+refresh(struct store *st, const struct collector_config *cfg, time_t now,
+    char *err, size_t errlen)
 {
 	long long ms = mono_ms();
 	unsigned gen = store_generation();
+	struct stats *fresh = stats_snapshot(st, cfg, now, err, errlen);
 	struct stats_box *b;
-	struct stats *fresh;
 
-	pthread_mutex_lock(&cache_lock);
-	if (cache != NULL) {
-		long long age = ms - cache_mono_ms;
-		bool same_clock = cache->s.generated <= now &&
-		    now - cache->s.generated < STATS_CACHE_SECONDS;
-		if (same_clock && (age < 1000 ||
-		    (gen == cache_gen && age < STATS_CACHE_SECONDS * 1000))) {
-			cache->refs++;
-			b = cache;
-			pthread_mutex_unlock(&cache_lock);
-			return &b->s;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-
-	/* Read outside the lock; two readers may both read, which is fine. */
-	fresh = stats_snapshot(st, cfg, now, err, errlen);
 	if (fresh == NULL)
 		return NULL;
 	b = (struct stats_box *)(void *)fresh;
@@ -490,7 +499,117 @@ stats_current(struct store *st, const struct collector_config *cfg,
 	cache_gen = gen;
 	b->refs = 2;		/* the cache's and the caller's */
 	pthread_mutex_unlock(&cache_lock);
-	return &b->s;
+	return b;
+}
+
+/*
+ * The refresher: the figures are computed here, away from the threads
+ * that answer requests (COLLECTOR.md §4).  Every REFRESH_TICK_MS it looks
+ * whether a commit moved store_generation (then it reads again, at most
+ * every REFRESH_MIN_MS) or the snapshot is REFRESH_MAX_MS old (servers
+ * falling out of active_days as time passes).
+ */
+#define REFRESH_TICK_MS 100
+#define REFRESH_MIN_MS 500
+#define REFRESH_MAX_MS 2000
+
+struct refresher {
+	struct store *st;
+	const struct collector_config *cfg;
+};
+
+static struct refresher refresher;
+static pthread_once_t refresher_once = PTHREAD_ONCE_INIT;
+static pthread_t refresher_thread;
+static bool refresher_started;		/* under cache_lock */
+static atomic_bool refresher_stop;
+
+static void *
+refresher_main(void *arg)
+{
+	const struct timespec tick = { 0, REFRESH_TICK_MS * 1000000L };
+
+	(void)arg;
+	while (!atomic_load(&refresher_stop)) {
+		long long age;
+		bool moved;
+		char err[256];
+
+		nanosleep(&tick, NULL);
+		if (atomic_load(&refresher_stop))
+			break;
+		pthread_mutex_lock(&cache_lock);
+		age = mono_ms() - cache_mono_ms;
+		moved = cache == NULL || store_generation() != cache_gen;
+		pthread_mutex_unlock(&cache_lock);
+		if ((moved && age >= REFRESH_MIN_MS) || age >= REFRESH_MAX_MS) {
+			struct stats_box *b = refresh(refresher.st, refresher.cfg,
+			    collector_now(), err, sizeof err);
+			if (b != NULL)
+				stats_release(&b->s);
+		}
+	}
+	return NULL;
+}
+
+static void
+refresher_start(void)
+{
+	bool ok = !atomic_load(&refresher_stop) &&
+	    pthread_create(&refresher_thread, NULL, refresher_main, NULL) == 0;
+
+	pthread_mutex_lock(&cache_lock);
+	refresher_started = ok;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void
+stats_stop(void)
+{
+	bool started;
+
+	atomic_store(&refresher_stop, true);
+	pthread_mutex_lock(&cache_lock);
+	started = refresher_started;
+	refresher_started = false;
+	box_release(cache);
+	cache = NULL;
+	pthread_mutex_unlock(&cache_lock);
+	if (started)
+		pthread_join(refresher_thread, NULL);
+	pthread_mutex_lock(&cache_lock);
+	box_release(cache);	/* one the refresher made meanwhile */
+	cache = NULL;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+const struct stats *
+stats_current(struct store *st, const struct collector_config *cfg,
+    time_t now, char *err, size_t errlen)
+{
+	struct stats_box *b;
+
+	/* One store and configuration per process: the first caller's. */
+	pthread_mutex_lock(&cache_lock);
+	if (refresher.st == NULL) {
+		refresher.cfg = cfg;
+		refresher.st = st;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	pthread_once(&refresher_once, refresher_start);
+	pthread_mutex_lock(&cache_lock);
+	/* The refresher's latest, unless the clock has moved past it (a
+	 * test clock, a process stopped for a while): then read now. */
+	if (cache != NULL && cache->s.generated <= now &&
+	    now - cache->s.generated < STATS_CACHE_SECONDS) {
+		cache->refs++;
+		b = cache;
+		pthread_mutex_unlock(&cache_lock);
+		return &b->s;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	b = refresh(st, cfg, now, err, errlen);
+	return b != NULL ? &b->s : NULL;
 }
 
 void
@@ -511,7 +630,7 @@ stats_maintain(struct store *st, const struct collector_config *cfg,
 	char day[11];
 
 	if (store_stats_expire(st, now - (time_t)cfg->active_days * 86400,
-	    &expired, err, errlen) < 0)
+	    cfg->established_days, &expired, err, errlen) < 0)
 		return -1;
 	if (expired > 0)
 		store_touch();
@@ -582,6 +701,13 @@ lifecycle_json(const struct stats *s)
 	return a;
 }
 
+/* A sum, or null when hidden (STATS_HIDDEN). */
+static json_t *
+sum_json(long v)
+{
+	return v == STATS_HIDDEN ? json_null() : json_integer(v);
+}
+
 json_t *
 stats_to_json(const struct stats *s)
 {
@@ -614,7 +740,7 @@ stats_to_json(const struct stats *s)
 	    "s:{s:I,s:I,s:I},"
 	    "s:o*,s:o*,s:o*,s:o*,s:o*,"
 	    "s:{s:o*,s:o*,s:o*},"
-	    "s:o*,s:{s:I,s:I},s:o*}",
+	    "s:o*,s:{s:o,s:o},s:o*}",
 	    "generated", generated,
 	    "min_group", (json_int_t)s->min_group,
 	    "active_days", (json_int_t)s->active_days,
@@ -634,8 +760,8 @@ stats_to_json(const struct stats *s)
 	    "release", list_json(&s->kernel_releases),
 	    "uptime", list_json(&s->uptime_buckets),
 	    "calls",
-	    "active", (json_int_t)s->calls_active_total,
-	    "processed", (json_int_t)s->calls_processed_total,
+	    "active", sum_json(s->calls_active_total),
+	    "processed", sum_json(s->calls_processed_total),
 	    "history", hist);
 	if (root != NULL && json_object_set_new(root, "lifecycle",
 	    lifecycle_json(s)) < 0) {
@@ -647,11 +773,31 @@ stats_to_json(const struct stats *s)
 
 /* ---- text ------------------------------------------------------------------- */
 
+/* A key for a terminal: C0, DEL and C1 controls (U+0080..U+009F) become
+ * '?', whatever an older database holds; the rest of UTF-8 stays. */
+static void
+text_key(const char *key, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	for (const char *s = key; *s != '\0' && n + 1 < outlen; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+		    (unsigned char)s[1] <= 0x9f) {
+			out[n++] = '?';
+			s++;
+		} else {
+			out[n++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		}
+	}
+	out[n] = '\0';
+}
+
 static void
 text_list(struct buf *b, const char *title, const struct stat_list *l,
     long whole)
 {
-	char line[512];
+	char line[512], key[STATS_KEY_MAX + 1];
 	int n;
 
 	n = snprintf(line, sizeof line, "\n%s:\n", title);
@@ -659,8 +805,9 @@ text_list(struct buf *b, const char *title, const struct stat_list *l,
 	if (l->n == 0)
 		buf_append(b, "  (none)\n", 9);
 	for (size_t i = 0; i < l->n; i++) {
+		text_key(l->groups[i].key, key, sizeof key);
 		n = snprintf(line, sizeof line, "  %-32s %8ld  %5.1f%%\n",
-		    l->groups[i].key, l->groups[i].servers,
+		    key, l->groups[i].servers,
 		    100.0 * share(l->groups[i].servers, whole));
 		buf_append(b, line, n > 0 && (size_t)n < sizeof line ?
 		    (size_t)n : strlen(line));
@@ -697,9 +844,13 @@ stats_to_text(const struct stats *s)
 		    "servers: no breakdown is shown.\n", s->min_group);
 		buf_append(&b, line, (size_t)n);
 	} else {
-		n = snprintf(line, sizeof line, "Calls active:       %ld\n"
-		    "Calls processed:    %ld\n", s->calls_active_total,
-		    s->calls_processed_total);
+		char ca[32] = "hidden", cp[32] = "hidden";
+		if (s->calls_active_total != STATS_HIDDEN)
+			snprintf(ca, sizeof ca, "%ld", s->calls_active_total);
+		if (s->calls_processed_total != STATS_HIDDEN)
+			snprintf(cp, sizeof cp, "%ld", s->calls_processed_total);
+		n = snprintf(line, sizeof line, "Calls active:       %s\n"
+		    "Calls processed:    %s\n", ca, cp);
 		buf_append(&b, line, (size_t)n);
 		text_list(&b, "Versions", &s->versions, s->servers_active);
 		text_list(&b, "Major versions", &s->major_versions,
@@ -712,8 +863,10 @@ stats_to_text(const struct stats *s)
 			buf_append(&b, "  (none)\n", 9);
 		for (size_t i = 0; i < s->n_modules; i++) {
 			const struct module_stat *m = &s->modules[i];
+			char key[STATS_KEY_MAX + 1];
+			text_key(m->name, key, sizeof key);
 			n = snprintf(line, sizeof line, "  %-32s %8ld  %5.1f%%\n",
-			    m->name, m->servers,
+			    key, m->servers,
 			    100.0 * share(m->servers, s->servers_active));
 			buf_append(&b, line, n > 0 && (size_t)n < sizeof line ?
 			    (size_t)n : strlen(line));

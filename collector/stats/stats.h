@@ -73,8 +73,8 @@ struct stats {
 	struct stat_list machines;
 	struct stat_list kernel_releases;
 	struct stat_list uptime_buckets;	/* "< 1 day", "1-7 days", "7-30 days", "30-365 days", "> 1 year" */
-	long calls_active_total;
-	long calls_processed_total;
+	long calls_active_total;		/* STATS_HIDDEN: not shown, one */
+	long calls_processed_total;		/* server makes up more than half */
 
 	/* Asterisk's release lifecycle (lifecycle_share.c): active servers
 	 * by the status of their version today, in the order "eol",
@@ -93,20 +93,33 @@ struct stats {
 	bool suppressed;
 };
 
+/* A sum not shown: one server makes up more than half of it (or a
+ * counted server's share is not known yet). */
+#define STATS_HIDDEN (-1L)
+
 /* Free everything a snapshot holds; NULL-safe. */
 void stats_free(struct stats *s);
 
 /* ---- reading: a cached snapshot ------------------------------------------
  *
- * The snapshot in use, at most STATS_CACHE_SECONDS old (or 1 s when a
- * report was committed since: store_generation), shared by every reader; NULL
- * with a message in err when the database cannot be read.  Release it
- * with stats_release.  Reads the counters (stat_current: one row per
- * group, small) and the daily history: never the reports. */
+ * The snapshot in use, shared by every reader: built by a refresher
+ * thread (started by the first call) about half a second after a commit
+ * moved store_generation and at least every 2 s, so that the threads
+ * answering requests only take a reference.  Only when the clock has
+ * moved STATS_CACHE_SECONDS past the latest one (a test clock, a stopped
+ * process) is it read on the caller's thread.  A snapshot first stops
+ * counting the servers silent for longer than active_days (active as of
+ * the moment read).  NULL with a message in err when the database cannot
+ * be read.  Release it with stats_release.  Reads the counters
+ * (stat_current) and the daily history: never the reports. */
 #define STATS_CACHE_SECONDS 5
 const struct stats *stats_current(struct store *st,
     const struct collector_config *cfg, time_t now, char *err, size_t errlen);
 void stats_release(const struct stats *s);
+
+/* Stop the refresher (waiting for a snapshot it is building) and drop the
+ * cached snapshot; before store_close.  No stats_current after it. */
+void stats_stop(void);
 
 /* A fresh snapshot, not cached (--stats); stats_free it. */
 struct stats *stats_snapshot(struct store *st,

@@ -52,10 +52,11 @@ store_ping(struct store *st)
 }
 
 int
-store_retention(struct store *st, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+store_retention(struct store *st, time_t cutoff, time_t unreported_cutoff,
+    long *deleted, char *err, size_t errlen)
 {
-	return ops_of(st)->retention(st, cutoff, deleted, err, errlen);
+	return ops_of(st)->retention(st, cutoff, unreported_cutoff, deleted,
+	    err, errlen);
 }
 
 static int
@@ -76,13 +77,15 @@ store_stats_read(struct store *st, const char *since, struct stat_rows *out,
 }
 
 int
-store_stats_expire(struct store *st, time_t cutoff, long *expired,
+store_stats_expire(struct store *st, time_t cutoff, long established_days,
+    long *expired,
     char *err, size_t errlen)
 {
 	*expired = 0;
 	if (ops_of(st)->stats_expire == NULL)
 		return not_here(st, err, errlen);
-	return ops_of(st)->stats_expire(st, cutoff, expired, err, errlen);
+	return ops_of(st)->stats_expire(st, cutoff, established_days, expired,
+	    err, errlen);
 }
 
 int

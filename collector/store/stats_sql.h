@@ -42,12 +42,43 @@
 	"SELECT counted, summary FROM servers WHERE id = " SP_(1)
 
 #define STATS_SQL_SERVER_SET \
-	"UPDATE servers SET summary = " SP_(2) ", counted = 1 WHERE id = " SP_(1)
+	"UPDATE servers SET summary = " SP_(2) ", counted = " SP_(3) \
+	" WHERE id = " SP_(1)
 
-/* One batch of servers to stop counting (PG: + " FOR UPDATE SKIP LOCKED"). */
+/* Bounded keys (summary.h stats_bound): is (dimension 1, key 2) counted
+ * by name now; how many keys dimension 1 counts by name. */
+#define STATS_SQL_KEY_EXISTS \
+	"SELECT 1 FROM stat_current WHERE dimension = " SP_(1) " AND key = " \
+	SP_(2) " AND n > 0"
+#define STATS_SQL_DIM_KEYS \
+	"SELECT count(*) FROM stat_current WHERE dimension = " SP_(1) " AND n > 0"
+
+/* Schema 4.  An accepted report: one more report day when its UTC day
+ * (2, "YYYY-MM-DD") is later than the last one (a clock gone back counts
+ * no day twice), and the report's calls (3 active, 4 processed) for the
+ * largest share of a sum (STATS_SQL_CALLS_MAX).  Returns report_days. */
+#define STATS_SQL_REPORT_DAY \
+	"UPDATE servers SET report_days = report_days + CASE WHEN" \
+	" last_report_day IS NULL OR last_report_day < " SP_(2) " THEN 1 ELSE 0 END," \
+	" last_report_day = CASE WHEN last_report_day IS NULL OR" \
+	" last_report_day < " SP_(2) " THEN " SP_(2) " ELSE last_report_day END," \
+	" calls_active = " SP_(3) ", calls_processed = " SP_(4) \
+	" WHERE id = " SP_(1) " RETURNING report_days"
+
+/* One batch of servers to stop counting (PG: + " FOR UPDATE SKIP LOCKED"):
+ * silent since before 1, or not established (reported on fewer than 2
+ * distinct days: a database migrated from schema 3, or established_days
+ * raised). */
 #define STATS_SQL_EXPIRE_PICK \
-	"SELECT id, summary FROM servers WHERE counted = 1 AND last_seen < " \
-	SP_(1) " LIMIT 500"
+	"SELECT id, summary FROM servers WHERE counted = 1 AND (last_seen < " \
+	SP_(1) " OR report_days < " SP_(2) ") LIMIT 500"
+
+/* The largest single contribution to each sum, over the counted servers,
+ * and how many of them have none known (migrated: the sums stay hidden
+ * until each has reported again). */
+#define STATS_SQL_CALLS_MAX \
+	"SELECT coalesce(max(calls_active), 0), coalesce(max(calls_processed), 0)," \
+	" count(*) - count(calls_active) FROM servers WHERE counted = 1"
 
 #define STATS_SQL_UNCOUNT \
 	"UPDATE servers SET counted = 0 WHERE id = " SP_(1)
@@ -57,13 +88,19 @@
 	"DELETE FROM stat_counts WHERE n = 0" \
 	" AND dimension NOT IN ('servers', 'known')"
 
-/* One batch of retention: what each deleted server contributed. */
+/* One batch of retention: what each deleted server contributed.  A
+ * server silent since before 1, or a registration never followed by an
+ * accepted report (reports = 0) made before 2 (its token expired:
+ * COLLECTOR.md §5). */
+#define STATS_SQL_RETENTION_WHERE(a, b) \
+	" (last_seen < " SP_(a) " OR (reports = 0 AND last_seen < " SP_(b) "))"
 #define STATS_SQL_RETENTION_PICK \
-	"SELECT id, counted, summary, first_seen FROM servers" \
-	" WHERE last_seen < " SP_(1) " LIMIT 1000"
+	"SELECT id, counted, summary, first_seen, reports FROM servers" \
+	" WHERE" STATS_SQL_RETENTION_WHERE(1, 2) " LIMIT 1000"
 
 #define STATS_SQL_DELETE_ONE \
-	"DELETE FROM servers WHERE id = " SP_(1) " AND last_seen < " SP_(2)
+	"DELETE FROM servers WHERE id = " SP_(1) " AND" \
+	STATS_SQL_RETENTION_WHERE(2, 3)
 
 /* What a snapshot reads. */
 #define STATS_SQL_COUNTS \
@@ -101,6 +138,17 @@
 #define STATS_SQL_V2_INDEX_COUNTED \
 	"CREATE INDEX servers_counted_by_last_seen ON servers (last_seen)" \
 	" WHERE counted = 1"
+/* Schema version 4 (each backend adds the columns in its own types and
+ * fills report_days and last_report_day from first_seen and last_seen).
+ * A known server is one with an accepted report: ("known", "") and the
+ * ("first_seen", day) rows count those only from now on (a registration
+ * is counted at its first report), so they are counted again. */
+#define STATS_SQL_V4_KNOWN \
+	"UPDATE stat_counts SET n = (SELECT count(*) FROM servers" \
+	" WHERE reports > 0) WHERE dimension = 'known'"
+#define STATS_SQL_V4_FIRST_SEEN_DROP \
+	"DELETE FROM stat_counts WHERE dimension = 'first_seen'"
+
 #define STATS_SQL_V2_SEED \
 	"INSERT INTO stat_counts (dimension, key, n) VALUES ('servers', 'active', 0)," \
 	" ('known', '', (SELECT count(*) FROM servers))"

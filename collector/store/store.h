@@ -22,7 +22,7 @@
 #include "token.h"
 
 /* The schema version this binary writes; a newer database is refused. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum store_status {
 	STORE_OK = 0,
@@ -56,6 +56,9 @@ struct store_job {
 	const char *summary;		/* UPDATE: stats_summary() of the report,
 					 * applied to the counters in the same
 					 * transaction (stats_diff); NULL = none */
+	long established_days;		/* UPDATE: the server counts in the
+					 * figures once it has reported on this
+					 * many distinct UTC days (0, 1: at once) */
 
 	/* Out, valid in done(). */
 	enum store_status status;
@@ -102,10 +105,12 @@ enum store_status store_lookup(struct store *st, const char *server_id,
 /* True when the database answers a trivial query now (GET /healthz). */
 bool store_ping(struct store *st);
 
-/* Delete the servers (and their reports) last seen before cutoff; the
- * number deleted in *deleted.  0, or -1 with a message in err. */
-int store_retention(struct store *st, time_t cutoff, long *deleted,
-    char *err, size_t errlen);
+/* Delete the servers (and their reports) last seen before cutoff, and the
+ * registrations never followed by an accepted report made before
+ * unreported_cutoff (now - TOKEN_LIFETIME_S); the number deleted in
+ * *deleted.  0, or -1 with a message in err. */
+int store_retention(struct store *st, time_t cutoff, time_t unreported_cutoff,
+    long *deleted, char *err, size_t errlen);
 
 /* Statistics (stats.h).  What a snapshot reads: every counter as it
  * stands (the view stat_current) and the daily history since `since` (a day, "YYYY-MM-DD"), in one read
@@ -114,10 +119,11 @@ struct stat_rows;
 int store_stats_read(struct store *st, const char *since,
     struct stat_rows *out, char *err, size_t errlen);
 
-/* Stop counting the servers last seen before cutoff (subtract their
- * summaries, counted = 0), in batches; how many in *expired. */
-int store_stats_expire(struct store *st, time_t cutoff, long *expired,
-    char *err, size_t errlen);
+/* Stop counting the servers last seen before cutoff, or reported on fewer
+ * than established_days distinct UTC days (subtract their summaries,
+ * counted = 0), in batches; how many in *expired. */
+int store_stats_expire(struct store *st, time_t cutoff, long established_days,
+    long *expired, char *err, size_t errlen);
 
 /* Copy the counters of the history's dimensions (servers, major) into
  * stats_daily for day, as they stand (again at every call of the day),

@@ -13,11 +13,12 @@ struct store_ops {
 	enum store_status (*lookup)(struct store *st, const char *server_id,
 	    struct server_state *out);
 	bool (*ping)(struct store *st);
-	int (*retention)(struct store *st, time_t cutoff, long *deleted,
-	    char *err, size_t errlen);
+	int (*retention)(struct store *st, time_t cutoff,
+	    time_t unreported_cutoff, long *deleted, char *err, size_t errlen);
 	/* Statistics: see store.h.  A backend also keeps the counters in its
-	 * write transaction: REGISTER adds 1 to ("known", "") and to
-	 * ("first_seen", stats_utc_day(now)); an accepted
+	 * write transaction: a server's first accepted UPDATE adds 1 to
+	 * ("known", "") and to ("first_seen", stats_utc_day(its first_seen))
+	 * (a registration alone is not a known server); an accepted
 	 * UPDATE applies stats_diff(counted ? old summary : NULL,
 	 * job->summary) as "UPSERT n = n + delta" (STATS_SQL_BUMP; PostgreSQL:
 	 * rows of stat_deltas, folded later) and stores summary and
@@ -26,7 +27,8 @@ struct store_ops {
 	 * from its ("first_seen", day). */
 	int (*stats_read)(struct store *st, const char *since,
 	    struct stat_rows *out, char *err, size_t errlen);
-	int (*stats_expire)(struct store *st, time_t cutoff, long *expired,
+	int (*stats_expire)(struct store *st, time_t cutoff,
+	    long established_days, long *expired,
 	    char *err, size_t errlen);
 	int (*stats_daily)(struct store *st, const char *day, char *err,
 	    size_t errlen);

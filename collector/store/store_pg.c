@@ -127,11 +127,32 @@ static const char *const schema_v3[] = {
 	NULL,
 };
 
+/* Established servers and the largest share of a sum: as SQLite's
+ * schema 4 (store_sqlite.c says why the days are estimated so). */
+#define PG_DAY(col) "to_char(to_timestamp(" col ") AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+static const char *const schema_v4[] = {
+	"ALTER TABLE servers ADD COLUMN report_days BIGINT NOT NULL DEFAULT 0",
+	"ALTER TABLE servers ADD COLUMN last_report_day TEXT",
+	"ALTER TABLE servers ADD COLUMN calls_active BIGINT",
+	"ALTER TABLE servers ADD COLUMN calls_processed BIGINT",
+	"UPDATE servers SET report_days = CASE WHEN " PG_DAY("first_seen")
+	" <> " PG_DAY("last_seen") " AND reports >= 2 THEN 2 ELSE 1 END,"
+	" last_report_day = " PG_DAY("last_seen") " WHERE reports > 0",
+	"DELETE FROM stat_deltas WHERE dimension IN ('known', 'first_seen')",
+	STATS_SQL_V4_KNOWN,
+	STATS_SQL_V4_FIRST_SEEN_DROP,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen', " PG_DAY("first_seen") ", count(*)"
+	" FROM servers WHERE reports > 0 GROUP BY 2",
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 /* The changes of one transaction, as a JSON array of [dimension, key, n]
@@ -204,13 +225,17 @@ static const struct {
 	{ "fold_lock", "SELECT pg_advisory_xact_lock(" FOLD_LOCK_KEY "), true", 0 },
 	{ "fold", PG_FOLD, 0 },
 	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
-	{ "stat_set", STATS_SQL_SERVER_SET, 2 },
+	{ "stat_set", STATS_SQL_SERVER_SET, 3 },
+	{ "report_day", STATS_SQL_REPORT_DAY, 4 },
+	{ "key_exists", STATS_SQL_KEY_EXISTS, 2 },
+	{ "dim_keys", STATS_SQL_DIM_KEYS, 1 },
+	{ "calls_max", STATS_SQL_CALLS_MAX, 0 },
 	/* retention and expiry: the picked rows locked (a report of one of
 	 * them waits, or is skipped until the next batch) so that the
 	 * summary subtracted is the one stored */
-	{ "retention_pick", STATS_SQL_RETENTION_PICK " FOR UPDATE SKIP LOCKED", 1 },
-	{ "delete_one", STATS_SQL_DELETE_ONE, 2 },
-	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 1 },
+	{ "retention_pick", STATS_SQL_RETENTION_PICK " FOR UPDATE SKIP LOCKED", 2 },
+	{ "delete_one", STATS_SQL_DELETE_ONE, 3 },
+	{ "expire_pick", STATS_SQL_EXPIRE_PICK " FOR UPDATE SKIP LOCKED", 2 },
 	{ "uncount", STATS_SQL_UNCOUNT, 1 },
 	{ "zero", STATS_SQL_ZERO, 0 },	/* the fold's */
 	{ "counts", STATS_SQL_COUNTS, 0 },
@@ -742,6 +767,63 @@ deltas_flush(PGconn *pg, struct deltas *d, int gathered)
 	return o;
 }
 
+/* stats_key_fn's state on PostgreSQL. */
+struct pg_keys {
+	PGconn *pg;
+	struct key_room room;
+	enum pg_outcome failed;		/* PG_DONE while all went well */
+};
+
+/* stats_key_fn: may (dim, key) be counted by name?  Two writers may both
+ * take the last room of a dimension: the bound is then passed by at most
+ * one report's keys per writer, still a bound. */
+static int
+pg_key_by_name(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen)
+{
+	struct pg_keys *k = arg;
+	char d[32], kb[STATS_KEY_MAX + 1];
+	const char *v[2] = { d, kb };
+	PGresult *res;
+	long *n;
+	enum pg_outcome o;
+	bool exists;
+
+	if (dimlen >= sizeof d || keylen >= sizeof kb)
+		return 0;
+	memcpy(d, dim, dimlen);
+	d[dimlen] = '\0';
+	memcpy(kb, key, keylen);
+	kb[keylen] = '\0';
+	res = PQexecPrepared(k->pg, "key_exists", 2, v, NULL, NULL, 0);
+	o = outcome(k->pg, res);
+	exists = o == PG_DONE && PQntuples(res) > 0;
+	PQclear(res);
+	if (o != PG_DONE) {
+		k->failed = o;
+		return -1;
+	}
+	if (exists)
+		return 1;
+	if ((n = key_room_of(&k->room, dim, dimlen)) == NULL)
+		return 0;
+	if (*n < 0) {
+		res = PQexecPrepared(k->pg, "dim_keys", 1, v, NULL, NULL, 0);
+		o = outcome(k->pg, res);
+		if (o == PG_DONE && PQntuples(res) == 1)
+			*n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		if (o != PG_DONE || *n < 0) {
+			k->failed = o != PG_DONE ? o : PG_FAILED;
+			return -1;
+		}
+	}
+	if (*n >= STATS_KEYS_PER_DIMENSION)
+		return 0;
+	(*n)++;
+	return 1;
+}
+
 /* The server's contribution to the counters becomes job->summary: the
  * difference from what it contributed before, when it was counted.  The
  * row is already locked by the update's SELECT ... FOR UPDATE, so no
@@ -750,14 +832,34 @@ deltas_flush(PGconn *pg, struct deltas *d, int gathered)
 static enum pg_outcome
 count_update(PGconn *pg, const struct store_job *job)
 {
-	const char *v[2] = { job->server_id, job->summary };
+	char day[11], ca[24], cp[24];
+	const char *dv[4] = { job->server_id, day, ca, cp };
+	const char *v[3] = { job->server_id, job->summary, NULL };
 	struct deltas d = { NULL };
 	PGresult *res;
-	const char *old = NULL;
+	const char *old = NULL, *new;
 	enum pg_outcome o;
+	long days;
 
 	if (job->summary == NULL)
 		return PG_DONE;
+	/* One more report day when this report is the first of its day. */
+	stats_utc_day(job->now, day);
+	snprintf(ca, sizeof ca, "%lld",
+	    stats_summary_value(job->summary, "calls", "active"));
+	snprintf(cp, sizeof cp, "%lld",
+	    stats_summary_value(job->summary, "calls", "processed"));
+	res = PQexecPrepared(pg, "report_day", 4, dv, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o != PG_DONE || PQntuples(res) != 1) {
+		PQclear(res);
+		return o;
+	}
+	days = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	/* Counted once established, else nothing. */
+	new = days >= job->established_days ? job->summary : NULL;
+	v[2] = new != NULL ? "1" : "0";
 	res = PQexecPrepared(pg, "stat_get", 1, v, NULL, NULL, 0);
 	o = outcome(pg, res);
 	if (o != PG_DONE || PQntuples(res) != 1) {
@@ -767,11 +869,27 @@ count_update(PGconn *pg, const struct store_job *job)
 	if (!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), "1") == 0 &&
 	    !PQgetisnull(res, 0, 1))
 		old = PQgetvalue(res, 0, 1);
-	if (old == NULL || strcmp(old, job->summary) != 0) {
-		o = deltas_flush(pg, &d, stats_diff(old, job->summary,
-		    deltas_add, &d));
-		if (o == PG_DONE)
-			o = exec_prepared(pg, "stat_set", 2, v, NULL, NULL);
+	if (old == NULL || new == NULL || strcmp(old, new) != 0) {
+		/* Keys nobody shares stay bounded in number. */
+		struct pg_keys k = { .pg = pg, .failed = PG_DONE };
+		char *bounded = new != NULL ? stats_bound(old, new,
+		    pg_key_by_name, &k) : NULL;
+
+		if (new != NULL && bounded == NULL) {
+			o = k.failed != PG_DONE ? k.failed : PG_FAILED;
+			if (k.failed == PG_DONE)
+				snprintf(last_error, sizeof last_error,
+				    "out of memory");
+		} else {
+			o = deltas_flush(pg, &d, stats_diff(old, bounded,
+			    deltas_add, &d));
+		}
+		if (o == PG_DONE) {
+			if (bounded != NULL)
+				v[1] = bounded;
+			o = exec_prepared(pg, "stat_set", 3, v, NULL, NULL);
+		}
+		free(bounded);
 	}
 	PQclear(res);
 	return o;
@@ -823,15 +941,8 @@ run_register(PGconn *pg, struct store_job *job)
 
 	snprintf(issued, sizeof issued, "%" PRId64, (int64_t)job->new_token.issued);
 	snprintf(now, sizeof now, "%" PRId64, (int64_t)job->now);
+	/* Not a known server until its first accepted report. */
 	o = exec_prepared(pg, "insert", 4, v, NULL, NULL);
-	if (o == PG_DONE) {
-		struct deltas d = { NULL };
-		int rc = deltas_known(&d, 1);
-
-		if (rc == 0)
-			rc = deltas_first_seen(&d, job->now, 1);
-		o = deltas_flush(pg, &d, rc);
-	}
 	return o;
 }
 
@@ -887,6 +998,15 @@ run_update(PGconn *pg, struct store_job *job)
 	len[8] = (int)job->report_len;
 	fmt[8] = 1;
 	o = exec_prepared(pg, "update", 9, v, len, fmt);
+	if (o == PG_DONE && st.reports == 1) {
+		/* The first accepted report makes it a known server. */
+		struct deltas d = { NULL };
+		int rc = deltas_known(&d, 1);
+
+		if (rc == 0)
+			rc = deltas_first_seen(&d, st.first_seen, 1);
+		o = deltas_flush(pg, &d, rc);
+	}
 	if (o == PG_DONE)
 		o = count_update(pg, job);
 	return o;
@@ -1129,6 +1249,8 @@ reader_tx(struct store *s, struct conn *c, const char *begin, tx_fn fn,
 
 struct batch {
 	char cutoff[24];
+	char unreported[24];	/* retention: registrations before it */
+	char established[24];	/* expiry: established_days */
 	long done;
 };
 
@@ -1139,20 +1261,25 @@ static enum pg_outcome
 retention_batch(PGconn *pg, void *arg)
 {
 	struct batch *b = arg;
-	const char *v[2] = { b->cutoff, b->cutoff };
-	PGresult *pick = PQexecPrepared(pg, "retention_pick", 1, v, NULL,
+	const char *v[2] = { b->cutoff, b->unreported };
+	PGresult *pick = PQexecPrepared(pg, "retention_pick", 2, v, NULL,
 	    NULL, 0);
 	enum pg_outcome o = outcome(pg, pick);
 	long n = 0;
 
 	b->done = 0;
 	for (int i = 0; o == PG_DONE && i < PQntuples(pick); i++) {
-		const char *del[2] = { PQgetvalue(pick, i, 0), b->cutoff };
-		PGresult *res = PQexecPrepared(pg, "delete_one", 2, del, NULL,
+		const char *del[3] = { PQgetvalue(pick, i, 0), b->cutoff,
+		    b->unreported };
+		PGresult *res = PQexecPrepared(pg, "delete_one", 3, del, NULL,
 		    NULL, 0);
 
 		o = outcome(pg, res);
-		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0) {
+		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0)
+			b->done++;
+		/* A registration never reported was never a known server. */
+		if (o == PG_DONE && strtol(PQcmdTuples(res), NULL, 10) > 0 &&
+		    strcmp(PQgetvalue(pick, i, 4), "0") != 0) {
 			struct deltas d = { NULL };
 			int rc = deltas_first_seen(&d, (time_t)strtoll(
 			    PQgetvalue(pick, i, 3), NULL, 10), -1);
@@ -1172,8 +1299,8 @@ retention_batch(PGconn *pg, void *arg)
 
 		o = deltas_flush(pg, &d, deltas_known(&d, -n));
 	}
-	if (o == PG_DONE)
-		b->done = n;
+	if (o != PG_DONE)
+		b->done = 0;
 	return o;
 }
 
@@ -1182,7 +1309,8 @@ retention_batch(PGconn *pg, void *arg)
  * no lock is held for long); the rows done in *total. */
 static int
 in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
-    long *total, char *err, size_t errlen)
+    long established, time_t unreported, long *total, char *err,
+    size_t errlen)
 {
 	struct reader *r = take_reader(s);
 	struct batch b;
@@ -1190,6 +1318,9 @@ in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
 
 	*total = 0;
 	snprintf(b.cutoff, sizeof b.cutoff, "%" PRId64, (int64_t)cutoff);
+	snprintf(b.unreported, sizeof b.unreported, "%" PRId64,
+	    (int64_t)unreported);
+	snprintf(b.established, sizeof b.established, "%ld", established);
 	do {
 		if (reader_tx(s, &r->c, "BEGIN", fn, &b, what, err, errlen) < 0) {
 			rc = -1;
@@ -1202,11 +1333,11 @@ in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
 }
 
 static int
-pg_retention(struct store *s, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+pg_retention(struct store *s, time_t cutoff, time_t unreported,
+    long *deleted, char *err, size_t errlen)
 {
-	int rc = in_batches(s, retention_batch, "retention", cutoff, deleted,
-	    err, errlen);
+	int rc = in_batches(s, retention_batch, "retention", cutoff, 0,
+	    unreported, deleted, err, errlen);
 
 	if (*deleted > 0)
 		store_touch();
@@ -1218,8 +1349,8 @@ static enum pg_outcome
 expire_batch(PGconn *pg, void *arg)
 {
 	struct batch *b = arg;
-	const char *v[1] = { b->cutoff };
-	PGresult *pick = PQexecPrepared(pg, "expire_pick", 1, v, NULL, NULL, 0);
+	const char *v[2] = { b->cutoff, b->established };
+	PGresult *pick = PQexecPrepared(pg, "expire_pick", 2, v, NULL, NULL, 0);
 	enum pg_outcome o = outcome(pg, pick);
 	long n = 0;
 
@@ -1244,10 +1375,11 @@ expire_batch(PGconn *pg, void *arg)
 }
 
 static int
-pg_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
-    size_t errlen)
+pg_stats_expire(struct store *s, time_t cutoff, long established,
+    long *expired, char *err, size_t errlen)
 {
-	return in_batches(s, expire_batch, "expire", cutoff, expired, err, errlen);
+	return in_batches(s, expire_batch, "expire", cutoff, established, 0,
+	    expired, err, errlen);
 }
 
 /* The day's history as the figures stand (stats_sql.h); two collectors
@@ -1315,6 +1447,22 @@ stats_read_tx(PGconn *pg, void *arg)
 	if (o == PG_DONE)
 		o = read_rows(pg, "history", a->since, true, &a->out->history,
 		    &a->out->n_history);
+	if (o == PG_DONE) {
+		/* The largest share of each sum (STATS_SQL_CALLS_MAX). */
+		PGresult *res = PQexecPrepared(pg, "calls_max", 0, NULL, NULL,
+		    NULL, 0);
+
+		o = outcome(pg, res);
+		if (o == PG_DONE && PQntuples(res) == 1) {
+			a->out->calls_max_active = strtoll(PQgetvalue(res, 0, 0),
+			    NULL, 10);
+			a->out->calls_max_processed = strtoll(PQgetvalue(res, 0,
+			    1), NULL, 10);
+			a->out->calls_unknown = strtoll(PQgetvalue(res, 0, 2),
+			    NULL, 10);
+		}
+		PQclear(res);
+	}
 	return o;
 }
 

@@ -85,11 +85,34 @@ static const char *const schema_v3[] = {
 	NULL,
 };
 
+/* Established servers and the largest share of a sum (stats_sql.h,
+ * schema 4).  A server's report days before it are not known: at least
+ * the days of its first and last report (the periodic job then stops
+ * counting those short of established_days).  calls_* stay NULL until
+ * the next report: the sums stay hidden till then. */
+#define SQLITE_DAY(col) "strftime('%Y-%m-%d', " col ", 'unixepoch')"
+static const char *const schema_v4[] = {
+	"ALTER TABLE servers ADD COLUMN report_days INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE servers ADD COLUMN last_report_day TEXT",
+	"ALTER TABLE servers ADD COLUMN calls_active INTEGER",
+	"ALTER TABLE servers ADD COLUMN calls_processed INTEGER",
+	"UPDATE servers SET report_days = CASE WHEN " SQLITE_DAY("first_seen")
+	" <> " SQLITE_DAY("last_seen") " AND reports >= 2 THEN 2 ELSE 1 END,"
+	" last_report_day = " SQLITE_DAY("last_seen") " WHERE reports > 0",
+	STATS_SQL_V4_KNOWN,
+	STATS_SQL_V4_FIRST_SEEN_DROP,
+	"INSERT INTO stat_counts (dimension, key, n)"
+	" SELECT 'first_seen', " SQLITE_DAY("first_seen") ", count(*)"
+	" FROM servers WHERE reports > 0 GROUP BY 2",
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 static const char sql_select[] = STORE_SQL_SELECT;
@@ -107,6 +130,9 @@ struct store {
 	sqlite3 *wdb;			/* the writer thread's only */
 	sqlite3_stmt *w_select, *w_insert, *w_update;
 	sqlite3_stmt *w_bump, *w_stat_get, *w_stat_set;	/* statistics */
+	sqlite3_stmt *w_report_day;
+	sqlite3_stmt *w_key_exists, *w_dim_keys;	/* bounded keys */
+	struct key_room room;			/* the job's */
 	pthread_t writer;
 	bool writer_started;
 
@@ -304,17 +330,85 @@ bump_first_seen(sqlite3_stmt *st, time_t t, long long delta)
 	return bump(st, "first_seen", 10, day, strlen(day), delta);
 }
 
-/* The server's contribution to the counters becomes job->summary: the
- * difference from what it contributed before, when it was counted. */
+/* One more report day when this report is the first of its UTC day;
+ * the server's report days as they now stand, or -1. */
+static long
+report_day(struct store *s, const struct store_job *job)
+{
+	sqlite3_stmt *st = s->w_report_day;
+	char day[11];
+	long days = -1;
+
+	stats_utc_day(job->now, day);
+	sqlite3_bind_text(st, 1, job->server_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, day, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)stats_summary_value(
+	    job->summary, "calls", "active"));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)stats_summary_value(
+	    job->summary, "calls", "processed"));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		days = (long)sqlite3_column_int64(st, 0);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return days;
+}
+
+/* stats_key_fn: may (dim, key) be counted by name? */
+static int
+key_by_name(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen)
+{
+	struct store *s = arg;
+	sqlite3_stmt *st = s->w_key_exists;
+	long *n;
+	int rc;
+
+	sqlite3_bind_text(st, 1, dim, (int)dimlen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, (int)keylen, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if ((n = key_room_of(&s->room, dim, dimlen)) == NULL)
+		return 0;
+	if (*n < 0) {
+		st = s->w_dim_keys;
+		sqlite3_bind_text(st, 1, dim, (int)dimlen, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		*n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (*n < 0)
+			return -1;
+	}
+	if (*n >= STATS_KEYS_PER_DIMENSION)
+		return 0;
+	(*n)++;
+	return 1;
+}
+
+/* The server's contribution to the counters becomes job->summary once it
+ * is established (job->established_days distinct report days), else
+ * nothing: the difference from what it contributed before, when it was
+ * counted. */
 static int
 count_update(struct store *s, const struct store_job *job)
 {
 	sqlite3_stmt *g = s->w_stat_get;
-	const char *old = NULL;
+	const char *old = NULL, *new;
+	long days;
 	int rc;
 
 	if (job->summary == NULL)
 		return 0;
+	if ((days = report_day(s, job)) < 0)
+		return -1;
+	new = days >= job->established_days ? job->summary : NULL;
 	sqlite3_bind_text(g, 1, job->server_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(g);
 	if (rc != SQLITE_ROW) {
@@ -324,17 +418,27 @@ count_update(struct store *s, const struct store_job *job)
 	}
 	if (sqlite3_column_int(g, 0) == 1)
 		old = (const char *)sqlite3_column_text(g, 1);
-	if (old != NULL && strcmp(old, job->summary) == 0) {
+	if (old != NULL && new != NULL && strcmp(old, new) == 0) {
 		rc = 0;		/* the usual case: nothing changed */
 	} else {
-		rc = stats_diff(old, job->summary, bump, s->w_bump);
+		char *bounded = NULL;
+
+		/* Keys nobody shares stay bounded in number. */
+		memset(&s->room, 0, sizeof s->room);
+		if (new != NULL && (bounded = stats_bound(old, new, key_by_name,
+		    s)) == NULL)
+			rc = -1;
+		else
+			rc = stats_diff(old, bounded, bump, s->w_bump);
 		if (rc == 0) {
 			sqlite3_bind_text(s->w_stat_set, 1, job->server_id, -1,
 			    SQLITE_STATIC);
-			sqlite3_bind_text(s->w_stat_set, 2, job->summary, -1,
-			    SQLITE_STATIC);
+			sqlite3_bind_text(s->w_stat_set, 2, bounded != NULL ?
+			    bounded : job->summary, -1, SQLITE_STATIC);
+			sqlite3_bind_int(s->w_stat_set, 3, new != NULL);
 			rc = step_done(s->w_stat_set);
 		}
+		free(bounded);
 	}
 	sqlite3_reset(g);
 	sqlite3_clear_bindings(g);
@@ -354,8 +458,8 @@ run_job(struct store *s, struct store_job *job)
 		sqlite3_bind_text(s->w_insert, 2, job->new_token.id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s->w_insert, 3, (sqlite3_int64)job->new_token.issued);
 		sqlite3_bind_int64(s->w_insert, 4, (sqlite3_int64)job->now);
-		if (step_done(s->w_insert) < 0 || bump_known(s->w_bump, 1) < 0 ||
-		    bump_first_seen(s->w_bump, job->now, 1) < 0)
+		/* Not a known server until its first accepted report. */
+		if (step_done(s->w_insert) < 0)
 			return -1;
 		job->token = job->new_token;
 		job->status = STORE_OK;
@@ -376,6 +480,10 @@ run_job(struct store *s, struct store_job *job)
 	sqlite3_bind_text(s->w_update, 9, job->report, (int)job->report_len,
 	    SQLITE_STATIC);
 	if (step_done(s->w_update) < 0)
+		return -1;
+	/* The first accepted report makes it a known server. */
+	if (state.reports == 1 && (bump_known(s->w_bump, 1) < 0 ||
+	    bump_first_seen(s->w_bump, state.first_seen, 1) < 0))
 		return -1;
 	return count_update(s, job);
 }
@@ -491,6 +599,8 @@ in_transaction(sqlite3 *db, int (*fn)(sqlite3 *db, void *arg), void *arg)
 
 struct batch {
 	time_t cutoff;
+	time_t unreported;		/* retention: registrations before it */
+	long established;		/* expiry: established_days */
 	long done;
 	char *err;
 	size_t errlen;
@@ -512,14 +622,20 @@ retention_batch(sqlite3 *db, void *arg)
 	    prepare(db, STATS_SQL_BUMP, &up, b->err, b->errlen) < 0)
 		goto out;
 	sqlite3_bind_int64(pick, 1, (sqlite3_int64)b->cutoff);
+	sqlite3_bind_int64(pick, 2, (sqlite3_int64)b->unreported);
 	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
 		const char *summary = (const char *)sqlite3_column_text(pick, 2);
 		sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(pick, 0),
 		    -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(del, 2, (sqlite3_int64)b->cutoff);
+		sqlite3_bind_int64(del, 3, (sqlite3_int64)b->unreported);
 		if (step_done(del) < 0)
 			goto out;
 		if (sqlite3_changes(db) == 0)
+			continue;
+		b->done++;
+		/* A registration never reported was never a known server. */
+		if (sqlite3_column_int64(pick, 4) == 0)
 			continue;
 		n++;
 		if (bump_first_seen(up, (time_t)sqlite3_column_int64(pick, 3),
@@ -531,7 +647,6 @@ retention_batch(sqlite3 *db, void *arg)
 	}
 	if (step != SQLITE_DONE || (n > 0 && bump_known(up, -n) < 0))
 		goto out;
-	b->done = n;
 	rc = 0;
 out:
 	if (rc < 0 && b->err[0] == '\0')
@@ -546,10 +661,12 @@ out:
  * batch finds nothing more to do; the rows done in *total. */
 static int
 in_batches(struct store *s, int (*fn)(sqlite3 *, void *), const char *what,
-    time_t cutoff, long *total, char *err, size_t errlen)
+    time_t cutoff, long established, time_t unreported, long *total,
+    char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	struct batch b = { .cutoff = cutoff, .err = err, .errlen = errlen };
+	struct batch b = { .cutoff = cutoff, .established = established,
+	    .unreported = unreported, .err = err, .errlen = errlen };
 	int rc = 0;
 
 	*total = 0;
@@ -568,11 +685,11 @@ in_batches(struct store *s, int (*fn)(sqlite3 *, void *), const char *what,
 }
 
 static int
-sqlite_retention(struct store *s, time_t cutoff, long *deleted, char *err,
-    size_t errlen)
+sqlite_retention(struct store *s, time_t cutoff, time_t unreported,
+    long *deleted, char *err, size_t errlen)
 {
-	int rc = in_batches(s, retention_batch, "retention", cutoff, deleted,
-	    err, errlen);
+	int rc = in_batches(s, retention_batch, "retention", cutoff, 0,
+	    unreported, deleted, err, errlen);
 
 	if (*deleted > 0)
 		store_touch();
@@ -594,6 +711,7 @@ expire_batch(sqlite3 *db, void *arg)
 	    prepare(db, STATS_SQL_ZERO, &zero, b->err, b->errlen) < 0)
 		goto out;
 	sqlite3_bind_int64(pick, 1, (sqlite3_int64)b->cutoff);
+	sqlite3_bind_int64(pick, 2, (sqlite3_int64)b->established);
 	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
 		sqlite3_bind_text(unc, 1, (const char *)sqlite3_column_text(pick, 0),
 		    -1, SQLITE_TRANSIENT);
@@ -616,10 +734,11 @@ out:
 }
 
 static int
-sqlite_stats_expire(struct store *s, time_t cutoff, long *expired, char *err,
-    size_t errlen)
+sqlite_stats_expire(struct store *s, time_t cutoff, long established,
+    long *expired, char *err, size_t errlen)
 {
-	return in_batches(s, expire_batch, "expire", cutoff, expired, err, errlen);
+	return in_batches(s, expire_batch, "expire", cutoff, established, 0,
+	    expired, err, errlen);
 }
 
 struct daily {
@@ -690,6 +809,26 @@ read_rows(sqlite3 *db, const char *sql, const char *param, bool history,
 	return step == SQLITE_DONE ? 0 : -1;
 }
 
+/* The largest share of each sum (STATS_SQL_CALLS_MAX). */
+static int
+read_calls_max(sqlite3 *db, struct stat_rows *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, STATS_SQL_CALLS_MAX, -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		out->calls_max_active = sqlite3_column_int64(st, 0);
+		out->calls_max_processed = sqlite3_column_int64(st, 1);
+		out->calls_unknown = sqlite3_column_int64(st, 2);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* One read transaction, so that the counters and the history agree. */
 static int
 sqlite_stats_read(struct store *s, const char *since, struct stat_rows *out,
@@ -703,7 +842,7 @@ sqlite_stats_read(struct store *s, const char *since, struct stat_rows *out,
 	if (read_rows(r->db, STATS_SQL_COUNTS, NULL, false, &out->counts,
 	    &out->n_counts) < 0 ||
 	    read_rows(r->db, STATS_SQL_HISTORY, since, true, &out->history,
-	    &out->n_history) < 0)
+	    &out->n_history) < 0 || read_calls_max(r->db, out) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -726,6 +865,9 @@ sqlite_close(struct store *s)
 	sqlite3_finalize(s->w_bump);
 	sqlite3_finalize(s->w_stat_get);
 	sqlite3_finalize(s->w_stat_set);
+	sqlite3_finalize(s->w_report_day);
+	sqlite3_finalize(s->w_key_exists);
+	sqlite3_finalize(s->w_dim_keys);
 	sqlite3_close(s->wdb);
 	for (int i = 0; i < READERS; i++) {
 		sqlite3_finalize(s->readers[i].select);
@@ -802,6 +944,12 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 	    prepare(s->wdb, STATS_SQL_SERVER_GET, &s->w_stat_get, err,
 	    errlen) < 0 ||
 	    prepare(s->wdb, STATS_SQL_SERVER_SET, &s->w_stat_set, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_REPORT_DAY, &s->w_report_day, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_KEY_EXISTS, &s->w_key_exists, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_DIM_KEYS, &s->w_dim_keys, err,
 	    errlen) < 0)
 		goto fail;
 	for (int i = 0; i < READERS; i++)

@@ -135,16 +135,9 @@ begin_stats(struct api_request *req)
 
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
 		return not_allowed(req, "GET, HEAD");
-	if (!cfg->public_stats) {
-		if (cfg->admin_password_hash == NULL ||
-		    cfg->admin_password_hash[0] == '\0')
-			return refuse(req, 404, "not found");
-		if (!auth_check(cfg, req->authorization)) {
-			req->resp.www_authenticate =
-			    "Basic realm=\"beacon-collector\", charset=\"UTF-8\"";
-			return refuse(req, 401, "authentication required");
-		}
-	}
+	if (!cfg->public_stats && !auth_gate(req))
+		return req->auth_state == AUTH_PENDING ? API_CHECK_PASSWORD :
+		    API_RESPOND;
 	s = stats_current(req->app->store, cfg, collector_now(), err, sizeof err);
 	if (s == NULL) {
 		req->resp.retry_after = 60;
@@ -194,9 +187,26 @@ api_begin(struct api_request *req)
 		return begin_stats(req);
 	}
 	if (views_begin(req, wait))
-		return API_RESPOND;
+		return req->auth_state == AUTH_PENDING ? API_CHECK_PASSWORD :
+		    API_RESPOND;
 	if (wait > 0)
 		return too_many(req, wait, "too many requests from this address");
+	return refuse(req, 404, "not found");
+}
+
+enum api_next
+api_after_check(struct api_request *req)
+{
+	if (req->resp.status != 0)
+		return API_RESPOND;	/* the checker's queue was full: 503 */
+	if (req->auth_state != AUTH_OK) {
+		req->resp.www_authenticate = AUTH_CHALLENGE;
+		return refuse(req, 401, "authentication required");
+	}
+	if (req->route == ROUTE_STATS || req->route == ROUTE_METRICS)
+		return begin_stats(req);
+	if (req->route == ROUTE_VIEW && views_begin(req, 0))
+		return API_RESPOND;
 	return refuse(req, 404, "not found");
 }
 
@@ -286,6 +296,7 @@ finish_update(struct api_request *req)
 	job->report = req->body.data;
 	job->report_len = req->body.len;
 	job->min_update_interval_s = req->app->cfg->min_update_interval * 60;
+	job->established_days = req->app->cfg->established_days;
 	return submit(req);
 }
 

@@ -18,6 +18,8 @@ enum api_next {
 	API_RESPOND,		/* resp is set: send it */
 	API_READ_BODY,		/* read the body (at most body_max bytes) */
 	API_SUBMIT,		/* req->job is ready: submit it, then api_job_done */
+	API_CHECK_PASSWORD,	/* suspend, auth_submit(req); when auth_done has
+				 * been called, api_after_check gives the answer */
 };
 
 enum api_next api_begin(struct api_request *req);
@@ -25,5 +27,9 @@ enum api_next api_finish(struct api_request *req);
 
 /* Called (from a store thread) when req's job is done; fills resp. */
 void api_job_done(struct api_request *req);
+
+/* The password check is over (API_CHECK_PASSWORD): the route's answer, or
+ * 401 / 503; always API_RESPOND.  On an MHD thread. */
+enum api_next api_after_check(struct api_request *req);
 
 #endif

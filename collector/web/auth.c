@@ -8,6 +8,8 @@
 #include <crypt.h>
 #include <errno.h>
 #include <signal.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../../common/sha256.h"
 #include "auth.h"
 
 #define AUTH_MAX 1024		/* bytes of a decoded user:password */
@@ -112,6 +115,177 @@ auth_check(const struct collector_config *cfg, const char *authorization)
 	free(cd);
 	explicit_bzero(creds, sizeof creds);
 	return user_ok && pass_ok;
+}
+
+/* ---- off the request threads: a cache and one checker ------------------
+ *
+ * A successful check is remembered as the SHA-256 of the whole
+ * Authorization header for AUTH_CACHE_SECONDS (monotonic), so that a
+ * browser's next page costs no crypt(3); a miss or a wrong password goes
+ * to the checker thread, one check at a time, behind a queue of at most
+ * AUTH_QUEUE_MAX.  So at most one crypt(3) runs at any moment, and never
+ * on a thread that answers requests.
+ */
+
+struct cached {
+	uint8_t digest[SHA256_LEN];
+	long long until_ms;		/* 0: empty */
+};
+
+static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t auth_cond = PTHREAD_COND_INITIALIZER;
+static struct cached cache[AUTH_CACHE_SIZE];
+static struct api_request *queue_head, *queue_tail;
+static int queued;
+static pthread_once_t checker_once = PTHREAD_ONCE_INIT;
+static bool checker_running;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the header passed a check recently: every slot compared in
+ * constant time, whatever matches. */
+static bool
+cache_hit(const char *header)
+{
+	uint8_t d[SHA256_LEN];
+	long long now = now_ms();
+	bool hit = false;
+
+	sha256(header, strlen(header), d);
+	pthread_mutex_lock(&auth_lock);
+	for (int i = 0; i < AUTH_CACHE_SIZE; i++) {
+		unsigned char diff = 0;
+		for (int j = 0; j < SHA256_LEN; j++)
+			diff |= cache[i].digest[j] ^ d[j];
+		hit |= diff == 0 && cache[i].until_ms > now;
+	}
+	pthread_mutex_unlock(&auth_lock);
+	explicit_bzero(d, sizeof d);
+	return hit;
+}
+
+/* Remember a header that passed, in the slot that ends first. */
+static void
+cache_add(const char *header)
+{
+	struct cached *slot = &cache[0];
+
+	pthread_mutex_lock(&auth_lock);
+	for (int i = 1; i < AUTH_CACHE_SIZE; i++)
+		if (cache[i].until_ms < slot->until_ms)
+			slot = &cache[i];
+	sha256(header, strlen(header), slot->digest);
+	slot->until_ms = now_ms() + AUTH_CACHE_SECONDS * 1000LL;
+	pthread_mutex_unlock(&auth_lock);
+}
+
+static void *
+checker_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct api_request *req;
+		bool ok;
+
+		pthread_mutex_lock(&auth_lock);
+		while (queue_head == NULL)
+			pthread_cond_wait(&auth_cond, &auth_lock);
+		req = queue_head;
+		queue_head = req->auth_next;
+		if (queue_head == NULL)
+			queue_tail = NULL;
+		pthread_mutex_unlock(&auth_lock);
+
+		ok = auth_check(req->app->cfg, req->authorization);
+		if (ok)
+			cache_add(req->authorization);
+		else
+			rate_limits_login_failed(req->app->limits, req->client,
+			    req->now);
+		req->auth_state = ok ? AUTH_OK : AUTH_FAILED;
+		pthread_mutex_lock(&auth_lock);
+		queued--;		/* the slot is free once the check is done */
+		pthread_mutex_unlock(&auth_lock);
+		req->auth_done(req);
+	}
+	return NULL;
+}
+
+static void
+checker_start(void)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+
+	/* Detached: it waits for work as long as the process runs. */
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	checker_running = pthread_create(&t, &attr, checker_main, NULL) == 0;
+	pthread_attr_destroy(&attr);
+}
+
+bool
+auth_gate(struct api_request *req)
+{
+	const struct collector_config *cfg = req->app->cfg;
+	long wait;
+
+	if (!auth_configured(cfg)) {
+		api_error(&req->resp, 404, "not found");
+		return false;
+	}
+	if (req->auth_state == AUTH_OK)
+		return true;
+	wait = rate_limits_login_wait(req->app->limits, req->client, req->now);
+	if (wait > 0) {
+		req->resp.retry_after = wait;
+		api_error(&req->resp, 429, "too many wrong passwords from this address");
+		return false;
+	}
+	if (req->authorization == NULL) {
+		req->resp.www_authenticate = AUTH_CHALLENGE;
+		api_error(&req->resp, 401, "authentication required");
+		return false;
+	}
+	if (cache_hit(req->authorization))
+		return true;
+	req->auth_state = AUTH_PENDING;
+	return false;
+}
+
+void
+auth_submit(struct api_request *req)
+{
+	bool full;
+
+	pthread_once(&checker_once, checker_start);
+	pthread_mutex_lock(&auth_lock);
+	full = !checker_running || queued >= AUTH_QUEUE_MAX;
+	if (!full) {
+		queued++;
+		req->auth_next = NULL;
+		if (queue_tail != NULL)
+			queue_tail->auth_next = req;
+		else
+			queue_head = req;
+		queue_tail = req;
+		pthread_cond_signal(&auth_cond);
+	}
+	pthread_mutex_unlock(&auth_lock);
+	if (full) {
+		req->resp.retry_after = 1;
+		api_error(&req->resp, 503, "too many password checks at once");
+		req->auth_state = AUTH_FAILED;
+		req->auth_done(req);
+	}
 }
 
 int

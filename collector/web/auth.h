@@ -9,12 +9,35 @@
 #include <stdio.h>
 
 #include "../base/config.h"
+#include "request.h"
 
 /* True when the Authorization header (NULL when absent) carries admin_user
  * and a password matching admin_password_hash; false otherwise, and always
  * false when no hash is configured.  Constant-time. */
 bool auth_check(const struct collector_config *cfg,
     const char *authorization_header);
+
+/*
+ * May req see a protected view?  Never runs crypt(3) (COLLECTOR.md §4: a
+ * password check never holds up the threads that answer requests):
+ *   true  - allowed: a check of this very Authorization passed within
+ *           AUTH_CACHE_SECONDS, or req->auth_state is AUTH_OK already;
+ *   false - not yet: either resp is set (404 no hash, 429 with Retry-After
+ *           when the address's failed_logins_per_address_per_hour are
+ *           used up, 401 without credentials), or req->auth_state is
+ *           AUTH_PENDING: the caller answers API_CHECK_PASSWORD.
+ */
+bool auth_gate(struct api_request *req);
+
+/* Queue req's check on the one checker thread (started on first use).  At
+ * most AUTH_QUEUE_MAX wait; beyond, resp is 503 with Retry-After and
+ * auth_done is called at once.  A wrong password counts against the
+ * client's address (rate_limits_login_failed); a right one is remembered
+ * (a SHA-256 of the header, AUTH_CACHE_SIZE of them, AUTH_CACHE_SECONDS). */
+#define AUTH_QUEUE_MAX 8
+#define AUTH_CACHE_SIZE 16
+#define AUTH_CACHE_SECONDS 60
+void auth_submit(struct api_request *req);
 
 /* The WWW-Authenticate of a 401 from any of them. */
 #define AUTH_CHALLENGE "Basic realm=\"beacon-collector\", charset=\"UTF-8\""

@@ -304,8 +304,14 @@ summary(struct html *h, const struct stats *s)
 		svg_format_share(eol, s->servers_active, share, sizeof share);
 		tile_text(h, share, "of PBXs on an end-of-life Asterisk", true);
 	}
-	tile(h, s->calls_active_total, "calls up right now", false);
-	tile(h, s->calls_processed_total, "calls processed", false);
+	if (s->calls_active_total != STATS_HIDDEN)
+		tile(h, s->calls_active_total, "calls up right now", false);
+	else
+		tile_text(h, "hidden", "calls up right now (one server makes up most)", false);
+	if (s->calls_processed_total != STATS_HIDDEN)
+		tile(h, s->calls_processed_total, "calls processed", false);
+	else
+		tile_text(h, "hidden", "calls processed (one server makes up most)", false);
 	html_raw(h, "</ul>");
 }
 

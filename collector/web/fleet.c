@@ -219,7 +219,7 @@ fleet_csv_cell(struct buf *b, const char *s)
 
 	if (s == NULL)
 		return 0;
-	quote = strpbrk(s, ",\"\r\n") != NULL;
+	quote = strpbrk(s, ",;\"\r\n") != NULL;
 	/* A spreadsheet takes a cell that starts so for a formula. */
 	inert = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
 	if (quote || inert) {

@@ -123,12 +123,17 @@ figures(struct out *o, const struct stats *s)
 	labelled_list(o, "beacon_uptime_servers", "uptime",
 	    "Active servers by Asterisk uptime at their last report.",
 	    &s->uptime_buckets);
-	family(o, "beacon_calls_active", "gauge",
-	    "Active calls over the active servers, at their last report.");
-	put(o, "beacon_calls_active %ld\n", s->calls_active_total);
-	family(o, "beacon_calls_processed", "gauge",
-	    "Calls processed since start, summed over the active servers.");
-	put(o, "beacon_calls_processed %ld\n", s->calls_processed_total);
+	/* A sum one server makes up most of is not shown at all. */
+	if (s->calls_active_total != STATS_HIDDEN) {
+		family(o, "beacon_calls_active", "gauge",
+		    "Active calls over the active servers, at their last report.");
+		put(o, "beacon_calls_active %ld\n", s->calls_active_total);
+	}
+	if (s->calls_processed_total != STATS_HIDDEN) {
+		family(o, "beacon_calls_processed", "gauge",
+		    "Calls processed since start, summed over the active servers.");
+		put(o, "beacon_calls_processed %ld\n", s->calls_processed_total);
+	}
 	family(o, "beacon_stats_min_group", "gauge",
 	    "The k of k-anonymity: smaller groups are merged into \"other\".");
 	put(o, "beacon_stats_min_group %ld\n", s->min_group);

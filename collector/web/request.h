@@ -50,6 +50,15 @@ enum api_route {
 	ROUTE_HEALTHZ,
 	ROUTE_STATS,		/* GET /api/v1/stats */
 	ROUTE_METRICS,		/* GET /metrics */
+	ROUTE_VIEW,		/* a page of views.c: /, /fleet... */
+};
+
+/* Where a request's password check stands (auth.c). */
+enum auth_state {
+	AUTH_NONE,		/* not checked (none needed, or not yet) */
+	AUTH_PENDING,		/* needs the checker thread: API_CHECK_PASSWORD */
+	AUTH_OK,
+	AUTH_FAILED,
 };
 
 /* One request's state, from the first header call to the last byte sent.
@@ -82,6 +91,15 @@ struct api_request {
 	char notice_id[64];		/* "lifecycle-16-eol" */
 	char notice_text[256];		/* one line, at most 200 bytes */
 	struct api_response resp;
+
+	/* The password check off the request threads (auth.c): http.c sets
+	 * auth_done and auth_cookie before auth_submit; auth_done is called
+	 * once, from the checker's thread (or at once when the queue is full,
+	 * with resp set to 503), and must not block. */
+	enum auth_state auth_state;
+	void (*auth_done)(struct api_request *req);
+	void *auth_cookie;
+	struct api_request *auth_next;	/* the checker's queue link */
 };
 
 /* Set resp to a JSON answer (takes obj's reference; NULL or out of

@@ -14,22 +14,12 @@
 
 static const char HTML_TYPE[] = "text/html; charset=utf-8";
 
-/* May the request see a protected view?  When not, resp says why. */
+/* May the request see a protected view?  When not, resp says why, or
+ * the password is to be checked off this thread (AUTH_PENDING). */
 static bool
 allowed(struct api_request *req)
 {
-	const struct collector_config *cfg = req->app->cfg;
-
-	if (!auth_configured(cfg)) {
-		api_error(&req->resp, 404, "not found");
-		return false;
-	}
-	if (!auth_check(cfg, req->authorization)) {
-		req->resp.www_authenticate = AUTH_CHALLENGE;
-		api_error(&req->resp, 401, "authentication required");
-		return false;
-	}
-	return true;
+	return auth_gate(req);
 }
 
 static void
@@ -66,6 +56,7 @@ views_begin(struct api_request *req, long request_wait)
 
 	if (!dash && !fleet_path(req->path))
 		return false;
+	req->route = ROUTE_VIEW;
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		req->resp.allow = "GET, HEAD";
 		api_error(&req->resp, 405, "method not allowed");

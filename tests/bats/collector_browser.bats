@@ -46,7 +46,7 @@ start_plain() {
 	write_collector_ini "$BC_INI" collector.tls=no collector.tls_cert=- collector.tls_key=- \
 		"collector.admin_password_hash=$BROWSER_HASH" \
 		limits.registrations_per_address_per_hour=0 limits.requests_per_address_per_minute=0 \
-		limits.min_update_interval=0 privacy.min_group=2
+		limits.min_update_interval=0 privacy.min_group=2 privacy.established_days=1
 	"$COLLECTOR_BIN" -c "$BC_INI" </dev/null >>"$BC_LOG" 2>&1 3>&- &
 	BC_PID=$!
 	_record_pid "$BC_PID" "collector:bc"

@@ -19,7 +19,9 @@ setup_file() {
 start_fleet() {
 	start_beacon_collector "collector.admin_password_hash=$FLEET_HASH" \
 		limits.requests_per_address_per_minute=0 \
-		limits.registrations_per_address_per_hour=0 "privacy.min_group=1" "$@"
+		limits.registrations_per_address_per_hour=0 \
+		limits.failed_logins_per_address_per_hour=0 "privacy.min_group=1" \
+		"privacy.established_days=1" "$@"
 }
 
 AUTH=(-u "admin:correct horse")
@@ -215,7 +217,11 @@ pty_password() {
 	seed 'Quote "q", comma' 22.10.1
 	seed '=HYPERLINK("x")' 20.5.0
 	seed 'plain' 18.1.0
+	seed "ACME;=cmd|' /C calc'!A0" 18.2.0
 	api GET /api/v1/fleet.csv "${AUTH[@]}"
+	# COLLECTOR.md 6: a cell holding ';' is quoted too (a spreadsheet
+	# splitting on ';' must not see a formula).
+	[[ $API_BODY == *",\"ACME;=cmd|' /C calc'!A0\","* ]] || flunk "';' not quoted: $API_BODY"
 	assert_api 200
 	[[ $(api_header Content-Type) == text/csv* ]] || flunk "Content-Type $(api_header Content-Type)"
 	cp "$BATS_TEST_TMPDIR/api.body" "$BATS_TEST_TMPDIR/f.csv"
@@ -230,14 +236,14 @@ head = ["id", "private_name", "version", "first_seen", "last_seen", "state",
         "modules", "uptime_seconds", "calls_active", "calls_processed", "reports",
         "lifecycle"]
 assert rows[0] == head, rows[0]
-assert len(rows) == 4, rows
+assert len(rows) == 5, rows
 for r in rows[1:]:
     assert len(r) == 12, r
     assert r[11] in ("supported", "security", "eol", "unknown"), r
     assert r[5] in ("active", "stale"), r
     assert r[6] == "5" and r[8] == "2" and r[9] == "1234" and r[10] == "1", r
 names = sorted(r[1] for r in rows[1:])
-assert names == ["'=HYPERLINK(\"x\")", 'Quote "q", comma', "plain"], names
+assert names == ["'=HYPERLINK(\"x\")", "ACME;=cmd|' /C calc'!A0", 'Quote "q", comma', "plain"], names
 PY
 }
 
@@ -311,4 +317,76 @@ PY
 	start_beacon_collector collector.public_stats=no
 	api GET /
 	assert_api_error 404
+}
+
+# ---- issue 21 item 2: a wrong password costs the client, not the service ----
+
+@test "failed_logins_per_address_per_hour (default 10): the 11th wrong password from one address is 429 with Retry-After, the right one too; another address is served" {
+	start_fleet limits.failed_logins_per_address_per_hour=-
+	local i
+	for ((i = 1; i <= 10; i++)); do
+		api GET /api/v1/fleet -u "admin:wrong$i" --interface 127.0.0.2
+		assert_api_error 401
+	done
+	api GET /api/v1/fleet -u "admin:wrong11" --interface 127.0.0.2
+	assert_api_error 429
+	local ra
+	ra=$(api_header Retry-After)
+	[[ $ra =~ ^[0-9]+$ ]] && [ "$ra" -ge 1 ] && [ "$ra" -le 3600 ] || flunk "Retry-After: $ra"
+	api GET /fleet "${AUTH[@]}" --interface 127.0.0.2
+	assert_api_error 429
+	# The public pages and the API still answer that address.
+	api GET /healthz --interface 127.0.0.2
+	assert_api 200
+	api GET /api/v1/fleet "${AUTH[@]}" --interface 127.0.0.3
+	assert_api 200
+	# An hour later the address may try again.
+	collector_clock_at 3700
+	api GET /api/v1/fleet "${AUTH[@]}" --interface 127.0.0.2
+	assert_api 200
+}
+
+@test "failed_logins_per_address_per_hour = 0: no limit" {
+	start_fleet
+	local i
+	for ((i = 1; i <= 12; i++)); do
+		api GET /api/v1/fleet -u "admin:wrong$i" --interface 127.0.0.4
+		assert_api_error 401
+	done
+	api GET /api/v1/fleet "${AUTH[@]}" --interface 127.0.0.4
+	assert_api 200
+}
+
+@test "password checks run off the request threads: a flood of wrong passwords from 16 addresses gets 401 or 503 at once, never holds up /healthz, and the right password stays served" {
+	start_fleet
+	local i j out="$BATS_TEST_TMPDIR/flood" pids=()
+	mkdir -p "$out"
+	# 64 wrong-password requests at once from 127.0.0.10..25 (bounded:
+	# each curl 20 s at most).
+	for ((i = 10; i < 26; i++)); do
+		for ((j = 0; j < 4; j++)); do
+			curl -s --max-time 20 --cacert "$TEST_CA/ca.pem" --interface "127.0.0.$i" \
+				-u "admin:wrong-$i-$j" -o /dev/null -w '%{http_code}\n' \
+				"$BC_URL/api/v1/fleet" >"$out/$i.$j" 3>&- &
+			pids+=($!)
+		done
+	done
+	# While they are queued: /healthz and a public page are answered by
+	# the request threads, which never run crypt(3).
+	API_TIMEOUT=5 api GET /healthz --interface 127.0.0.5
+	assert_api 200
+	API_TIMEOUT=5 api GET / --interface 127.0.0.5
+	assert_api 200
+	wait "${pids[@]}"
+	local n401 n503
+	n401=$(cat "$out"/* | grep -c '^401$' || true)
+	n503=$(cat "$out"/* | grep -c '^503$' || true)
+	assert_eq "every flood answer 401 or 503" 64 "$((n401 + n503))"
+	# At most AUTH_QUEUE_MAX wait: the rest are refused at once.
+	[ "$n503" -ge 1 ] || flunk "no 503: the checks were not bounded ($n401 x 401)"
+	api GET /api/v1/fleet "${AUTH[@]}" --interface 127.0.0.6
+	assert_api 200
+	# Remembered: the same credentials again need no check (still 200).
+	api GET /fleet "${AUTH[@]}" --interface 127.0.0.6
+	assert_api 200
 }

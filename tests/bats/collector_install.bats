@@ -235,7 +235,7 @@ the database cannot be opened, created or migrated"
 	local key keys
 	uncomment >"$BATS_TEST_TMPDIR/all.ini"
 	keys=$(inih_dump "$BATS_TEST_TMPDIR/all.ini" | cut -f2 | sort -u)
-	[ "$(wc -w <<<"$keys")" -eq 21 ] || flunk "want the 21 keys of COLLECTOR.md, got: $keys"
+	[ "$(wc -w <<<"$keys")" -eq 24 ] || flunk "want the 24 keys of COLLECTOR.md built so far (not geoip_database, history_days), got: $keys"
 	for key in $keys; do
 		grep -qE "^\.It Cm $key( |$)" <(source_section CONFIGURATION) ||
 			flunk "CONFIGURATION does not document $key"
@@ -264,11 +264,13 @@ the database cannot be opened, created or migrated"
 		$'collector\tmax_connections\t1024' \
 		$'collector\tmax_connections_per_address\t32' $'collector\tpublic_stats\tyes' \
 		$'collector\tadmin_user\tadmin' $'collector\tadmin_password_hash\t' \
-		$'collector\tuser\tbeacon-collector' \
+		$'collector\tlifecycle\t' $'collector\tuser\tbeacon-collector' \
 		$'limits\tregistrations_per_address_per_hour\t20' \
 		$'limits\trequests_per_address_per_minute\t120' \
 		$'limits\tmin_update_interval\t30' \
-		$'privacy\tmin_group\t5' $'privacy\tactive_days\t7' \
+		$'limits\tfailed_logins_per_address_per_hour\t10' \
+		$'privacy\tmin_group\t10' $'privacy\testablished_days\t3' \
+		$'privacy\tactive_days\t7' \
 		$'privacy\tretention_days\t400' $'privacy\tlog_addresses\tno')"
 }
 

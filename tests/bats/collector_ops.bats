@@ -55,6 +55,23 @@ assert_config_error() {
 	assert_config_error min_update_interval
 }
 
+@test "config: admin_password_hash takes only yescrypt, sha512-crypt, bcrypt, gost-yescrypt; a plain password is never repeated (issue 21, 25)" {
+	local v
+	# md5-crypt, NT, DES crypt, a plain password: exit 3, the value nowhere.
+	for v in '$1$saltsalt$qJH7.N4xYta3aEG/dfqo/0' '$3$$8846f7eaee8fb117ad06bdd830b7586c' \
+		'abJnggxhB/yWI' 'Tr0ub4dor&3-plain' '$ecret-Passw0rd'; do
+		ini "collector.admin_password_hash=$v"
+		run_collector --check-config -c "$BC_INI"
+		assert_config_error admin_password_hash
+		[[ $stderr != *"$v"* && $stderr != *Passw0rd* && $stderr != *Tr0ub4dor* ]] ||
+			flunk "the value is repeated:" "$stderr"
+	done
+	v=$(printf 'pw\n' | "$COLLECTOR_BIN" --hash-password)
+	ini "collector.admin_password_hash=$v"
+	run_collector --check-config -c "$BC_INI"
+	assert_success
+}
+
 @test "config: tls = no on a non-loopback address is FILE:LINE and exit 3; on 127.0.0.1 it is allowed" {
 	ini collector.tls=no "collector.listen=0.0.0.0:$(free_port)"
 	run_collector --check-config -c "$BC_INI"

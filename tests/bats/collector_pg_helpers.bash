@@ -33,6 +33,8 @@ database = $database
 registrations_per_address_per_hour = 0
 requests_per_address_per_minute = 0
 min_update_interval = 0
+[privacy]
+established_days = 1
 EOF
 		BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/clock" \
 			"$COLLECTOR_BIN" -c "$BATS_TEST_TMPDIR/$name.ini" \

@@ -27,6 +27,8 @@ dbq() {
 }
 
 # cs_config MIN_GROUP [EXTRA...]: the collector's INI on a free port.
+# established_days is $CS_ESTABLISHED (default 1: a server counts from its
+# first report, so that the tests about other figures need one day only).
 cs_config() {
 	local k=$1
 	shift
@@ -46,6 +48,7 @@ cs_config() {
 		echo "[privacy]"
 		echo "min_group = $k"
 		echo "active_days = 7"
+		echo "established_days = ${CS_ESTABLISHED:-1}"
 	} >"$CINI"
 }
 
@@ -99,7 +102,7 @@ three_servers() {
   "os": ["Linux", "aarch64", "6.1.0-13-amd64"], "uptime_s": 36000, "calls": [1, 50]},
  {"name": "c", "version": "20.5.0",
   "modules": [["chan_sip.so", "Running", "deprecated"], ["chan_iax2.so", "Running", "extended"]],
-  "os": ["FreeBSD", "amd64", "14.0-RELEASE"]}
+  "os": ["FreeBSD", "amd64", "14.0-RELEASE"], "calls": [1, 60]}
 ]
 JSON
 	drive seed "$BATS_TEST_TMPDIR/specs.json" "$BATS_TEST_TMPDIR/ids.json"
@@ -122,7 +125,7 @@ JSON
 	eq "$(gr 'j["operating_system"]["machine"]')" "aarch64=1,amd64=1,x86_64=1"
 	eq "$(gr 'j["operating_system"]["release"]')" "6.1.0-13-amd64=2,14.0-RELEASE=1"
 	eq "$(gr 'j["uptime"]')" "1-7 days=1,< 1 day=1,unknown=1"
-	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 3, 'processed': 150}"
+	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 4, 'processed': 210}"
 	eq "$(pyjson "$B" '(j["min_group"], j["suppressed"], j["generated"])')" "(1, False, '2026-12-01T12:00:00Z')"
 	# Today's point is the figures as they stand, though the day's row was
 	# written at start, before any report.
@@ -161,7 +164,9 @@ JSON
 	eq "$(gr 'j["channel_drivers"]')" "chan_iax2=2,chan_pjsip/res_pjsip=2,chan_sip=1"
 	eq "$(pyjson "$B" '[(m["name"], m["status"]) for m in j["modules"] if m["name"] == "chan_iax2.so"]')" "[('chan_iax2.so', {'Running': 2})]"
 	eq "$(gr 'j["uptime"]')" "< 1 day=2,unknown=1"
-	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 6, 'processed': 60}"
+	# a's 5 active calls are more than half of 7: that sum is hidden;
+	# 60 of 120 processed is not more than half.
+	eq "$(pyjson "$B" 'j["calls"]')" "{'active': None, 'processed': 120}"
 	# The counters agree with a full recount of the stored summaries.
 	eq "$(dbq "SELECT count(*) FROM servers WHERE counted = 1")" 3
 	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'known'")" 3
@@ -304,7 +309,7 @@ JSON
 
 # About SQLite's own schema (PRAGMA user_version): on SQLite in both passes;
 # PostgreSQL's twin is in collector_pg.bats.
-@test "stats: a version 1 database is migrated to 3 (known servers counted); a newer one is refused" {
+@test "stats: a version 1 database is migrated to 4 (known servers counted); a newer one is refused" {
 	DATABASE="sqlite:$DB"
 	sqlite3 "$DB" <<'SQL'
 CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued INTEGER NOT NULL,
@@ -320,8 +325,9 @@ SQL
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/body"
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]')" "{'servers_known': 1, 'servers_active': 0, 'servers_new_7d': 1}"
-	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 3
-	sqlite3 "$DB" 'PRAGMA user_version = 4'
+	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 4
+	eq "$(sqlite3 "$DB" 'SELECT report_days, last_report_day, calls_active IS NULL FROM servers')" "1|2026-12-01|1"
+	sqlite3 "$DB" 'PRAGMA user_version = 5'
 	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
 	assert_status 5
 	assert_stderr_contains "newer than this binary"
@@ -343,4 +349,222 @@ SQL
 	get /api/v1/stats
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"], j["versions"])')" "({'servers_known': 0, 'servers_active': 0, 'servers_new_7d': 0}, [])"
 	eq "$(dbq "SELECT count(*) FROM stat_current WHERE n <> 0")" 0
+}
+
+# ---- issue 21 item 5: fake servers cannot lift k-anonymity ----------------
+
+# fake_and_victim FAKE_DAYS: the victim PBX (kernel 5.10.0-victim-secret,
+# calls 37/123,456) reports on 2026-12-01, -02 and -03; four servers the
+# attacker registers with the guessed kernel and no calls report on the
+# last FAKE_DAYS of those days.  The clock ends on 2026-12-03.
+fake_and_victim() {
+	local fake_days=$1 d name
+	cat >"$BATS_TEST_TMPDIR/victim.json" <<'JSON'
+[{"name": "victim", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [37, 123456]}]
+JSON
+	cat >"$BATS_TEST_TMPDIR/fakes.json" <<'JSON'
+[{"name": "f1", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]},
+ {"name": "f2", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]},
+ {"name": "f3", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]},
+ {"name": "f4", "version": "22.10.1", "os": ["Linux", "x86_64", "5.10.0-victim-secret"], "calls": [0, 0]}]
+JSON
+	"$PY" -c 'import json,sys; [json.dump(s, open(sys.argv[2] + "/" + s["name"] + ".json", "w")) for s in json.load(open(sys.argv[1]))]' \
+		"$BATS_TEST_TMPDIR/fakes.json" "$BATS_TEST_TMPDIR"
+	"$PY" -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))[0], open(sys.argv[2], "w"))' \
+		"$BATS_TEST_TMPDIR/victim.json" "$BATS_TEST_TMPDIR/victim1.json"
+	drive seed "$BATS_TEST_TMPDIR/victim.json" "$BATS_TEST_TMPDIR/vids.json"
+	for d in 1 2 3; do
+		echo "2026-12-0${d}T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+		[ "$d" = 1 ] || drive report "$BATS_TEST_TMPDIR/vids.json" victim "$BATS_TEST_TMPDIR/victim1.json"
+		if [ "$d" = $((4 - fake_days)) ]; then
+			drive seed "$BATS_TEST_TMPDIR/fakes.json" "$BATS_TEST_TMPDIR/fids.json"
+		elif [ "$d" -gt $((4 - fake_days)) ]; then
+			for name in f1 f2 f3 f4; do
+				drive report "$BATS_TEST_TMPDIR/fids.json" "$name" "$BATS_TEST_TMPDIR/$name.json"
+			done
+		fi
+	done
+	sleep 1.1	# the snapshot cache's floor after a commit
+}
+
+# refute_public WORD...: no public output (/api/v1/stats, /metrics, /,
+# --stats, --stats --json) holds any WORD.
+refute_public() {
+	local f p word
+	for p in /api/v1/stats /metrics /; do
+		get "$p"
+		cp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/pub${p//\//_}"
+	done
+	"$COLLECTOR" -c "$CINI" --stats >"$BATS_TEST_TMPDIR/pub_text"
+	"$COLLECTOR" -c "$CINI" --stats --json >"$BATS_TEST_TMPDIR/pub_json"
+	for f in "$BATS_TEST_TMPDIR"/pub_*; do
+		for word in "$@"; do
+			if grep -q -- "$word" "$f"; then
+				flunk "$(basename "$f") shows $word:" "$(grep -o -- ".\{0,60\}$word.\{0,60\}" "$f" | head -3)"
+			fi
+		done
+	done
+}
+
+@test "stats (issue 21): one real PBX and four fake servers with its guessed kernel: the defaults show neither the kernel nor its calls" {
+	cs_config 1
+	sed -i '/^min_group = /d; /^established_days = /d' "$CINI"	# the defaults
+	cs_start
+	fake_and_victim 1
+	refute_public victim-secret 123456
+	get /api/v1/stats
+	# Only the victim is established (3 report days): 1 active server.
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["min_group"], j["totals"]["servers_active"], j["totals"]["servers_known"])')" "(10, 1, 5)"
+	eq "$(dbq "SELECT count(*) FROM servers WHERE counted = 1")" 1
+	eq "$(dbq "SELECT report_days FROM servers WHERE counted = 1")" 3
+}
+
+@test "stats (issue 21): fakes established too and min_group = 5: a sum one server makes up more than half of is never shown" {
+	cs_config 5
+	sed -i '/^established_days = /d' "$CINI"	# the default, 3
+	cs_start
+	fake_and_victim 3
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"]["servers_active"], j["calls"])')" "(5, {'active': None, 'processed': None})"
+	refute_public 123456 beacon_calls_
+	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
+	assert_output_contains "Calls active:       hidden"
+}
+
+@test "stats (issue 21): established_days: a server counts from its third distinct UTC day; a clock gone back counts no day twice" {
+	cs_config 1
+	sed -i '/^established_days = /d' "$CINI"
+	cs_start
+	cat >"$BATS_TEST_TMPDIR/one.json" <<'JSON'
+[{"name": "a", "version": "22.10.1", "os": ["Linux", "x86_64", "6.1"]}]
+JSON
+	"$PY" -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))[0], open(sys.argv[2], "w"))' \
+		"$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/a.json"
+	drive seed "$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/ids.json"
+	echo "2026-12-01T18:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	echo "2026-12-02T01:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	echo "2026-12-01T23:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"	# back
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	eq "$(dbq "SELECT report_days, counted FROM servers")" "2|0"
+	eq "$(dbq "SELECT count(*) FROM stat_current WHERE dimension = 'version' AND n <> 0")" 0
+	echo "2026-12-03T00:30:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	drive report "$BATS_TEST_TMPDIR/ids.json" a "$BATS_TEST_TMPDIR/a.json"
+	eq "$(dbq "SELECT report_days, counted FROM servers")" "3|1"
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(gr 'j["versions"]')" "22.10.1=1"
+	# established_days raised: the periodic job stops counting it.
+	stop_collectors
+	sed -i 's/^active_days = 7$/active_days = 7\nestablished_days = 4/' "$CINI"
+	cs_start
+	eq "$(dbq "SELECT counted FROM servers")" 0
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_active"]')" 0
+}
+
+@test "stats (issue 21): active as of the moment read: eight days on, /api/v1/stats at once counts no server silent for longer than active_days" {
+	cs_config 1
+	cs_start
+	three_servers
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_active"]')" 3
+	# No periodic job in between: the clock moves and the figures are read.
+	echo "2026-12-09T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"]["servers_active"], j["versions"], j["calls"])')" "(0, [], {'active': 0, 'processed': 0})"
+	get /metrics
+	grep -q '^beacon_servers_active 0$' "$BATS_TEST_TMPDIR/body" || flunk "/metrics:" "$(grep servers_active "$BATS_TEST_TMPDIR/body")"
+}
+
+@test "stats (issue 21): 200 servers each with 5,000 made-up module names: the counters stay bounded per dimension, /healthz and a PUT are answered" {
+	cs_config 1 "max_body_kb = 1024"
+	cs_start
+	# One keep-alive connection, 200 registrations and reports (bounded:
+	# 30 s per request at most).
+	"$PY" - "$CPORT" "$TEST_CA/ca.pem" <<'PY'
+import http.client, json, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(cafile=ca)
+conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+def req(method, path, body=b""):
+    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    return r.status, r.read()
+for s in range(200):
+    st, data = req("POST", "/servers")
+    assert st == 201, (st, data)
+    j = json.loads(data)
+    sid, tok = j["server"]["id"], j["token"]["id"]
+    mods = [{"name": "fake_%d_%d.so" % (s, m), "description": "d", "status": "Running",
+             "support_level": "core"} for m in range(4999)]
+    mods.append({"name": "res_pjsip.so", "description": "d", "status": "Running", "support_level": "core"})
+    body = json.dumps({"id": sid, "asterisk": {"version": {"name": "Asterisk 22.10.1", "number": "221001"},
+        "modules": mods}, "operating_system": {"release": "6.1.0-fake-%d" % s}})
+    st, data = req("PUT", "/servers/%s?tokenId=%s" % (sid, tok), body.encode())
+    assert st == 200, (s, st, data[:200])
+PY
+	# Every dimension holds at most STATS_KEYS_PER_DIMENSION (5,000) named
+	# keys and one "other" row, whatever was sent (1,000,000 module names).
+	local most
+	most=$(dbq "SELECT max(c) FROM (SELECT dimension, count(*) AS c FROM stat_current WHERE n <> 0 GROUP BY dimension) d")
+	[ "$most" -le 5001 ] || flunk "a dimension holds $most keys"
+	[ "$(dbq "SELECT count(*) FROM stat_current")" -le 16000 ] ||
+		flunk "$(dbq "SELECT count(*) FROM stat_current") counter rows"
+	# The module every server shares is still counted by name, by all.
+	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'module' AND key = 'res_pjsip.so'")" 200
+	# The service answers: /healthz, a real PBX's PUT, and the figures
+	# (the made-up names as "other", never by name).
+	cat >"$BATS_TEST_TMPDIR/one.json" <<'JSON'
+[{"name": "real", "version": "22.10.1", "modules": [["res_pjsip.so", "Running", "core"]], "os": ["Linux", "x86_64", "6.1"]}]
+JSON
+	drive seed "$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/ids.json"
+	drive get /healthz >"$BATS_TEST_TMPDIR/answer"
+	eq "$(sed -n 1p "$BATS_TEST_TMPDIR/answer")" 200
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '[m["name"] for m in j["modules"] if m["servers"] > 1]')" "['res_pjsip.so']"
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '[m for m in j["modules"] if "\x1f" in m["name"]]')" "[]"
+}
+
+@test "stats (issue 21): a registration never followed by a report is not a known server, and is deleted once its token expired (48 h)" {
+	cs_config 1
+	cs_start
+	cat >"$BATS_TEST_TMPDIR/one.json" <<'JSON'
+[{"name": "a", "version": "22.10.1", "os": ["Linux", "x86_64", "6.1"]}]
+JSON
+	drive seed "$BATS_TEST_TMPDIR/one.json" "$BATS_TEST_TMPDIR/ids.json"
+	# Two registrations without a report, as a flood of them would be.
+	local i
+	for i in 1 2; do
+		"$PY" - "$CPORT" "$TEST_CA/ca.pem" <<'PY'
+import http.client, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(cafile=sys.argv[2])
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=10)
+c.request("POST", "/servers", body=b"")
+assert c.getresponse().status == 201
+PY
+	done
+	eq "$(dbq 'SELECT count(*) FROM servers')" 3
+	sleep 1.1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" '(j["totals"]["servers_known"], j["totals"]["servers_new_7d"])')" "(1, 1)"
+	# 47 hours on: kept (their tokens are still valid); 49: deleted at
+	# start, the reported one stays.
+	stop_collectors
+	echo "2026-12-03T11:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	cs_start
+	eq "$(dbq 'SELECT count(*) FROM servers')" 3
+	stop_collectors
+	echo "2026-12-03T13:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
+	cs_start
+	eq "$(dbq 'SELECT count(*) FROM servers')" 1
+	eq "$(dbq 'SELECT reports FROM servers')" 1
+	get /api/v1/stats
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]["servers_known"]')" 1
+	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'known'")" 1
 }

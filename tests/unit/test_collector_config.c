@@ -70,7 +70,9 @@ test_defaults(void)
 	CHECK_INT(cfg.registrations_per_address_per_hour, 20);
 	CHECK_INT(cfg.requests_per_address_per_minute, 120);
 	CHECK_INT(cfg.min_update_interval, 30);
-	CHECK_INT(cfg.min_group, 5);
+	CHECK_INT(cfg.min_group, 10);
+	CHECK_INT(cfg.established_days, 3);
+	CHECK_INT(cfg.failed_logins_per_address_per_hour, 10);
 	CHECK_INT(cfg.active_days, 7);
 	CHECK_INT(cfg.retention_days, 400);
 	CHECK(!cfg.log_addresses);
@@ -315,8 +317,21 @@ test_errors(void)
 	CHECK_STR(error_of("[collector]\nadmin_user = a:b\n"),
 	    "2: admin_user: \"a:b\" must not contain ':' (HTTP Basic authentication)");
 	CHECK_STR(error_of("[collector]\nadmin_user =\n"), "2: admin_user: \"\" must not be empty");
+	/* issue 21/25: a plain password is never repeated; weak kinds refused */
 	CHECK(strncmp(error_of("[collector]\nadmin_password_hash = secret\n"),
-	    "2: admin_password_hash: \"secret\" is not a crypt(3) hash", 54) == 0);
+	    "2: admin_password_hash: the value is not a crypt(3) hash", 56) == 0);
+	CHECK(strstr(error_of("[collector]\nadmin_password_hash = $ecret-passw0rd\n"),
+	    "passw0rd") == NULL);
+	CHECK(strstr(error_of("[collector]\nadmin_password_hash = secret\n"),
+	    "secret") == NULL);
+	CHECK(strncmp(error_of("[collector]\nadmin_password_hash = $1$salt$qJH7.N4xYta3aEG/dfqo/0\n"),
+	    "2: admin_password_hash: the value is not a crypt(3) hash", 56) == 0);
+	CHECK(strncmp(error_of("[collector]\nadmin_password_hash = $3$$8846f7eaee8fb117ad06bdd830b7586c\n"),
+	    "2: admin_password_hash: the value is not", 40) == 0);
+	CHECK(strncmp(error_of("[collector]\nadmin_password_hash = abJnggxhB/yWI\n"),
+	    "2: admin_password_hash: the value is not", 40) == 0);
+	CHECK_INT(load("[collector]\nadmin_password_hash = $2b$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui\n"), 0);
+	CHECK_INT(load("[collector]\nadmin_password_hash = $gy$j9T$abcdefgh$abcdefgh\n"), 0);
 
 	/* what is echoed is sanitised: no control or non-ASCII bytes */
 	CHECK_STR(error_of("[collector]\ntls = \x1b[31mred\x7f\xc3\xbc\n"),

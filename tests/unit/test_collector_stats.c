@@ -327,9 +327,117 @@ test_escape(void)
 	free(e);
 }
 
+/* Issue 21: C1 controls (U+0080..U+009F) go like C0, in the summary's
+ * keys and in --stats' text (whatever an older database holds). */
+static void
+test_c1_controls(void)
+{
+	char *sum = summary_of("{\"id\":\"x\",\"operating_system\":{\"release\":"
+	    "\"6.1\\u009b31m\\u0085x\\u00a0\\u00e9\"}}");
+	struct stat_rows r = { 0 };
+	struct stats *s;
+	char *plain;
+
+	CHECK(sum != NULL && strstr(sum, "release\t6.1?31m?x\xc2\xa0\xc3\xa9\t1\n") != NULL);
+	free(sum);
+	add(&r, "known", "", 1);
+	add(&r, "servers", "active", 1);
+	add(&r, "release", "evil\xc2\x9b[2J\xc2\x80\x1b-ok\xc3\xa9", 1);
+	s = stats_build(&r, 1, 7, T0);
+	plain = s != NULL ? stats_to_text(s) : NULL;
+	CHECK(plain != NULL && strstr(plain, "evil?[2J?" "?-ok\xc3\xa9") != NULL);
+	CHECK(plain != NULL && strstr(plain, "\xc2\x9b") == NULL &&
+	    strstr(plain, "\xc2\x80") == NULL);
+	free(plain);
+	stats_free(s);
+	stat_rows_free(&r);
+}
+
+/* Issue 21: a sum one server makes up more than half of is hidden, and
+ * so is one whose servers' shares are not all known. */
+static void
+test_sum_rule(void)
+{
+	struct stat_rows r = { 0 };
+	struct stats *s;
+
+	add(&r, "known", "", 5);
+	add(&r, "servers", "active", 5);
+	add(&r, "calls", "active", 37);
+	add(&r, "calls", "processed", 200);
+	r.calls_max_active = 37;	/* one server: all of it */
+	r.calls_max_processed = 100;	/* exactly half: shown */
+	s = stats_build(&r, 5, 7, T0);
+	CHECK_INT(s ? s->calls_active_total : 0, STATS_HIDDEN);
+	CHECK_INT(s ? s->calls_processed_total : 0, 200);
+	{
+		json_t *j = s ? stats_to_json(s) : NULL;
+		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		char *metrics = s ? metrics_render(s) : NULL;
+		CHECK(text != NULL && strstr(text,
+		    "\"calls\":{\"active\":null,\"processed\":200}") != NULL);
+		CHECK(metrics != NULL && strstr(metrics, "beacon_calls_active") == NULL &&
+		    strstr(metrics, "beacon_calls_processed 200\n") != NULL);
+		free(text);
+		free(metrics);
+		json_decref(j);
+	}
+	stats_free(s);
+	r.calls_unknown = 1;
+	s = stats_build(&r, 5, 7, T0);
+	CHECK_INT(s ? s->calls_processed_total : 0, STATS_HIDDEN);
+	stats_free(s);
+	stat_rows_free(&r);
+}
+
+/* stats_bound: keys counted by name only while there is room; the ones a
+ * server counted by name before stay so; overflow sorts first. */
+static int room_left;
+static int
+fake_room(void *arg, const char *dim, size_t dimlen, const char *key,
+    size_t keylen)
+{
+	(void)arg;
+	(void)dim;
+	(void)dimlen;
+	if (keylen == 8 && memcmp(key, "known.so", 8) == 0)
+		return 1;	/* its counter exists */
+	return room_left-- > 0 ? 1 : 0;
+}
+
+static void
+test_bound(void)
+{
+	const char *new = "calls\tactive\t4\n"
+	    "module\ta.so\t1\nmodule\tb.so\t1\nmodule\tc.so\t1\n"
+	    "module\tknown.so\t1\nmodule\tz.so\t1\n"
+	    "release\tx\t1\nservers\tactive\t1\n";
+	const char *old = "module\tz.so\t1\n";
+	char *b;
+
+	room_left = 1;
+	b = stats_bound(old, new, fake_room, NULL);
+	CHECK_STR(b, "calls\tactive\t4\n"
+	    "module\t\x1f\t2\nmodule\ta.so\t1\nmodule\tknown.so\t1\n"
+	    "module\tz.so\t1\n"
+	    "release\t\x1f\t1\nservers\tactive\t1\n");
+	/* Bounded again with nothing new: the same. */
+	{
+		char *again;
+		room_left = 0;
+		again = stats_bound(b, b, fake_room, NULL);
+		CHECK_STR(again, b);
+		free(again);
+	}
+	free(b);
+}
+
 int
 main(void)
 {
+	test_c1_controls();
+	test_sum_rule();
+	test_bound();
 	test_summary();
 	test_diff();
 	test_k_anonymity();
