@@ -1,14 +1,9 @@
 /*
  * The collector's configuration (COLLECTOR.md §2), read with libinih.
  *
- * Debian's libinih is built without INI_HANDLER_LINENO, so the handler is
- * not told its line: the file is fed through ini_parse_stream with a
- * reader that counts lines (one call per line, as inih counts them), and
- * the handler takes the number from there.  The reader also catches what
- * inih would let pass or report badly: unknown and malformed section
- * headers (even of an empty section), lines too long for inih's buffer,
- * lines without '=', and indented lines, which inih would join to the
- * value above (its INI_ALLOW_MULTILINE).
+ * Read through ini_file.c, which counts the lines (Debian's libinih does
+ * not tell the handler its line) and catches what inih would let pass;
+ * here, unknown sections (even an empty one) are refused.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,9 +20,9 @@
 
 #include "../../common/text.h"
 #include "config.h"
+#include "ini_file.h"
 #include "lifecycle.h"
 
-#define SHOWN 80	/* bytes of a value echoed in a message */
 
 enum type { T_STRING, T_LONG, T_BOOL, T_LISTEN, T_PROXIES };
 
@@ -77,62 +72,10 @@ static const struct option options[] = {
 static const char *const sections[] = { "collector", "limits", "privacy" };
 
 struct parse {
-	const char *path;
+	struct ini_file ini;	/* first: on_section casts it back */
 	struct collector_config *cfg;
-	FILE *file;
-	char *err;
-	size_t errlen;
-	bool error;		/* the first error is the one reported */
-	int line;		/* the line inih is handling */
 	int seen[N_OPTIONS];	/* the line that set each option, 0 = none */
 };
-
-/* "FILE:LINE: message" (or "FILE: message" for line 0), the first only.
- * Every value in the message has been sanitised by the caller. */
-static void parse_error(struct parse *p, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-parse_error(struct parse *p, int line, const char *fmt, ...)
-{
-	char msg[512];
-	char *file;
-	va_list ap;
-
-	if (p->error)
-		return;
-	p->error = true;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	file = text_sanitize(p->path, strlen(p->path), 256);
-	if (p->errlen == 0)
-		;
-	else if (line > 0)
-		snprintf(p->err, p->errlen, "%s:%d: %s", file ? file : "?", line, msg);
-	else
-		snprintf(p->err, p->errlen, "%s: %s", file ? file : "?", msg);
-	free(file);
-}
-
-/* A sanitised copy of a value for a message, "?" when out of memory
- * (freed by the caller). */
-static char *
-shown(const char *v)
-{
-	char *s = text_sanitize(v, strlen(v), SHOWN);
-
-	return s != NULL ? s : strdup("?");
-}
-
-static void
-error_value(struct parse *p, const char *name, const char *v, const char *what)
-{
-	char *s = shown(v);
-
-	parse_error(p, p->line, "%s: \"%s\" %s", name, s ? s : "?", what);
-	free(s);
-}
 
 static bool
 parse_bool(const char *v, bool *out)
@@ -316,31 +259,31 @@ set_listen(struct parse *p, const char *v)
 	}
 	copy = strdup(v);
 	if (copy == NULL) {
-		parse_error(p, p->line, "out of memory");
+		ini_file_error(&p->ini, p->ini.line, "out of memory");
 		return;
 	}
 	cursor = copy;
 	while ((item = next_item(&cursor)) != NULL) {
 		if (item[0] == '\0') {
-			parse_error(p, p->line, "listen: an empty address in the list");
+			ini_file_error(&p->ini, p->ini.line, "listen: an empty address in the list");
 			break;
 		}
 		if (strcmp(item, "systemd") == 0) {
-			parse_error(p, p->line, "listen: \"systemd\" must be the only value");
+			ini_file_error(&p->ini, p->ini.line, "listen: \"systemd\" must be the only value");
 			break;
 		}
 		if (!valid_listen(item)) {
-			error_value(p, "listen", item,
+			ini_file_bad_value(&p->ini, "listen", item,
 			    "is not host:port, [IPv6]:port or unix:/path");
 			break;
 		}
 		if (cfg->n_listen == COLLECTOR_MAX_LISTEN) {
-			parse_error(p, p->line, "listen: more than %d addresses",
+			ini_file_error(&p->ini, p->ini.line, "listen: more than %d addresses",
 			    COLLECTOR_MAX_LISTEN);
 			break;
 		}
 		if ((cfg->listen[cfg->n_listen] = strdup(item)) == NULL) {
-			parse_error(p, p->line, "out of memory");
+			ini_file_error(&p->ini, p->ini.line, "out of memory");
 			break;
 		}
 		cfg->n_listen++;
@@ -360,7 +303,7 @@ set_proxies(struct parse *p, const char *v)
 	if (v[0] == '\0')
 		return;
 	if ((copy = strdup(v)) == NULL) {
-		parse_error(p, p->line, "out of memory");
+		ini_file_error(&p->ini, p->ini.line, "out of memory");
 		return;
 	}
 	cursor = copy;
@@ -369,17 +312,17 @@ set_proxies(struct parse *p, const char *v)
 
 		if (inet_pton(af, item, bin) != 1 ||
 		    inet_ntop(af, bin, text, sizeof text) == NULL) {
-			error_value(p, "trusted_proxies", item,
+			ini_file_bad_value(&p->ini, "trusted_proxies", item,
 			    "is not a numeric IPv4 or IPv6 address");
 			break;
 		}
 		if (cfg->n_trusted_proxies == COLLECTOR_MAX_PROXIES) {
-			parse_error(p, p->line, "trusted_proxies: more than %d addresses",
+			ini_file_error(&p->ini, p->ini.line, "trusted_proxies: more than %d addresses",
 			    COLLECTOR_MAX_PROXIES);
 			break;
 		}
 		if ((cfg->trusted_proxies[cfg->n_trusted_proxies] = strdup(text)) == NULL) {
-			parse_error(p, p->line, "out of memory");
+			ini_file_error(&p->ini, p->ini.line, "out of memory");
 			break;
 		}
 		cfg->n_trusted_proxies++;
@@ -443,7 +386,7 @@ set_option(struct parse *p, const struct option *o, const char *v)
 		return;
 	case T_BOOL:
 		if (!parse_bool(v, (bool *)(void *)(base + o->offset)))
-			error_value(p, o->name, v,
+			ini_file_bad_value(&p->ini, o->name, v,
 			    "is not a boolean (yes/no, true/false, on/off, 1/0)");
 		return;
 	case T_LONG:
@@ -452,7 +395,7 @@ set_option(struct parse *p, const struct option *o, const char *v)
 
 			snprintf(what, sizeof what, "is not a whole number from %ld to %ld",
 			    o->min, o->max);
-			error_value(p, o->name, v, what);
+			ini_file_bad_value(&p->ini, o->name, v, what);
 		}
 		return;
 	case T_STRING:
@@ -460,13 +403,13 @@ set_option(struct parse *p, const struct option *o, const char *v)
 			/* A secret (or a password typed where its hash
 			 * belongs) is never repeated into a log. */
 			if (strcmp(o->name, "admin_password_hash") == 0)
-				parse_error(p, p->line, "%s: the value %s", o->name, why);
+				ini_file_error(&p->ini, p->ini.line, "%s: the value %s", o->name, why);
 			else
-				error_value(p, o->name, v, why);
+				ini_file_bad_value(&p->ini, o->name, v, why);
 			return;
 		}
 		if ((copy = strdup(v)) == NULL) {
-			parse_error(p, p->line, "out of memory");
+			ini_file_error(&p->ini, p->ini.line, "out of memory");
 			return;
 		}
 		free(*(char **)(void *)(base + o->offset));
@@ -490,11 +433,11 @@ handler(void *user, const char *section, const char *name, const char *value)
 	struct parse *p = user;
 	char *s;
 
-	if (p->error)
+	if (p->ini.error)
 		return 1;
 	if (section[0] == '\0') {
-		s = shown(name);
-		parse_error(p, p->line, "\"%s\" is outside any section", s ? s : "?");
+		s = ini_file_shown(name);
+		ini_file_error(&p->ini, p->ini.line, "\"%s\" is outside any section", s ? s : "?");
 		free(s);
 		return 0;
 	}
@@ -505,87 +448,32 @@ handler(void *user, const char *section, const char *name, const char *value)
 		    strcmp(options[i].name, name) != 0)
 			continue;
 		if (p->seen[i] != 0) {
-			parse_error(p, p->line, "%s is set twice (first on line %d)",
+			ini_file_error(&p->ini, p->ini.line, "%s is set twice (first on line %d)",
 			    name, p->seen[i]);
 			return 0;
 		}
-		p->seen[i] = p->line;
+		p->seen[i] = p->ini.line;
 		set_option(p, &options[i], value);
-		return !p->error;
+		return !p->ini.error;
 	}
-	s = shown(name);
-	parse_error(p, p->line, "unknown option \"%s\" in [%s]", s ? s : "?", section);
+	s = ini_file_shown(name);
+	ini_file_error(&p->ini, p->ini.line, "unknown option \"%s\" in [%s]", s ? s : "?", section);
 	free(s);
 	return 0;
 }
 
-/* The reader's verdict on one line (leading blanks and BOM removed). */
+/* A section header (ini_file.c): only the three sections exist. */
 static void
-check_line(struct parse *p, const char *s)
+on_section(struct ini_file *f, const char *name)
 {
-	const char *end;
-	char *name;
+	char *n;
 
-	if (s[0] == '\0' || s[0] == '\n' || s[0] == '\r' || s[0] == ';' || s[0] == '#')
+	if (known_section(name))
 		return;
-	if (s[0] == '[') {
-		end = strchr(s, ']');
-		if (end == NULL) {
-			parse_error(p, p->line, "malformed section header (no ']')");
-			return;
-		}
-		name = strndup(s + 1, (size_t)(end - s - 1));
-		if (name == NULL) {
-			parse_error(p, p->line, "out of memory");
-			return;
-		}
-		if (!known_section(name)) {
-			char *n = shown(name);
-
-			parse_error(p, p->line, "unknown section [%s] (known: [collector], [limits], [privacy])",
-			    n ? n : "?");
-			free(n);
-		}
-		free(name);
-		return;
-	}
-	if (strpbrk(s, "=:") == NULL)
-		parse_error(p, p->line, "malformed line (expected [section], name = value or a ; comment)");
-}
-
-/* fgets for inih: one line per call, counted; a line too long for inih's
- * buffer is an error and is swallowed whole, so that the count stays
- * inih's. */
-static char *
-reader(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	size_t len, skip;
-	int c;
-
-	if (fgets(str, num, p->file) == NULL)
-		return NULL;
-	p->line++;
-	len = strlen(str);
-	if (len > 0 && str[len - 1] != '\n' && !feof(p->file)) {
-		/* fgets stopped early: at the buffer's end, or a NUL byte
-		 * made the line look shorter than what was read */
-		if (len + 1 < (size_t)num)
-			parse_error(p, p->line, "a NUL byte in the line (not a text file)");
-		else
-			parse_error(p, p->line, "line too long (at most %d bytes)", num - 2);
-		while ((c = fgetc(p->file)) != EOF && c != '\n')
-			;
-		str[0] = '\0';
-		return str;
-	}
-	skip = 0;
-	if (p->line == 1 && strncmp(str, "\xEF\xBB\xBF", 3) == 0)
-		skip = 3;
-	skip += strspn(str + skip, " \t");
-	memmove(str, str + skip, strlen(str + skip) + 1);
-	check_line(p, str);
-	return str;
+	n = ini_file_shown(name);
+	ini_file_error(f, f->line, "unknown section [%s] (known: [collector], "
+	    "[limits], [privacy])", n ? n : "?");
+	free(n);
 }
 
 /* COLLECTOR.md §2's defaults, before the file is read. */
@@ -618,12 +506,12 @@ defaults(struct parse *p)
 	cfg->failed_logins_per_address_per_hour = 10;
 	cfg->retention_days = 400;
 	cfg->log_addresses = false;
-	cfg->path = strdup(p->path);
+	cfg->path = strdup(p->ini.path);
 	if (cfg->listen[0] == NULL || cfg->tls_cert == NULL || cfg->tls_key == NULL ||
 	    cfg->database == NULL || cfg->admin_user == NULL ||
 	    cfg->admin_password_hash == NULL || cfg->lifecycle == NULL ||
 	    cfg->path == NULL || cfg->user == NULL)
-		parse_error(p, 0, "out of memory");
+		ini_file_error(&p->ini, 0, "out of memory");
 }
 
 /* What needs the whole file: plain HTTP only on local addresses. */
@@ -636,21 +524,21 @@ check_whole(struct parse *p)
 	if (cfg->tls)
 		return;
 	if (cfg->listen_systemd) {
-		parse_error(p, tls_line, "tls = no needs listen addresses that are loopback or unix:, "
+		ini_file_error(&p->ini, tls_line, "tls = no needs listen addresses that are loopback or unix:, "
 		    "and those of listen = systemd are not known here (the protocol is HTTPS only)");
 		return;
 	}
 	for (int i = 0; i < cfg->n_listen; i++) {
 		if (listen_is_local(cfg->listen[i]))
 			continue;
-		char *s = shown(cfg->listen[i]);
+		char *s = ini_file_shown(cfg->listen[i]);
 		int listen_line = p->seen[0];	/* options[0] is listen */
 
 		if (listen_line > 0)
-			parse_error(p, tls_line, "tls = no, but listen address \"%s\" (line %d) is not "
+			ini_file_error(&p->ini, tls_line, "tls = no, but listen address \"%s\" (line %d) is not "
 			    "loopback or unix: (the protocol is HTTPS only)", s ? s : "?", listen_line);
 		else
-			parse_error(p, tls_line, "tls = no, but listen address \"%s\" (the default) is not "
+			ini_file_error(&p->ini, tls_line, "tls = no, but listen address \"%s\" (the default) is not "
 			    "loopback or unix: (the protocol is HTTPS only)", s ? s : "?");
 		free(s);
 		return;
@@ -661,35 +549,29 @@ int
 collector_config_load(const char *path, struct collector_config *cfg,
     char *err, size_t errlen)
 {
-	struct parse p = { .path = path, .cfg = cfg, .err = err, .errlen = errlen };
-	int rc;
+	struct parse p = { .ini = { .path = path, .err = err, .errlen = errlen,
+	    .on_section = on_section }, .cfg = cfg };
 
 	memset(cfg, 0, sizeof *cfg);
 	if (errlen > 0)
 		err[0] = '\0';
 	defaults(&p);
-	if (p.error)
+	if (p.ini.error)
 		return -1;
-	p.file = fopen(path, "r");
-	if (p.file == NULL) {
-		parse_error(&p, 0, "cannot read: %s", strerror(errno));
+	p.ini.file = fopen(path, "r");
+	if (p.ini.file == NULL) {
+		ini_file_error(&p.ini, 0, "cannot read: %s", strerror(errno));
 		return -1;
 	}
-	rc = ini_parse_stream(reader, &p, handler, &p);
-	if (ferror(p.file))
-		parse_error(&p, 0, "cannot read: %s", strerror(errno));
-	fclose(p.file);
-	if (rc > 0)
-		parse_error(&p, rc, "malformed line (expected [section], name = value or a ; comment)");
-	else if (rc < 0)
-		parse_error(&p, 0, "cannot read: out of memory");
+	ini_file_parse(&p.ini, handler, &p);
+	fclose(p.ini.file);
 	check_whole(&p);
 	for (size_t i = 0; i < N_OPTIONS; i++)
 		if (strcmp(options[i].name, "database") == 0)
 			cfg->database_line = p.seen[i];
 		else if (strcmp(options[i].name, "user") == 0)
 			cfg->user_set = p.seen[i] != 0;
-	return p.error ? -1 : 0;
+	return p.ini.error ? -1 : 0;
 }
 
 void

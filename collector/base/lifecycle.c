@@ -1,11 +1,9 @@
 /*
  * Asterisk's release lifecycle: the data file and the rules (lifecycle.h).
  *
- * The file is INI, read with libinih the way config.c reads the
- * configuration: through ini_parse_stream with a reader that counts the
- * lines (Debian's libinih does not tell the handler its line) and judges
- * what inih would let pass: section headers, lines without '=', indented
- * lines, lines too long.  One [lifecycle] section (last_checked), then one
+ * The file is INI, read with libinih through ini_file.c as config.c reads
+ * the configuration (line numbers in errors; what inih would let pass is
+ * judged there).  One [lifecycle] section (last_checked), then one
  * section per release series:
  *
  *   [16]                       ; a major version: "1.8", "10" ... "23"
@@ -28,9 +26,9 @@
 #include <ini.h>
 
 #include "../../common/text.h"
+#include "ini_file.h"
 #include "lifecycle.h"
 
-#define SHOWN 80
 
 enum field { F_KIND, F_RELEASED, F_SECURITY, F_EOL, F_SOURCE, F__MAX };
 static const char *const field_names[F__MAX] = {
@@ -55,13 +53,8 @@ static const char *const kind_names[] = {
 };
 
 struct parse {
-	const char *name;
-	FILE *file;
+	struct ini_file ini;		/* first: on_section casts it back */
 	struct lifecycle *lc;
-	char *err;
-	size_t errlen;
-	bool error;
-	int line;
 	bool in_meta;			/* in [lifecycle] */
 	int meta_line;			/* the [lifecycle] header's line, 0 = none */
 	int last_checked_line;
@@ -69,50 +62,6 @@ struct parse {
 	int cur_line;			/* its header's line */
 	int seen[F__MAX];		/* the line that set each field of cur */
 };
-
-static void parse_error(struct parse *p, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-parse_error(struct parse *p, int line, const char *fmt, ...)
-{
-	char msg[512];
-	char *file;
-	va_list ap;
-
-	if (p->error)
-		return;
-	p->error = true;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	file = text_sanitize(p->name, strlen(p->name), 256);
-	if (p->errlen == 0)
-		;
-	else if (line > 0)
-		snprintf(p->err, p->errlen, "%s:%d: %s", file ? file : "?", line, msg);
-	else
-		snprintf(p->err, p->errlen, "%s: %s", file ? file : "?", msg);
-	free(file);
-}
-
-/* A sanitised copy for a message (freed by the caller), never NULL. */
-static char *
-shown(const char *v)
-{
-	char *s = text_sanitize(v, strlen(v), SHOWN);
-
-	return s != NULL ? s : strdup("?");
-}
-
-static void
-bad_value(struct parse *p, const char *name, const char *v, const char *what)
-{
-	char *s = shown(v);
-
-	parse_error(p, p->line, "%s: \"%s\" %s", name, s ? s : "?", what);
-	free(s);
-}
 
 /* "YYYY-MM-DD", a day that exists, from 1990 to 2199. */
 static bool
@@ -183,24 +132,24 @@ finish_series(struct parse *p)
 {
 	struct lc_series *s = p->cur;
 
-	if (s == NULL || p->error)
+	if (s == NULL || p->ini.error)
 		return;
 	for (int f = 0; f < F__MAX; f++)
 		if (p->seen[f] == 0) {
-			parse_error(p, p->cur_line, "[%s] has no %s", s->name,
+			ini_file_error(&p->ini, p->cur_line, "[%s] has no %s", s->name,
 			    field_names[f]);
 			return;
 		}
 	if ((s->kind == LC_CERTIFIED) != (strncmp(s->name, "certified/", 10) == 0)) {
-		parse_error(p, p->seen[F_KIND], "[%s]: kind = certified goes with, "
+		ini_file_error(&p->ini, p->seen[F_KIND], "[%s]: kind = certified goes with, "
 		    "and only with, a [certified/N.N] series", s->name);
 		return;
 	}
 	if (strcmp(s->released, s->security) > 0)
-		parse_error(p, p->seen[F_SECURITY], "[%s]: security_fixes_only (%s) is "
+		ini_file_error(&p->ini, p->seen[F_SECURITY], "[%s]: security_fixes_only (%s) is "
 		    "before released (%s)", s->name, s->security, s->released);
 	else if (strcmp(s->security, s->eol) > 0)
-		parse_error(p, p->seen[F_EOL], "[%s]: end_of_life (%s) is before "
+		ini_file_error(&p->ini, p->seen[F_EOL], "[%s]: end_of_life (%s) is before "
 		    "security_fixes_only (%s)", s->name, s->eol, s->security);
 }
 
@@ -215,44 +164,44 @@ start_section(struct parse *p, const char *name)
 	p->cur = NULL;
 	p->in_meta = false;
 	memset(p->seen, 0, sizeof p->seen);
-	if (p->error)
+	if (p->ini.error)
 		return;
 	if (strcmp(name, "lifecycle") == 0) {
 		if (p->meta_line != 0) {
-			parse_error(p, p->line, "[lifecycle] appears twice (first on line %d)",
+			ini_file_error(&p->ini, p->ini.line, "[lifecycle] appears twice (first on line %d)",
 			    p->meta_line);
 			return;
 		}
-		p->meta_line = p->line;
+		p->meta_line = p->ini.line;
 		p->in_meta = true;
 		return;
 	}
 	if (!valid_series_name(name)) {
-		n = shown(name);
-		parse_error(p, p->line, "[%s] is neither [lifecycle] nor a release series "
+		n = ini_file_shown(name);
+		ini_file_error(&p->ini, p->ini.line, "[%s] is neither [lifecycle] nor a release series "
 		    "([1.8], [16], [certified/18.9])", n ? n : "?");
 		free(n);
 		return;
 	}
 	for (size_t i = 0; i < p->lc->n; i++)
 		if (strcmp(p->lc->series[i].name, name) == 0) {
-			parse_error(p, p->line, "[%s] appears twice", name);
+			ini_file_error(&p->ini, p->ini.line, "[%s] appears twice", name);
 			return;
 		}
 	if (p->lc->n >= LC_MAX_SERIES) {
-		parse_error(p, p->line, "more than %d release series", LC_MAX_SERIES);
+		ini_file_error(&p->ini, p->ini.line, "more than %d release series", LC_MAX_SERIES);
 		return;
 	}
 	grown = realloc(p->lc->series, (p->lc->n + 1) * sizeof *grown);
 	if (grown == NULL) {
-		parse_error(p, p->line, "out of memory");
+		ini_file_error(&p->ini, p->ini.line, "out of memory");
 		return;
 	}
 	p->lc->series = grown;
 	p->cur = &grown[p->lc->n++];
 	memset(p->cur, 0, sizeof *p->cur);
 	snprintf(p->cur->name, sizeof p->cur->name, "%s", name);
-	p->cur_line = p->line;
+	p->cur_line = p->ini.line;
 }
 
 static void
@@ -268,14 +217,14 @@ set_field(struct parse *p, enum field f, const char *v)
 				s->kind = (enum lc_kind)k;
 				return;
 			}
-		bad_value(p, "kind", v, "is not lts, standard or certified");
+		ini_file_bad_value(&p->ini, "kind", v, "is not lts, standard or certified");
 		return;
 	case F_RELEASED: day = s->released; break;
 	case F_SECURITY: day = s->security; break;
 	case F_EOL: day = s->eol; break;
 	case F_SOURCE:
 		if (!valid_source(v)) {
-			bad_value(p, "source", v, "is not an http(s) URL");
+			ini_file_bad_value(&p->ini, "source", v, "is not an http(s) URL");
 			return;
 		}
 		snprintf(s->source, sizeof s->source, "%s", v);
@@ -284,7 +233,7 @@ set_field(struct parse *p, enum field f, const char *v)
 		return;
 	}
 	if (!valid_day(v)) {
-		bad_value(p, field_names[f], v, "is not a date YYYY-MM-DD");
+		ini_file_bad_value(&p->ini, field_names[f], v, "is not a date YYYY-MM-DD");
 		return;
 	}
 	memcpy(day, v, 11);
@@ -297,27 +246,27 @@ handler(void *user, const char *section, const char *name, const char *value)
 	char *n;
 
 	(void)section;		/* the reader followed the headers */
-	if (p->error)
+	if (p->ini.error)
 		return 0;
 	if (p->in_meta) {
 		if (strcmp(name, "last_checked") != 0)
 			goto unknown;
 		if (p->last_checked_line != 0) {
-			parse_error(p, p->line, "last_checked is set twice (first on line %d)",
+			ini_file_error(&p->ini, p->ini.line, "last_checked is set twice (first on line %d)",
 			    p->last_checked_line);
 			return 0;
 		}
 		if (!valid_day(value)) {
-			bad_value(p, "last_checked", value, "is not a date YYYY-MM-DD");
+			ini_file_bad_value(&p->ini, "last_checked", value, "is not a date YYYY-MM-DD");
 			return 0;
 		}
-		p->last_checked_line = p->line;
+		p->last_checked_line = p->ini.line;
 		memcpy(p->lc->last_checked, value, 11);
 		return 1;
 	}
 	if (p->cur == NULL) {
-		n = shown(name);
-		parse_error(p, p->line, "\"%s\" is outside any section", n ? n : "?");
+		n = ini_file_shown(name);
+		ini_file_error(&p->ini, p->ini.line, "\"%s\" is outside any section", n ? n : "?");
 		free(n);
 		return 0;
 	}
@@ -325,108 +274,50 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if (strcmp(name, field_names[f]) != 0)
 			continue;
 		if (p->seen[f] != 0) {
-			parse_error(p, p->line, "%s is set twice in [%s] (first on line %d)",
+			ini_file_error(&p->ini, p->ini.line, "%s is set twice in [%s] (first on line %d)",
 			    name, p->cur->name, p->seen[f]);
 			return 0;
 		}
-		p->seen[f] = p->line;
+		p->seen[f] = p->ini.line;
 		set_field(p, (enum field)f, value);
-		return !p->error;
+		return !p->ini.error;
 	}
 unknown:
-	n = shown(name);
-	parse_error(p, p->line, "unknown key \"%s\" (known: %s)", n ? n : "?",
+	n = ini_file_shown(name);
+	ini_file_error(&p->ini, p->ini.line, "unknown key \"%s\" (known: %s)", n ? n : "?",
 	    p->in_meta ? "last_checked" :
 	    "kind, released, security_fixes_only, end_of_life, source");
 	free(n);
 	return 0;
 }
 
-/* The reader's verdict on one line (leading blanks and BOM removed). */
+/* A section header (ini_file.c): [lifecycle] or a release series. */
 static void
-check_line(struct parse *p, const char *s)
+on_section(struct ini_file *f, const char *name)
 {
-	const char *end;
-	char *name;
-
-	if (s[0] == '\0' || s[0] == '\n' || s[0] == '\r' || s[0] == ';' || s[0] == '#')
-		return;
-	if (s[0] == '[') {
-		end = strchr(s, ']');
-		if (end == NULL) {
-			parse_error(p, p->line, "malformed section header (no ']')");
-			return;
-		}
-		name = strndup(s + 1, (size_t)(end - s - 1));
-		if (name == NULL) {
-			parse_error(p, p->line, "out of memory");
-			return;
-		}
-		start_section(p, name);
-		free(name);
-		return;
-	}
-	if (strchr(s, '=') == NULL)
-		parse_error(p, p->line, "malformed line (expected [section], name = value or a ; comment)");
-}
-
-/* fgets for inih: one line per call, counted; see config.c. */
-static char *
-reader(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	size_t len, skip;
-	int c;
-
-	if (fgets(str, num, p->file) == NULL)
-		return NULL;
-	p->line++;
-	len = strlen(str);
-	if (len > 0 && str[len - 1] != '\n' && !feof(p->file)) {
-		if (len + 1 < (size_t)num)
-			parse_error(p, p->line, "a NUL byte in the line (not a text file)");
-		else
-			parse_error(p, p->line, "line too long (at most %d bytes)", num - 2);
-		while ((c = fgetc(p->file)) != EOF && c != '\n')
-			;
-		str[0] = '\0';
-		return str;
-	}
-	skip = 0;
-	if (p->line == 1 && strncmp(str, "\xEF\xBB\xBF", 3) == 0)
-		skip = 3;
-	skip += strspn(str + skip, " \t");
-	memmove(str, str + skip, strlen(str + skip) + 1);
-	check_line(p, str);
-	return str;
+	start_section((struct parse *)f, name);
 }
 
 int
 lifecycle_load_stream(FILE *f, const char *name, struct lifecycle **out,
     char *err, size_t errlen)
 {
-	struct parse p = { .name = name, .file = f, .err = err, .errlen = errlen };
-	int rc;
+	struct parse p = { .ini = { .path = name, .file = f, .err = err,
+	    .errlen = errlen, .on_section = on_section } };
 
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
 	p.lc = calloc(1, sizeof *p.lc);
 	if (p.lc == NULL) {
-		parse_error(&p, 0, "out of memory");
+		ini_file_error(&p.ini, 0, "out of memory");
 		return -1;
 	}
-	rc = ini_parse_stream(reader, &p, handler, &p);
-	if (ferror(f))
-		parse_error(&p, 0, "cannot read: %s", strerror(errno));
-	if (rc > 0)
-		parse_error(&p, rc, "malformed line (expected [section], name = value or a ; comment)");
-	else if (rc < 0)
-		parse_error(&p, 0, "cannot read: out of memory");
+	ini_file_parse(&p.ini, handler, &p);
 	finish_series(&p);
-	if (!p.error && p.lc->last_checked[0] == '\0')
-		parse_error(&p, p.meta_line, "no last_checked = YYYY-MM-DD in [lifecycle]");
-	if (p.error) {
+	if (!p.ini.error && p.lc->last_checked[0] == '\0')
+		ini_file_error(&p.ini, p.meta_line, "no last_checked = YYYY-MM-DD in [lifecycle]");
+	if (p.ini.error) {
 		lifecycle_free(p.lc);
 		return -1;
 	}
