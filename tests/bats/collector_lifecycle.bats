@@ -76,7 +76,7 @@ for n in o.get("notices", []):
 
 @test "/api/v1/stats, --stats and /metrics: the active servers per lifecycle status, computed on the day they are read" {
 	at 2026-12-06T12:00:00Z
-	start_beacon_collector privacy.min_group=1
+	start_beacon_collector privacy.min_group=1 privacy.established_days=1
 	local v
 	for v in "16.30.1 163001" "16.25.0 162500" "20.17.0 201700" "22.10.1 221001" "99.1.0 990100"; do
 		put_version ${v% *} ${v#* }
@@ -105,7 +105,7 @@ beacon_servers_lifecycle{status="unknown"} 1' "$m"
 
 @test "k-anonymity: a status of fewer than min_group servers is merged into other" {
 	at 2026-12-06T12:00:00Z
-	start_beacon_collector privacy.min_group=2
+	start_beacon_collector privacy.min_group=2 privacy.established_days=1
 	local v
 	for v in "16.30.1 163001" "16.25.0 162500" "22.10.1 221001"; do
 		put_version ${v% *} ${v#* }
