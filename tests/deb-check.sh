@@ -223,8 +223,9 @@ installed_files() {
 	done
 	[ -x /usr/sbin/$PKG ] || { echo "not executable: /usr/sbin/$PKG"; ok=1; }
 	cmp -s "$TREE/conf/beacon.ini" /usr/share/$PKG/beacon.ini || { echo "the sample differs from conf/beacon.ini"; ok=1; }
-	# the installed file is the sample with the debconf answer in it
-	diff <(grep -v '^; enabled = yes$' "$TREE/conf/beacon.ini") \
+	# the installed file is the sample with the debconf answer in it, in
+	# [general] (the first "; enabled = yes"; the servers' stay commented)
+	diff <(sed '0,/^; enabled = yes$/{/^; enabled = yes$/d}' "$TREE/conf/beacon.ini") \
 	    <(grep -v '^enabled = ' /etc/asterisk/beacon.ini) ||
 	    { echo "beacon.ini is not the sample plus the answer"; ok=1; }
 	[ "$(stat -c %a /etc/asterisk/beacon.ini)" = 640 ] || { echo "beacon.ini is not 0640"; ok=1; }
@@ -306,6 +307,7 @@ collector_contents() {
 	want=$(LC_ALL=C sort <<-'LIST'
 	-rw-r--r-- /lib/systemd/system/beacon-collector.service
 	-rw-r--r-- /lib/systemd/system/beacon-collector.socket
+	-rw-r--r-- /usr/share/beacon-collector/asterisk-lifecycle.ini
 	-rw-r--r-- /usr/share/beacon-collector/beacon-collector.ini
 	-rw-r--r-- /usr/share/doc/beacon-collector/changelog.gz
 	-rw-r--r-- /usr/share/doc/beacon-collector/copyright

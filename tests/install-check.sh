@@ -64,7 +64,8 @@ reads_installed_config() {
 # The admin's opt-out in the installed file is obeyed: exit 10, silent.
 honours_opt_out() {
 	local out rc=0
-	sed -i 's/^; enabled = yes$/enabled = no/' "$CONF"
+	# [general]'s, the first: the servers' own enabled stay commented
+	sed -i '0,/^; enabled = yes$/s//enabled = no/' "$CONF"
 	grep -q '^enabled = no$' "$CONF" || { echo "could not edit $CONF"; return 1; }
 	out=$("$SBIN" -q 2>&1) || rc=$?
 	[ "$rc" = 10 ] && [ -z "$out" ] || { echo "exit $rc, output: $out"; return 1; }
