@@ -112,6 +112,11 @@ copy_tree() {
 	mkdir -p "$dst"
 	git -C "$SRC" ls-files -z --cached --others --exclude-standard |
 		(cd "$SRC" && tar --null -T - -cf -) | tar -C "$dst" -xf -
+	# A git checkout, as the tests expect (docs.bats asks git status).
+	git -C "$dst" init -q &&
+		git -C "$dst" add -A &&
+		git -C "$dst" -c user.name=distro-check -c user.email=distro-check@localhost \
+			commit -q -m "tests/distro-check.sh: a copy of $(git -C "$SRC" rev-parse --short HEAD)"
 }
 
 summary=()
