@@ -119,6 +119,9 @@ copy_tree() {
 			commit -q -m "tests/distro-check.sh: a copy of $(git -C "$SRC" rev-parse --short HEAD)"
 }
 
+# main RELEASE...: the whole run, in a function so that bash has read all
+# of it before it starts (an edit of this file meanwhile changes nothing).
+main() {
 summary=()
 any_failed=0
 mkdir -p "$LOGS"
@@ -174,4 +177,8 @@ for rel in "$@"; do
 	summary+=("$rel: $p passed, $f failed (build $bp/$((bp + bf)), make check $cp passed $cf failed, deb-check $dp passed $df failed; chroot $built $((t1 - t0))s, build $((t2 - t1))s, make check $((t3 - t2))s, deb-check $((t4 - t3))s)")
 done
 printf '%s\n' "${summary[@]}"
-exit "$any_failed"
+return "$any_failed"
+}
+
+main "$@"
+exit
