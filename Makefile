@@ -205,7 +205,7 @@ DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	mandoc man-db groff-base systemd tzdata python3-jsonschema \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev sqlite3 libpq-dev \
 	libsystemd-dev libcrypt-dev curl jq prometheus chromium \
-	debhelper dpkg-dev po-debconf debconf fakeroot lintian git ssl-cert adduser
+	debhelper dpkg-dev po-debconf debconf fakeroot lintian git ssl-cert adduser procps
 deps:
 	@if $(PKG_CONFIG) --exists $(PKGS) $(COLLECTOR_PKGS) 2>/dev/null && command -v bats >/dev/null \
 	   && command -v sqlite3 >/dev/null && command -v curl >/dev/null && command -v jq >/dev/null \
@@ -215,7 +215,7 @@ deps:
 	   && command -v promtool >/dev/null && command -v chromium >/dev/null \
 	   && command -v openssl >/dev/null && test -x /usr/bin/python3 \
 	   && command -v mandoc >/dev/null && command -v man >/dev/null \
-	   && command -v systemd-analyze >/dev/null \
+	   && command -v systemd-analyze >/dev/null && test -x /bin/kill \
 	   && test -f /usr/share/zoneinfo/Europe/Berlin \
 	   && /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then :; else \
 	  echo "make deps: installing $(DEB_PKGS)"; \
