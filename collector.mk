@@ -45,8 +45,8 @@ $(COLLECTOR_SETTINGS): FORCE
 	} >$@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; echo "make: $@: build settings changed"; fi
 
-# Unit tests of the collector: tests/unit/test_collector_*.c (the shorter
-# stem wins over the reporter's pattern rule).
+# Unit tests of the collector: tests/unit/test_collector_*.c (the
+# reporter's unit tests have a static pattern rule in the Makefile).
 $(BUILD)/tests/unit/test_collector_%: tests/unit/test_collector_%.c tests/unit/unit.h $(COLLECTOR_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(COLLECTOR_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(COLLECTOR_OBJ) $(COLLECTOR_LDLIBS)

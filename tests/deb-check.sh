@@ -19,6 +19,17 @@ COLLECTOR_URL_HOST=127.0.0.1
 COLLECTOR_PORT=8443
 collector_pid=
 
+# Where the packages must put systemd units on this release: /usr/lib from
+# Debian 13 on (and testing/sid), /lib on 11 and 12 (debian/rules decides
+# the same from systemd.pc or debhelper's version).
+UNITDIR=/lib/systemd/system
+debian_major=$(cut -d. -f1 /etc/debian_version 2>/dev/null || echo 0)
+if ! [[ $debian_major =~ ^[0-9]+$ ]] || [ "$debian_major" -ge 13 ]; then
+	UNITDIR=/usr/lib/systemd/system
+fi
+# unitdir_here: stdin with /lib/systemd/system/ as this release has it.
+unitdir_here() { sed "s| /lib/systemd/system/| $UNITDIR/|"; }
+
 pass() { printf 'PASS: %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*"; failed=$((failed + 1)); }
 # check NAME CMD...: one step; a failing step does not stop the others.
@@ -135,6 +146,7 @@ expected_contents() {
 	-rwxr-xr-x /usr/sbin/beacon-report
 	LIST
 	)
+	want=$(unitdir_here <<<"$want" | LC_ALL=C sort)
 	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
 }
 
@@ -177,9 +189,11 @@ defaults_to_no() {
 }
 
 # answer_with yes|no: dpkg-reconfigure through a real front end
-# (teletype), the answer typed on its input; the question must be shown.
+# (teletype) on a pseudo-terminal (debconf 1.5.91 of Debian 13 wants one),
+# the answer typed once the question is shown.
 answer_with() {
-	printf '%s\n' "$1" | DEBIAN_FRONTEND=teletype dpkg-reconfigure "$PKG" >"$WORK/teletype.log" 2>&1 ||
+	DEBIAN_FRONTEND=teletype /usr/bin/python3 "$SRC/tests/pty_answer.py" \
+	    'Send anonymous usage statistics' "$1" dpkg-reconfigure "$PKG" >"$WORK/teletype.log" 2>&1 ||
 	    { cat "$WORK/teletype.log"; return 1; }
 	grep -q 'Send anonymous usage statistics' "$WORK/teletype.log" ||
 	    { echo "the question was not asked:"; cat "$WORK/teletype.log"; return 1; }
@@ -316,6 +330,7 @@ collector_contents() {
 	lrwxrwxrwx /usr/share/doc/beacon-collector/examples/beacon-collector.ini -> ../../../beacon-collector/beacon-collector.ini
 	LIST
 	)
+	want=$(unitdir_here <<<"$want" | LC_ALL=C sort)
 	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
 	# The configuration is made by postinst, never shipped as a conffile.
 	! dpkg-deb --ctrl-tarfile "$DEB_C" | tar -tf - | grep -qx './conffiles' ||

@@ -56,15 +56,19 @@ ensure_user() {
 }
 
 cmd_start() {
-	local durable=0 bin dir nosync=--no-sync
+	local durable=0 bin dir nosync=--no-sync noinstr=
 	[ "${1:-}" = --durable ] && durable=1 nosync=
 	bin=$(pgbin)
+	# --no-instructions is PostgreSQL 14's (Debian 11 has 13): ask initdb.
+	if "$bin/initdb" --help 2>/dev/null | grep -q -- '--no-instructions'; then
+		noinstr=--no-instructions
+	fi
 	ensure_user
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/beacon-pg.XXXXXX")
 	chmod 755 "$dir"
 	[ "$(id -u)" -ne 0 ] || chown "$PG_USER:" "$dir"
 	if ! as_owner "$bin/initdb" -D "$dir/data" -U "$DB_ROLE" --auth=trust \
-		-E UTF8 --locale=C.UTF-8 --no-instructions ${nosync:+"$nosync"} >"$dir/initdb.log" 2>&1; then
+		-E UTF8 --locale=C.UTF-8 ${noinstr:+"$noinstr"} ${nosync:+"$nosync"} >"$dir/initdb.log" 2>&1; then
 		cat "$dir/initdb.log" >&2
 		rm -rf "$dir"
 		return 1

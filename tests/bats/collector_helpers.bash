@@ -151,6 +151,9 @@ start_beacon_collector() {
 			_bc_alive "$pid" || break
 			sleep 0.05
 		done
+		# Alive but not ready (a CA the client refuses, a hang): stop it,
+		# TERM then KILL, so that the wait below is bounded.
+		_bc_stop_bounded "$pid"
 		_bc_forget "$pid"
 		wait "$pid" 2>/dev/null
 		# Someone took the port between free_port and bind: another one.
@@ -161,6 +164,23 @@ start_beacon_collector() {
 		break
 	done
 	flunk "collector_helpers: beacon-collector did not answer /healthz; its log:" "$(tail -n 20 "$BC_LOG")"
+}
+
+# _bc_stop_bounded PID: SIGTERM, at most 3 s, then SIGKILL; afterwards
+# `wait PID` returns at once.
+_bc_stop_bounded() {
+	local i
+	_bc_alive "$1" || return 0
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < 60; i++)); do
+		_bc_alive "$1" || return 0
+		sleep 0.05
+	done
+	kill -KILL "$1" 2>/dev/null
+	for ((i = 0; i < 60; i++)); do
+		_bc_alive "$1" || return 0
+		sleep 0.05
+	done
 }
 
 # _bc_alive PID: running (a zombie does not count).

@@ -490,3 +490,30 @@ for i in range(50):
 	grep -q 'POST /servers 201 .*192\.0\.2\.55' "$BC_LOG" || flunk "log_addresses = yes: the log does not name the client" "$(tail -n 5 "$BC_LOG")"
 	grep -q 'GET /healthz 200 .*127\.0\.0\.1' "$BC_LOG" || flunk "log_addresses = yes: the log does not name 127.0.0.1" "$(tail -n 5 "$BC_LOG")"
 }
+
+@test "start_beacon_collector: a collector that never becomes ready fails the test within a bound, stopped" {
+	# The untrusted CA's certificate: the collector runs, /healthz never
+	# answers to a client trusting the test CA (as OpenSSL 1.1.1 refused
+	# the old CA).  The helper must give up and stop it, not wait forever.
+	local t0 sp i
+	t0=$(date +%s)
+	(BC_CERT=$TEST_CA/untrusted/server.pem BC_KEY=$TEST_CA/untrusted/server.key \
+		start_beacon_collector >"$BATS_TEST_TMPDIR/start.out" 2>&1) &
+	sp=$!
+	for ((i = 0; i < 400; i++)); do
+		kill -0 "$sp" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$sp" 2>/dev/null; then
+		kill "$sp"
+		flunk "start_beacon_collector still waiting after 20 s"
+	fi
+	run wait "$sp"
+	assert_failure
+	grep -q "did not answer /healthz" "$BATS_TEST_TMPDIR/start.out"
+	[ $(($(date +%s) - t0)) -le 20 ]
+	# Nothing of it left running.
+	run pgrep -f -- "-c $BATS_TEST_TMPDIR/collector.ini"
+	assert_failure
+}
+

@@ -336,6 +336,34 @@ PY
 	refute kill -0 "$pid" 2>/dev/null
 }
 
+@test "helpers: without a private temp dir (bats < 1.4) harness_setup refuses and writes nothing" {
+	local home=$HOME
+	BATS_TEST_TMPDIR= run harness_setup
+	assert_failure
+	assert_output_contains "BATS_TEST_TMPDIR is unset"
+	assert_output_contains "bats >= 1.5"
+	BATS_TEST_TMPDIR=/ run harness_setup
+	assert_failure
+	assert_output_contains "BATS_TEST_TMPDIR is /:"
+	BATS_FILE_TMPDIR= run harness_setup_file
+	assert_failure
+	assert_output_contains "BATS_FILE_TMPDIR is unset"
+	[ "$HOME" = "$home" ]
+}
+
+@test "make_test_ca: one basicConstraints (critical, CA:TRUE); openssl verify accepts the CA's certificates" {
+	local d=$BATS_TEST_TMPDIR/ca2 n
+	make_test_ca "$d"
+	n=$(openssl x509 -in "$d/ca.pem" -noout -text | grep -c "X509v3 Basic Constraints")
+	[ "$n" = 1 ] || flunk "ca.pem has $n basicConstraints"
+	openssl x509 -in "$d/ca.pem" -noout -text | grep -A1 "X509v3 Basic Constraints: critical" | grep -q "CA:TRUE"
+	run openssl verify -CAfile "$d/ca.pem" "$d/server.pem"
+	assert_success
+	run openssl verify -CAfile "$d/ca.pem" "$d/untrusted/server.pem"
+	assert_failure
+	[ ! -e "$d/ca.cnf" ]
+}
+
 # ---- collector -----------------------------------------------------------------------
 
 # The UUIDv4 shape the collector must hand out.

@@ -9,6 +9,17 @@
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 export REPO
+
+# harness_need_tmpdir NAME: the helpers write only into bats' private temp
+# dirs.  bats before 1.4 (Debian 11's 1.2.1) sets no BATS_TEST_TMPDIR and
+# the helpers would write /ca, /beacon.ini and /usr/bin/asterisk: refuse.
+harness_need_tmpdir() {
+	local v=${!1-}
+	if [ -z "$v" ] || [ "$v" = / ] || [ ! -d "$v" ]; then
+		echo "helpers.bash: \$$1 is ${v:-unset}: this bats ($(bats --version 2>/dev/null || echo unknown)) gives no private temp dir; the suite needs bats >= 1.5 (tests/README.md)" >&2
+		return 1
+	fi
+}
 PY=/usr/bin/python3
 
 # `run --separate-stderr` and friends.
@@ -22,11 +33,13 @@ teardown() { harness_teardown; }
 
 # One throwaway CA for the whole file (see make_test_ca).
 harness_setup_file() {
+	harness_need_tmpdir BATS_FILE_TMPDIR || return 1
 	export TEST_CA="$BATS_FILE_TMPDIR/ca"
 	[ -f "$TEST_CA/ca.pem" ] || make_test_ca "$TEST_CA"
 }
 
 harness_setup() {
+	harness_need_tmpdir BATS_TEST_TMPDIR || return 1
 	export HOME="$BATS_TEST_TMPDIR/home"
 	export TEST_BIN="$BATS_TEST_TMPDIR/bin"
 	mkdir -p "$HOME" "$TEST_BIN"
@@ -310,12 +323,19 @@ make_test_ca() {
 	return 1
 }
 
+# _mk_ca DIR CN: the CA's extensions from a config file of its own, not
+# -addext on top of openssl.cnf's v3_ca: OpenSSL 1.1.1 (Debian 11) then
+# made two basicConstraints and `openssl verify` refused the CA.
 _mk_ca() {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-sha256 -days 30 -subj "/CN=$2" \
-		-addext "basicConstraints=critical,CA:TRUE" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-keyout "$1/ca.key" -out "$1/ca.pem" >/dev/null 2>&1
+	printf '%s\n' "[req]" "distinguished_name = dn" "prompt = no" \
+		"x509_extensions = v3_ca" "[dn]" "CN = $2" "[v3_ca]" \
+		"basicConstraints = critical,CA:TRUE" \
+		"keyUsage = critical,keyCertSign,cRLSign" \
+		"subjectKeyIdentifier = hash" >"$1/ca.cnf" &&
+		openssl req -x509 -config "$1/ca.cnf" -newkey ec \
+			-pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
+			-keyout "$1/ca.key" -out "$1/ca.pem" >/dev/null 2>&1 &&
+		rm -f "$1/ca.cnf"
 }
 
 _mk_cert() {

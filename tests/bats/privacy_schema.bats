@@ -18,11 +18,13 @@ setup() {
 validate() {
 	beacon --schema >"$BATS_TEST_TMPDIR/schema.json" || return 1
 	"$PY" - "$BATS_TEST_TMPDIR/schema.json" "$@" <<'EOF'
-import json, sys
-import jsonschema
+import json, os, sys
+sys.path.insert(0, os.path.join(os.environ["REPO"], "tests"))
+from schema_validator import validator_class
 schema = json.load(open(sys.argv[1]))
-jsonschema.Draft202012Validator.check_schema(schema)
-v = jsonschema.Draft202012Validator(schema)
+V = validator_class(schema)
+V.check_schema(schema)
+v = V(schema)
 bad = 0
 for f in sys.argv[2:]:
     for e in v.iter_errors(json.load(open(f))):
@@ -191,3 +193,26 @@ EOF
 	id=$(astdb_get beacon/mylab server_id)
 	assert_eq "what is shown is what is sent" "${dry//$ID/$id}" "$sent"
 }
+
+@test "schema_validator: without Draft202012Validator (jsonschema 3.2) the newest draft, said; refused when it would ignore a keyword" {
+	"$PY" - "$REPO/schema/server.schema.json" <<'EOF'
+import json, os, sys, types, io
+sys.path.insert(0, os.path.join(os.environ["REPO"], "tests"))
+import jsonschema
+from schema_validator import validator_class
+schema = json.load(open(sys.argv[1]))
+assert validator_class(schema) is jsonschema.Draft202012Validator
+old = types.SimpleNamespace(validators=jsonschema.validators)  # 3.2: no Draft202012Validator
+err = io.StringIO()
+cls = validator_class(schema, old, err)
+assert cls is jsonschema.validators.validator_for({}), cls
+assert "without Draft202012Validator" in err.getvalue(), err.getvalue()
+try:
+    validator_class({"type": "object", "properties": {"a": {"unevaluatedProperties": False}}}, old, io.StringIO())
+except SystemExit as e:
+    assert "unevaluatedProperties" in str(e), e
+else:
+    raise AssertionError("a 2020-12 keyword was not refused")
+EOF
+}
+

@@ -466,7 +466,7 @@ C
 	# The reporter's objects only ($build/c/ holds the collector's).
 	# shellcheck disable=SC2086  # one word per object
 	cc -o "$b/beacon-report" "$b/shim.c" $objs -Wl,--wrap=calloc \
-		$(pkg-config --libs libcurl jansson inih openssl) $(dirname "$BEACON_BIN" | grep -q san && echo -fsanitize=address,undefined) ||
+		$(pkg-config --libs libcurl jansson inih openssl) -ldl $(dirname "$BEACON_BIN" | grep -q san && echo -fsanitize=address,undefined) ||
 		flunk "cannot relink the binary"
 	start_collector
 	mylab_only
