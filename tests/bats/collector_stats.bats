@@ -479,11 +479,13 @@ JSON
 	grep -q '^beacon_servers_active 0$' "$BATS_TEST_TMPDIR/body" || flunk "/metrics:" "$(grep servers_active "$BATS_TEST_TMPDIR/body")"
 }
 
-@test "stats (issue 21): 200 servers each with 5,000 made-up module names: the counters stay bounded per dimension, /healthz and a PUT are answered" {
+@test "stats (issue 21): 12 servers each with 5,000 made-up module names (12 times the bound): the counters stay bounded per dimension, /healthz and a PUT are answered" {
 	cs_config 1 "max_body_kb = 1024"
 	cs_start
-	# One keep-alive connection, 200 registrations and reports (bounded:
-	# 30 s per request at most).
+	# One keep-alive connection, 12 registrations and reports (bounded:
+	# 30 s per request at most): 60,000 names, twelve times what a
+	# dimension may hold, is as good a flood as the issue's 1,000,000 for
+	# the bound, at a twentieth of the test's time.
 	"$PY" - "$CPORT" "$TEST_CA/ca.pem" <<'PY'
 import http.client, json, ssl, sys
 port, ca = int(sys.argv[1]), sys.argv[2]
@@ -494,7 +496,7 @@ def req(method, path, body=b""):
     conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
     r = conn.getresponse()
     return r.status, r.read()
-for s in range(200):
+for s in range(12):
     st, data = req("POST", "/servers")
     assert st == 201, (st, data)
     j = json.loads(data)
@@ -508,14 +510,14 @@ for s in range(200):
     assert st == 200, (s, st, data[:200])
 PY
 	# Every dimension holds at most STATS_KEYS_PER_DIMENSION (5,000) named
-	# keys and one "other" row, whatever was sent (1,000,000 module names).
+	# keys and one "other" row, whatever was sent (60,000 module names).
 	local most
 	most=$(dbq "SELECT max(c) FROM (SELECT dimension, count(*) AS c FROM stat_current WHERE n <> 0 GROUP BY dimension) d")
 	[ "$most" -le 5001 ] || flunk "a dimension holds $most keys"
 	[ "$(dbq "SELECT count(*) FROM stat_current")" -le 16000 ] ||
 		flunk "$(dbq "SELECT count(*) FROM stat_current") counter rows"
 	# The module every server shares is still counted by name, by all.
-	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'module' AND key = 'res_pjsip.so'")" 200
+	eq "$(dbq "SELECT n FROM stat_current WHERE dimension = 'module' AND key = 'res_pjsip.so'")" 12
 	# The service answers: /healthz, a real PBX's PUT, and the figures
 	# (the made-up names as "other", never by name).
 	cat >"$BATS_TEST_TMPDIR/one.json" <<'JSON'
