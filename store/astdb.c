@@ -55,13 +55,8 @@ valid_value(enum id_key k, const char *value)
 	return uuid_is_valid(value);
 }
 
-/*
- * Find "/family/key" in `database show` text (lines "KEY : VALUE", the
- * key padded to 50 columns, the value to 25) and copy its value, trimmed,
- * into out (size bytes).  Returns true when the key was there.
- */
-static bool
-show_lookup(const char *text, const char *family, const char *key,
+bool
+astdb_show_value(const char *text, const char *family, const char *key,
     char *out, size_t size)
 {
 	char want[160];
@@ -69,7 +64,7 @@ show_lookup(const char *text, const char *family, const char *key,
 	const char *line = text;
 
 	wlen = (size_t)snprintf(want, sizeof want, "/%s/%s", family, key);
-	if (wlen >= sizeof want)
+	if (text == NULL || size == 0 || wlen >= sizeof want)
 		return false;
 	for (; line != NULL && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		const char *p = line, *end, *v;
@@ -143,7 +138,7 @@ astdb_parse_ids(const char *show_text, const char *family,
 		char value[64];
 
 		if (show_text == NULL ||
-		    !show_lookup(show_text, family, key_names[k], value, sizeof value))
+		    !astdb_show_value(show_text, family, key_names[k], value, sizeof value))
 			continue;
 		if (!valid_value(k, value)) {
 			log_warn("AstDB /%s/%s: not a valid %s; treated as absent",
@@ -287,7 +282,7 @@ astdb_store_ids(const struct ast_client *ac, const char *family,
 		const char *want = id_field(&ids, k);
 		if (*want == '\0')
 			continue;
-		if (!show_lookup(text, family, key_names[k], got, sizeof got) ||
+		if (!astdb_show_value(text, family, key_names[k], got, sizeof got) ||
 		    strcmp(got, want) != 0) {
 			log_error("AstDB /%s/%s: the value written is not there on "
 			    "read-back (is the astdb read-only?)", family,
@@ -329,7 +324,7 @@ astdb_forget_ids(const struct ast_client *ac, const char *family)
 		return rc;
 	for (size_t k = 0; k < NFORGET; k++) {
 		char got[80];
-		if (show_lookup(text, family, forget[k], got, sizeof got)) {
+		if (astdb_show_value(text, family, forget[k], got, sizeof got)) {
 			log_error("AstDB /%s/%s: could not be removed", family,
 			    forget[k]);
 			rc = -1;

@@ -90,43 +90,7 @@ bool
 astdb_parse_machine(const char *text, const char *family, char *out,
     size_t size)
 {
-	char want[160];
-	size_t wlen;
-	const char *line;
-
-	if (text == NULL || size == 0)
-		return false;
-	wlen = (size_t)snprintf(want, sizeof want, "/%s/machine", family);
-	if (wlen >= sizeof want)
-		return false;
-	for (line = text; *line != '\0'; ) {
-		const char *p = line, *v, *end;
-		size_t vlen, len = strcspn(line, "\n");
-
-		if (strncmp(p, want, wlen) == 0) {
-			p += wlen;
-			while (*p == ' ')
-				p++;
-			if (*p == ':') {
-				v = p + 1;
-				while (*v == ' ')
-					v++;
-				end = v + strcspn(v, "\r\n");
-				while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-					end--;
-				vlen = (size_t)(end - v);
-				if (vlen >= size)
-					vlen = size - 1;
-				memcpy(out, v, vlen);
-				out[vlen] = '\0';
-				return true;
-			}
-		}
-		line += len;
-		if (*line == '\n')
-			line++;
-	}
-	return false;
+	return astdb_show_value(text, family, "machine", out, size);
 }
 
 /* Run one command; ASTDB_NO_ASTERISK when it could not run (printed),

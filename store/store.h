@@ -26,6 +26,15 @@ char *astdb_family(const char *server_name, bool builtin);
 bool astdb_is_listing(const char *text);
 
 /*
+ * Find "/family/key" in `database show` text (lines "KEY : VALUE", the
+ * key padded to 50 columns, the value to 25) and copy its value, trimmed
+ * (cut to size - 1 bytes), into out.  True when the key was there; false
+ * for a NULL text or a size of 0.  Pure.
+ */
+bool astdb_show_value(const char *text, const char *family, const char *key,
+    char *out, size_t size);
+
+/*
  * From the text of `database show beacon`, the ids of family (exactly,
  * not its sub-families).  Values that are not valid are treated as absent
  * with a warning naming the key.  0, or -1 when the text is not a listing
