@@ -26,20 +26,6 @@ ca_path = $TEST_CA/ca.pem
 EOF
 }
 
-# at SECONDS: the reporter's and the collector's time, CLOCK0 + SECONDS.
-at() {
-	date -u -d "@$((CLOCK0 + $1))" +%Y-%m-%dT%H:%M:%SZ
-}
-
-# report_at SECONDS ARGS...: both clocks at CLOCK0 + SECONDS, then one
-# beacon-report run (bats run, stderr apart).
-report_at() {
-	local t=$1
-	shift
-	collector_clock_at "$t" >/dev/null
-	BEACON_REPORT_NOW=$(at "$t") run --separate-stderr beacon -c "$CONFIG" "$@"
-}
-
 # The stand-in AstDB's ids for the built-in server.
 stored_sid() { astdb_get beacon server_id; }
 stored_tok() { astdb_get beacon token_id; }
@@ -58,7 +44,7 @@ db_token() { db_sql "SELECT token_id FROM servers WHERE id = '$1'"; }
 	assert_uuid_v4 "AstDB server_id" "$sid"
 	assert_uuid_v4 "AstDB token_id" "$tok"
 	assert_eq "token in the collector" "$tok" "$(db_token "$sid")"
-	assert_eq "token_issued in the AstDB" "$(at 0)" "$(astdb_get beacon token_issued)"
+	assert_eq "token_issued in the AstDB" "$(at_iso 0)" "$(astdb_get beacon token_issued)"
 	assert_eq "servers" 1 "$(db_sql 'SELECT count(*) FROM servers')"
 	assert_eq "reports" 1 "$(db_sql "SELECT reports FROM servers WHERE id = '$sid'")"
 	printf '%s' "$(stored_report "$sid")" | json_get asterisk.version.name >/dev/null || flunk "no version in the stored report"
@@ -119,7 +105,7 @@ sys.exit(0 if a == b else "stored vs sent:\n" + "\n".join(list(difflib.unified_d
 	tok2=$(stored_tok)
 	assert_ne "token after +25 h" "$tok1" "$tok2"
 	assert_eq "the collector's token" "$tok2" "$(db_token "$sid")"
-	assert_eq "token_issued" "$(at $((25 * H)))" "$(astdb_get beacon token_issued)"
+	assert_eq "token_issued" "$(at_iso $((25 * H)))" "$(astdb_get beacon token_issued)"
 	# both tokens expired: the reporter's (stale) one is accepted, a new one comes
 	report_at $((25 * H + 49 * H)) --force
 	assert_success

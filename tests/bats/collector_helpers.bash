@@ -451,3 +451,19 @@ assert_uuid_v4() {
 	[[ $2 =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] && return 0
 	flunk "$1: expected a v4 UUID, got '$2'"
 }
+
+# at_iso SECONDS: CLOCK0 + SECONDS as RFC 3339 UTC, the time both clocks
+# read in tests that move them together.
+at_iso() {
+	date -u -d "@$((CLOCK0 + $1))" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# report_at SECONDS ARGS...: both clocks (the collector's clock file,
+# BEACON_REPORT_NOW) at CLOCK0 + SECONDS, then one beacon-report run with
+# $CONFIG and ARGS (bats run, stderr apart).
+report_at() {
+	local t=$1
+	shift
+	collector_clock_at "$t" >/dev/null
+	BEACON_REPORT_NOW=$(at_iso "$t") run --separate-stderr beacon -c "$CONFIG" "$@"
+}

@@ -35,19 +35,6 @@ ca_path = $TEST_CA/ca.pem
 EOF
 }
 
-at() {
-	date -u -d "@$((CLOCK0 + $1))" +%Y-%m-%dT%H:%M:%SZ
-}
-
-# report_at SECONDS ARGS...: both clocks at CLOCK0 + SECONDS, then one
-# run for mylab (bats run, stderr apart).
-report_at() {
-	local t=$1
-	shift
-	collector_clock_at "$t" >/dev/null
-	BEACON_REPORT_NOW=$(at "$t") run --separate-stderr beacon -c "$CONFIG" -s mylab "$@"
-}
-
 # The "notices" of the first server of a --json run's output.
 json_notices() {
 	printf '%s' "$output" | "$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["servers"][0]["notices"]))'
@@ -55,7 +42,7 @@ json_notices() {
 
 @test "notices: Asterisk 16.30.1 gets the end-of-life notice on its line, in --json, in --show (with the date received)" {
 	notices_setup core_show_version_16.txt
-	report_at 0
+	report_at 0 -s mylab
 	assert_success
 	assert_output "$EOL_LINE"
 	assert_eq stderr "" "$stderr"
@@ -63,42 +50,42 @@ json_notices() {
 	assert_eq "version the collector got" "Asterisk 16.30.1" \
 		"$(stored_report "$(astdb_get beacon/mylab server_id)" | json_get asterisk.version.name)"
 
-	report_at 3600 -f --json
+	report_at 3600 -s mylab -f --json
 	assert_success
 	assert_eq "json notices" "[{\"id\": \"lifecycle-16-eol\", \"kind\": \"lifecycle\", \"text\": \"$EOL_TEXT\"}]" "$(json_notices)"
 	assert_eq result sent "$(printf '%s' "$output" | json_get servers.0.result)"
 
-	BEACON_REPORT_NOW=$(at 3700) run --separate-stderr beacon -c "$CONFIG" -s mylab --show
+	BEACON_REPORT_NOW=$(at_iso 3700) run --separate-stderr beacon -c "$CONFIG" -s mylab --show
 	assert_success
 	assert_output_contains "Notices from the servers:
-  mylab: received $(at 3600)
+  mylab: received $(at_iso 3600)
     $EOL_TEXT [lifecycle-16-eol]"
-	BEACON_REPORT_NOW=$(at 3700) run --separate-stderr beacon -c "$CONFIG" -s mylab --show --json
+	BEACON_REPORT_NOW=$(at_iso 3700) run --separate-stderr beacon -c "$CONFIG" -s mylab --show --json
 	assert_success
-	assert_eq "show --json" "$(at 3600) lifecycle-16-eol lifecycle" \
+	assert_eq "show --json" "$(at_iso 3600) lifecycle-16-eol lifecycle" \
 		"$(printf '%s' "$output" | "$PY" -c 'import json,sys
 s = json.load(sys.stdin)["servers"][0]["notices"]
 print(s["received"], s["notices"][0]["id"], s["notices"][0]["kind"])')"
 	# the file in state_dir holds them; --reset forgets it with the rest
 	[ -f "$STATE_DIR/mylab.notices" ] || flunk "no mylab.notices in state_dir"
-	BEACON_REPORT_NOW=$(at 3800) run --separate-stderr beacon -c "$CONFIG" -s mylab --reset
+	BEACON_REPORT_NOW=$(at_iso 3800) run --separate-stderr beacon -c "$CONFIG" -s mylab --reset
 	assert_success
 	[ ! -e "$STATE_DIR/mylab.notices" ] || flunk "--reset left mylab.notices"
 }
 
 @test "notices: Asterisk 22.10.1 gets none: a plain line, an empty list, --show says none, -q silent" {
 	notices_setup
-	report_at 0
+	report_at 0 -s mylab
 	assert_success
 	assert_output "mylab: sent"
-	report_at 3600 -f --json
+	report_at 3600 -s mylab -f --json
 	assert_success
 	assert_eq "json notices" "[]" "$(json_notices)"
-	report_at 7200 -f -q
+	report_at 7200 -s mylab -f -q
 	assert_success
 	assert_output ""
 	assert_eq stderr "" "$stderr"
-	BEACON_REPORT_NOW=$(at 7300) run --separate-stderr beacon -c "$CONFIG" -s mylab --show
+	BEACON_REPORT_NOW=$(at_iso 7300) run --separate-stderr beacon -c "$CONFIG" -s mylab --show
 	assert_output_contains "Notices from the servers:
   mylab: none"
 	[ ! -e "$STATE_DIR/mylab.notices" ] || flunk "a notices file with nothing to tell"
@@ -106,25 +93,25 @@ print(s["received"], s["notices"][0]["id"], s["notices"][0]["kind"])')"
 
 @test "notices: -q prints a notice the first time, not on the next runs, and again after 30 days" {
 	notices_setup core_show_version_16.txt
-	report_at 0 -q
+	report_at 0 -s mylab -q
 	assert_success
 	assert_output "$EOL_LINE"
 	assert_eq stderr "" "$stderr"
-	report_at 3600 -q -f
+	report_at 3600 -s mylab -q -f
 	assert_success
 	assert_output ""
-	report_at $((29 * D)) -q -f
+	report_at $((29 * D)) -s mylab -q -f
 	assert_success
 	assert_output ""
 	assert_eq stderr "" "$stderr"
-	report_at $((30 * D)) -q -f
+	report_at $((30 * D)) -s mylab -q -f
 	assert_success
 	assert_output "$EOL_LINE"
-	report_at $((30 * D + 3600)) -q -f
+	report_at $((30 * D + 3600)) -s mylab -q -f
 	assert_success
 	assert_output ""
 	# without -q the line always says it
-	report_at $((30 * D + 7200)) -f
+	report_at $((30 * D + 7200)) -s mylab -f
 	assert_success
 	assert_output "$EOL_LINE"
 	# and each report reached the collector
