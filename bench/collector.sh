@@ -205,6 +205,7 @@ tls_cert = $TEST_CA/server.pem
 tls_key = $TEST_CA/server.key
 database = sqlite:$1
 max_connections = 2048
+max_connections_per_address = 0
 
 [limits]
 registrations_per_address_per_hour = 0
