@@ -93,7 +93,7 @@ struct stats {
 };
 
 static struct {
-	const char *url, *cacert, *modules, *seed_ids, *fixed_path;
+	const char *url, *cacert, *modules, *seed_ids, *fixed_path, *save_ids;
 	long concurrency, pbxs, requests, register_status, workers;
 	int new_pbxs;
 	double seconds, timeout, max_seconds;
@@ -156,7 +156,7 @@ usage(void)
 	    "  [--concurrency C] [--pbxs N] [--requests R | --seconds D]\n"
 	    "  [--modules module_show.txt] [--seed-ids FILE] [--fixed-path PATH]\n"
 	    "  [--register-status CODE] [--timeout S] [--max-seconds S] [--workers W]\n"
-	    "  [--new-pbxs]\n", stderr);
+	    "  [--new-pbxs] [--save-ids FILE]\n", stderr);
 	exit(2);
 }
 
@@ -186,6 +186,8 @@ parse_args(int argc, char **argv)
 			opt.seed_ids = v;
 		else if (strcmp(a, "--fixed-path") == 0)
 			opt.fixed_path = v;
+		else if (strcmp(a, "--save-ids") == 0)
+			opt.save_ids = v;
 		else if (strcmp(a, "--concurrency") == 0)
 			opt.concurrency = parse_long(v, a, 1);
 		else if (strcmp(a, "--workers") == 0)
@@ -209,7 +211,7 @@ parse_args(int argc, char **argv)
 		usage();
 	if (opt.requests > 0 && opt.seconds > 0)
 		die("--requests and --seconds exclude each other", NULL);
-	if (opt.requests == 0 && opt.seconds == 0)
+	if (opt.requests == 0 && opt.seconds == 0 && opt.save_ids == NULL)
 		opt.seconds = 10;
 	if (opt.seconds > opt.max_seconds)
 		die("--seconds is over --max-seconds", NULL);
@@ -219,6 +221,10 @@ parse_args(int argc, char **argv)
 		die("--fixed-path and --seed-ids exclude each other", NULL);
 	if (opt.new_pbxs && (opt.fixed_path != NULL || opt.seed_ids != NULL))
 		die("--new-pbxs excludes --fixed-path and --seed-ids", NULL);
+	if (opt.save_ids != NULL && (opt.new_pbxs || opt.fixed_path != NULL ||
+	    opt.seed_ids != NULL || opt.requests > 0 || opt.seconds > 0))
+		die("--save-ids registers only: no --new-pbxs, --fixed-path,"
+		    " --seed-ids, --requests or --seconds", NULL);
 	if (opt.workers > 64)
 		die("--workers is over 64", NULL);
 	if (opt.concurrency > 20000)
@@ -874,7 +880,7 @@ worker(struct pbx *pbxs, long npbx, long conc, double hard_end,
 			die("cannot talk to the parent", NULL);
 		(void)read(go_fd, &c, 1);	/* EOF: go */
 	}
-	if (!r->aborted)
+	if (!r->aborted && opt.save_ids == NULL)
 		r->put_s = run(multi, xs, conc, pbxs, npbx, 1, &r->put, hard_end, &r->aborted);
 	for (long k = 0; k < conc; k++) {
 		free(xs[k].body);
@@ -995,6 +1001,31 @@ run_workers(struct pbx *pbxs, long npbx, long conc, long nw, double hard_end,
 	}
 }
 
+/*
+ * --save-ids FILE: register the PBXs (not measured) and write their
+ * "id token" lines for --seed-ids, so that a later run measures the
+ * server's CPU for its reports alone.  Exit 0 only when all registered.
+ */
+static int
+save_ids(const struct pbx *pbxs, long npbx, const struct result *res)
+{
+	FILE *f;
+	int bad = res->aborted || res->reg.ok != res->reg.requests;
+
+	if (bad) {
+		fprintf(stderr, "loadgen: registration failed, %s not written\n", opt.save_ids);
+		return 1;
+	}
+	if ((f = fopen(opt.save_ids, "w")) == NULL)
+		die("cannot write --save-ids", opt.save_ids);
+	for (long i = 0; i < npbx; i++)
+		fprintf(f, "%s %s\n", pbxs[i].id, pbxs[i].token);
+	if (fclose(f) != 0)
+		die("cannot write --save-ids", opt.save_ids);
+	printf("{\"registered\":%ld}\n", npbx);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1015,6 +1046,8 @@ main(int argc, char **argv)
 	pbxs = make_pbxs(&npbx);
 	conc = opt.concurrency < npbx ? opt.concurrency : npbx;
 	nw = opt.workers < conc ? opt.workers : conc;
+	if (opt.save_ids != NULL)
+		nw = 1;		/* the ids come back in this process's pbxs */
 	headers = curl_slist_append(NULL, "Content-Type: application/json");
 	headers = curl_slist_append(headers, "Accept: application/json");
 	headers = curl_slist_append(headers, "Expect:");
@@ -1027,6 +1060,8 @@ main(int argc, char **argv)
 	else
 		run_workers(pbxs, npbx, conc, nw, hard_end, &res);
 	qsort(put->lat, put->nlat, sizeof *put->lat, cmp_double);
+	if (opt.save_ids != NULL)
+		return save_ids(pbxs, npbx, &res);
 
 	out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f,"
 	    " s:{s:f, s:f, s:f, s:f}, s:I, s:I, s:I, s:b, s:{s:I, s:I, s:o, s:f}, s:I, s:f}",
