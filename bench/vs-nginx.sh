@@ -23,7 +23,8 @@
 # Environment: LOADGEN (default build/bench/loadgen), COLLECTOR_BIN
 # (default build/beacon-collector), BENCH_SECONDS (default 8, per row),
 # ROUNDS (default 2), LOADGEN_WORKERS (default nproc), KEEP=1 (keep the
-# temp dir).  Needs nginx (as root it installs nginx-light with apt-get;
+# temp dir), COLLECTOR_ENV (default: the Environment= of
+# systemd/beacon-collector.service; "" for none).  Needs nginx (as root it installs nginx-light with apt-get;
 # otherwise it refuses), sqlite3, openssl, jq, curl.
 set -u
 
@@ -40,10 +41,12 @@ fail() {
 }
 note() { printf 'vs-nginx: %s\n' "$*" >&2; }
 
-[[ $SECS =~ ^[0-9]+$ ]] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 120 ] ||
+if ! [[ $SECS =~ ^[0-9]+$ ]] || [ "$SECS" -lt 1 ] || [ "$SECS" -gt 120 ]; then
 	fail "BENCH_SECONDS must be 1..120"
-[[ $ROUNDS =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 10 ] ||
+fi
+if ! [[ $ROUNDS =~ ^[0-9]+$ ]] || [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 10 ]; then
 	fail "ROUNDS must be 1..10"
+fi
 [ -x "$LOADGEN" ] || fail "$LOADGEN is missing (make build/bench/loadgen)"
 [ -x "$COLLECTOR_BIN" ] || fail "$COLLECTOR_BIN is missing (make build/beacon-collector)"
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -202,6 +205,7 @@ EOF
 }
 
 start_nginx
+# shellcheck disable=SC2119
 start_collector
 
 LG=("$LOADGEN" --cacert "$CA" --modules "$MODULES" --timeout 60 --max-seconds 300)
@@ -234,8 +238,9 @@ measure() {
 	rc=$?
 	t1=$(cpu_ticks "$pid")
 	printf '%s\n' "$out" >>"$WORK/rows.json"
-	[ -n "$out" ] && [ "$(jq -r .aborted <<<"$out")" = false ] ||
+	if [ -z "$out" ] || [ "$(jq -r .aborted <<<"$out")" != false ]; then
 		fail "$server $kind $conc: loadgen exit $rc: $(cat "$WORK/last.err") $out"
+	fi
 	[ "$rc" = 0 ] || note "$server $kind $conc: not every request was answered 2xx: $(jq -c .errors <<<"$out")"
 	jq -r --arg s "$server" --arg k "$kind" --arg r "$4" --argjson t "$((t1 - t0))" \
 		'[$s, $k, .concurrency, $r, .ok, $t, .reports_per_s, .latency_ms.p50, .latency_ms.p99, .failed] | @tsv' <<<"$out"
