@@ -105,6 +105,7 @@ group_push(struct stat_list *l, const char *key, size_t keylen, long n)
 			return -1;
 		l->groups = g;
 	}
+	l->groups[l->n].lifecycle = NULL;	/* "other" is never tagged */
 	l->groups[l->n].key = strndup(key, keylen);
 	if (l->groups[l->n].key == NULL)
 		return -1;

@@ -45,12 +45,14 @@ static const char stylesheet[] =
 	"font-weight:750;letter-spacing:-.01em}"
 	".sub{margin:0;opacity:.85;max-width:48rem}"
 	"main.wrap{padding-top:0;padding-bottom:2rem}"
-	".tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,10.5rem),1fr));"
+	".tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,9.5rem),1fr));"
 	"gap:.75rem;margin:-2.5rem 0 1.25rem;padding:0;list-style:none}"
 	"main>:first-child:not(.tiles){margin-top:-2.5rem}"
 	".tile{background:var(--card);border:1px solid var(--line);border-radius:.75rem;"
-	"padding:.8rem 1rem;box-shadow:0 2px 8px rgba(16,35,63,.08)}"
-	".tile .big{display:block;font-size:clamp(1.4rem,2.2vw,2rem);white-space:nowrap;font-weight:750;"
+	"padding:.8rem 1rem;box-shadow:0 2px 8px rgba(16,35,63,.08);container-type:inline-size}"
+	/* The number's size follows its tile's width (cqi), not the screen's:
+	 * "78,834,634" fits a tile at any width (issue 22). */
+	".tile .big{display:block;font-size:clamp(1rem,13cqi,2rem);white-space:nowrap;font-weight:750;"
 	"line-height:1.1;font-variant-numeric:tabular-nums;letter-spacing:-.02em}"
 	".tile .what{display:block;color:var(--muted);font-size:.9rem}"
 	".tile.warn{border-color:var(--warn);border-left-width:.4rem}"

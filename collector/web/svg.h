@@ -50,4 +50,12 @@ void svg_line_chart(struct html *h, const struct svg_chart *c,
 /* The share value/total as text ("45%", "4.5%", "<0.1%"), into out. */
 void svg_format_share(long value, long total, char *out, size_t outlen);
 
+/* The top of a chart's axis for data up to max: round steps, close to
+ * the data (1,006 → 1,200). */
+long svg_axis_top(long max);
+
+/* How wide s is drawn at size, in the same units (an estimate on the wide
+ * side, for cutting labels so that they fit). */
+double svg_text_width(const char *s, double size);
+
 #endif
