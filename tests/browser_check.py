@@ -93,7 +93,9 @@ CHECK_JS = r"""
       }
     });
     // The axis: its top tick near the data.
-    const ticks = [...svg.querySelectorAll('text.tick.y, text.tick.x-value')].map(t => num(t.textContent)).filter(v => !isNaN(v));
+    // Ticks that are numbers (not days: "7 Nov").
+    const ticks = [...svg.querySelectorAll('text.tick')].map(t => t.textContent.trim())
+      .filter(t => /^[0-9][0-9,.]*$/.test(t)).map(num);
     const values = [...svg.querySelectorAll('text.value, circle.marker > title')].map(t => num(t.textContent.replace(/^[0-9]{4}-[0-9]{2}-[0-9]{2}: /, ''))).filter(v => !isNaN(v));
     if (ticks.length && values.length) {
       const top = Math.max(...ticks), high = Math.max(...values);

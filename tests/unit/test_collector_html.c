@@ -261,9 +261,13 @@ test_bars(void)
 		CHECK(f != NULL && balanced(f, true) && svgs_balanced(f));
 		CHECK(f != NULL && strstr(f, "<script") == NULL);
 		CHECK(f != NULL && strstr(f, "&lt;script&gt;") != NULL);
-		/* The drawn label is cut, the title and the table keep it whole. */
-		CHECK(f != NULL && strstr(f, ">res_a_module_with_a_ve\xE2\x80\xA6</text>") != NULL);
-		CHECK(f != NULL && count(f, long_label) == 3);
+		/* The drawn label is cut on the right, with the whole text in its
+		 * own <title>; the row's title, the description and the table
+		 * keep it whole too. */
+		CHECK(f != NULL && strstr(f, "<text class=\"label\" x=\"2\" y=\"37\">res_a_module_with") != NULL);
+		CHECK(f != NULL && strstr(f, "\xE2\x80\xA6<title>res_a_module_with_a_very_long_name_") != NULL);
+		CHECK(f != NULL && count(f, long_label) == 4);
+		CHECK(f != NULL && strstr(f, "text-anchor=\"end\">res_") == NULL);
 		CHECK(f != NULL && strstr(f, "1,234,567") != NULL);
 		CHECK(f != NULL && strstr(f, "fill=\"url(#t-hatch)\"") != NULL);
 		CHECK(f != NULL && strstr(f, "(deprecated)") != NULL);
@@ -281,6 +285,22 @@ line_fragment(const struct svg_point *pts, size_t n)
 
 	svg_line_chart(&h, &c, pts, n);
 	return html_steal(&h);
+}
+
+/* Axes in round steps close to the data (issue 22: 2,000 for 1,006). */
+static void
+test_axis(void)
+{
+	CHECK(svg_axis_top(1006) == 1200);
+	CHECK(svg_axis_top(0) == 1 && svg_axis_top(1) == 1);
+	CHECK(svg_axis_top(3) == 3 && svg_axis_top(7) == 7 && svg_axis_top(9) == 10);
+	CHECK(svg_axis_top(80) == 80 && svg_axis_top(81) == 100);
+	CHECK(svg_axis_top(100000) == 100000);
+	for (long m = 2; m < 200000; m = m * 3 / 2 + 1)
+		CHECK(svg_axis_top(m) >= m && svg_axis_top(m) * 4 <= m * 5 + 4);
+	/* The width estimate is on the wide side and grows with the text. */
+	CHECK(svg_text_width("mmm", 10) > svg_text_width("iii", 10));
+	CHECK(svg_text_width("bridge_builtin_features.so", 12.5) > 150);
 }
 
 static void
@@ -438,6 +458,7 @@ main(int argc, char **argv)
 {
 	test_escape();
 	test_bars();
+	test_axis();
 	test_line();
 	test_dashboard(argc > 1 ? argv[1] : NULL);
 	UNIT_END("collector_html");
