@@ -17,12 +17,14 @@
 # their sum, and DAYS days of history (active servers, major versions).
 # Plain HTTP on 127.0.0.1: the figures are the collector's own, not TLS's.
 #
-# Environment: SERVERS, DAYS, REQUESTS, BACKENDS ("sqlite pg"), KEEP=1.
+# Environment: SERVERS, DAYS, REQUESTS, UNCACHED (requests per uncached
+# row, default 50), BACKENDS ("sqlite pg"), KEEP=1.
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SERVERS=${SERVERS:-100000}
 DAYS=${DAYS:-400}
 REQUESTS=${REQUESTS:-300}
+UNCACHED=${UNCACHED:-50}
 BACKENDS=${BACKENDS:-sqlite pg}
 PG=$REPO/tests/pg.sh
 PY=/usr/bin/python3
@@ -61,6 +63,7 @@ user =
 listen = 127.0.0.1:$2
 tls = no
 database = $1
+lifecycle = $REPO/conf/asterisk-lifecycle.ini
 [limits]
 registrations_per_address_per_hour = 0
 requests_per_address_per_minute = 0
@@ -127,10 +130,13 @@ with open(out + "/servers.csv", "w", newline="") as f:
     for i in range(n):
         p = i % P
         seen = now - (i % 600) * 60
+        # Established (reported on 30 distinct days), as the collector
+        # keeps them: counted, with the calls its sums read.
         w.writerow([str(uuid.uuid4()), str(uuid.uuid4()), now, now - (i % days) * 86400,
-                    seen, seen, 1 + i % 50,
+                    seen, seen, 30 + i % 50,
                     '{"asterisk":{"version":{"name":"%s","number":"0"}}}' % versions[p],
-                    summaries[p], 1])
+                    summaries[p], 1, 30, time.strftime("%Y-%m-%d", time.gmtime(seen)),
+                    p % 5 + 1, 100 * p + 7])
 count = [n // P + (1 if p < n % P else 0) for p in range(P)]
 totals = {}
 for p, lines in enumerate(profiles):
@@ -161,7 +167,7 @@ PY
 # latency PORT PATH [CLOCKFILE]: "p50 p99 max bytes" in ms, or "n/a" on a
 # 404; with CLOCKFILE the collector's clock moves 5 s before each request.
 latency() {
-	"$PY" - "$1" "$2" "$REQUESTS" "${3:-}" <<'PY'
+	"$PY" - "$1" "$2" "$([ -n "${3:-}" ] && echo "$UNCACHED" || echo "$REQUESTS")" "${3:-}" <<'PY'
 import http.client, os, sys, time
 port, path, n, clock = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -243,11 +249,14 @@ for backend in $BACKENDS; do
 		sqlite3 "$db" >/dev/null <<SQL || fail "seeding SQLite"
 .bail on
 BEGIN;
-CREATE TEMP TABLE s (id, token_id, token_issued, first_seen, last_seen, last_update, reports, report, summary, counted);
+CREATE TEMP TABLE s (id, token_id, token_issued, first_seen, last_seen, last_update, reports, report, summary, counted,
+	report_days, last_report_day, calls_active, calls_processed);
 .import --csv $WORK/servers.csv s
-INSERT INTO servers (id, token_id, token_issued, first_seen, last_seen, last_update, reports, report, summary, counted)
+INSERT INTO servers (id, token_id, token_issued, first_seen, last_seen, last_update, reports, report, summary, counted,
+	report_days, last_report_day, calls_active, calls_processed)
 	SELECT id, token_id, CAST(token_issued AS INTEGER), CAST(first_seen AS INTEGER), CAST(last_seen AS INTEGER),
-	CAST(last_update AS INTEGER), CAST(reports AS INTEGER), report, summary, CAST(counted AS INTEGER) FROM s;
+	CAST(last_update AS INTEGER), CAST(reports AS INTEGER), report, summary, CAST(counted AS INTEGER),
+	CAST(report_days AS INTEGER), last_report_day, CAST(calls_active AS INTEGER), CAST(calls_processed AS INTEGER) FROM s;
 CREATE TEMP TABLE c (dimension, key, n);
 .import --csv $WORK/counts.csv c
 DELETE FROM stat_counts;
@@ -272,7 +281,7 @@ SQL
 			fail "the collector could not make its PostgreSQL schema"
 		"$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$uri" >/dev/null <<SQL || fail "seeding PostgreSQL"
 BEGIN;
-\copy servers (id, token_id, token_issued, first_seen, last_seen, last_update, reports, report, summary, counted) FROM '$WORK/servers.csv' WITH (FORMAT csv)
+\copy servers (id, token_id, token_issued, first_seen, last_seen, last_update, reports, report, summary, counted, report_days, last_report_day, calls_active, calls_processed) FROM '$WORK/servers.csv' WITH (FORMAT csv)
 DELETE FROM stat_counts;
 \copy stat_counts (dimension, key, n) FROM '$WORK/counts.csv' WITH (FORMAT csv, FORCE_NOT_NULL (key))
 DELETE FROM stats_daily;
@@ -292,7 +301,7 @@ SQL
 done
 
 echo
-echo "beacon-collector pages benchmark, $(date -u +%Y-%m-%dT%H:%MZ): $SERVERS servers, $DAYS days of history, $REQUESTS requests per URL"
+echo "beacon-collector pages benchmark, $(date -u +%Y-%m-%dT%H:%MZ): $SERVERS servers, $DAYS days of history, $REQUESTS requests per URL cached, $UNCACHED uncached"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 {
 	printf 'database\tURL\tsnapshot\tp50 ms\tp99 ms\tmax ms\tbytes\n'

@@ -47,6 +47,7 @@ static const char stylesheet[] =
 	"main.wrap{padding-top:0;padding-bottom:2rem}"
 	".tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,9.5rem),1fr));"
 	"gap:.75rem;margin:-2.5rem 0 1.25rem;padding:0;list-style:none}"
+	"@media (min-width:60rem){.tiles{grid-template-columns:repeat(auto-fit,minmax(12rem,1fr))}}"
 	"main>:first-child:not(.tiles){margin-top:-2.5rem}"
 	".tile{background:var(--card);border:1px solid var(--line);border-radius:.75rem;"
 	"padding:.8rem 1rem;box-shadow:0 2px 8px rgba(16,35,63,.08);container-type:inline-size}"
