@@ -288,7 +288,8 @@ the database cannot be opened, created or migrated"
 		$'limits\tfailed_logins_per_address_per_hour\t10' \
 		$'privacy\tmin_group\t10' $'privacy\testablished_days\t3' \
 		$'privacy\tactive_days\t7' \
-		$'privacy\tretention_days\t400' $'privacy\tlog_addresses\tno')"
+		$'privacy\tretention_days\t400' $'privacy\thistory_days\t400' \
+		$'privacy\tlog_addresses\tno')"
 }
 
 @test "beacon-collector.ini: the Debian postinst's edit names exactly the snakeoil pair" {

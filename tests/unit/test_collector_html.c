@@ -343,13 +343,13 @@ sample(bool empty)
 {
 	static struct module_stat mods[2];
 	static struct stats_day days[3] = {
-		{ "2026-11-29", 90, { NULL, 0 }, { NULL, 0 } },
-		{ "2026-11-30", 95, { NULL, 0 }, { NULL, 0 } },
-		{ "2026-12-01", 100, { NULL, 0 }, { NULL, 0 } },
+		{ "2026-11-29", 90, { NULL, 0 }, { NULL, 0 }, 0, 0 },
+		{ "2026-11-30", 95, { NULL, 0 }, { NULL, 0 }, 0, 0 },
+		{ "2026-12-01", 100, { NULL, 0 }, { NULL, 0 }, 0, 0 },
 	};
 	/* An empty database's snapshot still has today's point (stats_build:
 	 * history_today), at 0. */
-	static struct stats_day today[1] = { { "2026-12-01", 0, { NULL, 0 }, { NULL, 0 } } };
+	static struct stats_day today[1] = { { "2026-12-01", 0, { NULL, 0 }, { NULL, 0 }, 0, 0 } };
 	static struct stats s;
 
 	memset(&s, 0, sizeof s);
