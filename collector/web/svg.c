@@ -465,7 +465,8 @@ svg_stacked_area(struct html *h, const struct svg_chart *c,
 		if (n > 0 && n_series > 0)
 			h->oom = true;
 		empty_chart(h, c, "line", LINE_W);
-		html_raw(h, "</figure>\n");
+		table_open(h, c, false);
+		table_close(h);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -398,8 +398,8 @@ test_dashboard(const char *out)
 	    count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
 	CHECK(page != NULL && count(page, "//") ==
 	    count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
-	CHECK(page != NULL && count(page, "role=\"img\"") == 11);
-	CHECK(page != NULL && count(page, "<table>") == 11);
+	CHECK(page != NULL && count(page, "role=\"img\"") == 15);
+	CHECK(page != NULL && count(page, "<table>") == 15);
 	/* the lifecycle: the share past end of life, and the statuses in
 	 * words, the end-of-life bar marked (readable without colour) */
 	CHECK(page != NULL && strstr(page, "25%</span><span class=\"what\">of PBXs "
@@ -429,7 +429,7 @@ test_dashboard(const char *out)
 
 	page = dashboard_render(sample(true));
 	CHECK(page != NULL && balanced(page, true) && svgs_balanced(page));
-	CHECK(page != NULL && count(page, "No data yet") == 20);
+	CHECK(page != NULL && count(page, "No data yet") == 24);
 	free(page);
 }
 
