@@ -106,6 +106,8 @@ group_push(struct stat_list *l, const char *key, size_t keylen, long n)
 	l->groups[l->n].key = strndup(key, keylen);
 	if (l->groups[l->n].key == NULL)
 		return -1;
+	/* "other" is never tagged (lifecycle_share.c tag): never garbage */
+	l->groups[l->n].lifecycle = NULL;
 	l->groups[l->n++].servers = n;
 	return 0;
 }
