@@ -119,7 +119,8 @@
 #define STATS_SQL_HISTORY_DIM \
 	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
 	" AND (dimension = 'servers' OR (dimension = " SP_(2) \
-	" AND (" SP_(3) " IS NULL OR key = " SP_(3) "))) ORDER BY day"
+	" AND (CAST(" SP_(3) " AS TEXT) IS NULL OR key = " SP_(3) ")))" \
+	" ORDER BY day"
 #define STATS_SQL_HISTORY_ALL \
 	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
 	" ORDER BY day"
