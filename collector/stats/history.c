@@ -2,6 +2,7 @@
  * The daily history's points (history.h): one pass over the stored rows,
  * day by day, with the k-anonymity of stats.c.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +67,20 @@ noon(const char *day)
 	tm.tm_mday = atoi(day + 8);
 	tm.tm_hour = 12;
 	return timegm(&tm);
+}
+
+/* A count as a long, and a sum that saturates: a stored count is a number
+ * of servers, but the rows are read back from a database. */
+static long
+count_of(long long n)
+{
+	return n < 0 ? 0 : n > LONG_MAX ? LONG_MAX : (long)n;
+}
+
+static long
+sat_add(long a, long b)
+{
+	return a > LONG_MAX - b ? LONG_MAX : a + b;
 }
 
 static int
@@ -144,10 +159,10 @@ day_groups(const struct stat_row *rows, size_t a, size_t b, const char *dim,
 			continue;
 		if (r->n < k || strcmp(r->key, OTHER) == 0 ||
 		    strcmp(r->key, STATS_KEY_OVERFLOW) == 0) {
-			other += (long)r->n;
+			other = sat_add(other, count_of(r->n));
 			continue;
 		}
-		if (list_push(out, r->key, (long)r->n) < 0)
+		if (list_push(out, r->key, count_of(r->n)) < 0)
 			return -1;
 	}
 	/* A server loads many modules: a sum of the others names nothing. */
@@ -171,17 +186,21 @@ day_lifecycle(const struct stat_row *rows, size_t a, size_t b,
 	long counts[LC__MAX] = { 0 }, other = 0;
 	time_t t = noon(day);
 
-	for (size_t i = a; i < b; i++)
-		if (strcmp(rows[i].dim, "major") == 0 && rows[i].n > 0)
-			counts[lifecycle_status(lc, rows[i].key, 0, t)] +=
-			    (long)rows[i].n;
+	for (size_t i = a; i < b; i++) {
+		long *c;
+
+		if (strcmp(rows[i].dim, "major") != 0 || rows[i].n <= 0)
+			continue;
+		c = &counts[lifecycle_status(lc, rows[i].key, 0, t)];
+		*c = sat_add(*c, count_of(rows[i].n));
+	}
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		long n = counts[order[i]];
 
 		if (n <= 0)
 			continue;
 		if (n < k)
-			other += n;
+			other = sat_add(other, n);
 		else if (list_push(out, lifecycle_status_name(order[i]), n) < 0)
 			return -1;
 	}
@@ -200,7 +219,7 @@ one_day(struct history *h, const struct stat_row *rows, size_t a, size_t b,
 	for (size_t i = a; i < b; i++)
 		if (strcmp(rows[i].dim, "servers") == 0 &&
 		    strcmp(rows[i].key, "active") == 0)
-			active = (long)rows[i].n;
+			active = count_of(rows[i].n);
 	for (size_t d = 0; rc == 0 && d < N_DIMS; d++) {
 		struct stat_list l = { 0 };
 
@@ -213,7 +232,7 @@ one_day(struct history *h, const struct stat_row *rows, size_t a, size_t b,
 					if (strcmp(rows[i].dim, "servers") == 0 &&
 					    strcmp(rows[i].key, server_keys[j]) == 0)
 						rc = list_push(&l, server_keys[j],
-						    (long)rows[i].n);
+						    count_of(rows[i].n));
 		} else if (active < k) {
 			continue;
 		} else if (strcmp(dims[d], "lifecycle") == 0) {

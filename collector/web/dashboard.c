@@ -244,11 +244,29 @@ tile_text(struct html *h, const char *value, const char *what, bool warn)
 	html_raw(h, "</span></li>");
 }
 
+/* c's note with how many PBXs the chart describes, and when (issue 22),
+ * into out; c itself with that note into *copy. */
+static void
+dated(const struct svg_chart *c, const char *when, char *out, size_t outlen,
+    struct svg_chart *copy)
+{
+	char num[32];
+
+	html_format_count(c->total, num, sizeof num);
+	snprintf(out, outlen, "%s%sOf %s active PBXs, %s.", c->note != NULL ?
+	    c->note : "", c->note != NULL ? " " : "", num, when);
+	*copy = *c;
+	copy->note = out;
+}
+
 /* A list's groups as bars, at most max (0: all). */
 static void
-list_chart(struct html *h, const struct svg_chart *c, const struct stat_list *l,
-    size_t max, bool flag_all)
+list_chart(struct html *h, const struct svg_chart *c0, const struct stat_list *l,
+    size_t max, bool flag_all, const char *when)
 {
+	struct svg_chart cc, *c = &cc;
+	char note[384];
+
 	size_t n = max > 0 && l->n > max ? max : l->n;
 	struct svg_bar *bars = n > 0 ? calloc(n, sizeof *bars) : NULL;
 
@@ -261,6 +279,7 @@ list_chart(struct html *h, const struct svg_chart *c, const struct stat_list *l,
 		bars[i].value = l->groups[i].servers;
 		bars[i].flagged = flag_all;
 	}
+	dated(c0, when, note, sizeof note, &cc);
 	html_raw(h, "<div class=\"card\">");
 	svg_bar_chart(h, c, bars, n, flag_all ? "deprecated" : NULL);
 	html_raw(h, "</div>");
@@ -333,9 +352,12 @@ status_words(const char *status)
 /* A version chart: each bar that is past its end of life or on security
  * fixes only says so in its label, and an end-of-life bar is hatched. */
 static void
-version_chart(struct html *h, const struct svg_chart *c,
-    const struct stat_list *l, size_t max)
+version_chart(struct html *h, const struct svg_chart *c0,
+    const struct stat_list *l, size_t max, const char *when)
 {
+	struct svg_chart cc, *c = &cc;
+	char note[384];
+
 	size_t n = max > 0 && l->n > max ? max : l->n;
 	struct svg_bar *bars = n > 0 ? calloc(n, sizeof *bars) : NULL;
 	char **labels = n > 0 ? calloc(n, sizeof *labels) : NULL;
@@ -360,6 +382,7 @@ version_chart(struct html *h, const struct svg_chart *c,
 		bars[i].value = l->groups[i].servers;
 		bars[i].flagged = st != NULL && strcmp(st, "eol") == 0;
 	}
+	dated(c0, when, note, sizeof note, &cc);
 	html_raw(h, "<div class=\"card\">");
 	svg_bar_chart(h, c, bars, n, "end of life");
 	html_raw(h, "</div>");
@@ -372,8 +395,10 @@ version_chart(struct html *h, const struct svg_chart *c,
 /* The active PBXs by lifecycle status, in words (readable without
  * colour), the end-of-life bar hatched and marked. */
 static void
-lifecycle_chart(struct html *h, const struct stats *s)
+lifecycle_chart(struct html *h, const struct stats *s, const char *when)
 {
+	struct svg_chart c;
+	char note[384];
 	struct svg_bar bars[8];
 	size_t n = 0;
 
@@ -385,12 +410,13 @@ lifecycle_chart(struct html *h, const struct stats *s)
 		bars[n].flagged = strcmp(k, "eol") == 0;
 		n++;
 	}
-	html_raw(h, "<div class=\"card\">");
-	svg_bar_chart(h, &(struct svg_chart){ .id = "lifecycle",
+	dated(&(struct svg_chart){ .id = "lifecycle",
 	    .title = "Release lifecycle",
 	    .note = "Asterisk's own support dates for each PBX's version, today.",
 	    .label_head = "Status", .value_head = "Active PBXs",
-	    .total = s->servers_active }, bars, n, "end of life");
+	    .total = s->servers_active }, when, note, sizeof note, &c);
+	html_raw(h, "<div class=\"card\">");
+	svg_bar_chart(h, &c, bars, n, "end of life");
 	html_raw(h, "</div>");
 }
 
@@ -613,39 +639,39 @@ dashboard_render(const struct stats *s)
 	adoption_chart(&h, s, true);
 	churn_chart(&h, s, false);
 	churn_chart(&h, s, true);
-	lifecycle_chart(&h, s);
+	lifecycle_chart(&h, s, pretty);
 	version_chart(&h, &(struct svg_chart){ .id = "major-versions",
 	    .title = "Major versions", .note = "Hatched: past its end of life.",
 	    .label_head = "Asterisk", .value_head = "Active PBXs",
-	    .total = total }, &s->major_versions, 0);
+	    .total = total }, &s->major_versions, 0, pretty);
 	version_chart(&h, &(struct svg_chart){ .id = "versions",
 	    .title = "Versions", .note = "The most common releases; hatched: "
 	    "past its end of life.", .label_head = "Version",
 	    .value_head = "Active PBXs", .total = total }, &s->versions,
-	    TOP_VERSIONS);
+	    TOP_VERSIONS, pretty);
 	modules_chart(&h, s, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "deprecated",
 	    .title = "Deprecated modules still loaded",
 	    .note = "Modules whose support level is deprecated.",
 	    .label_head = "Module", .value_head = "PBXs loading it",
-	    .total = total }, &s->deprecated, 0, true);
+	    .total = total }, &s->deprecated, 0, true, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "channel-drivers",
 	    .title = "Channel drivers", .note = "chan_sip was removed in Asterisk 21.",
 	    .label_head = "Driver", .value_head = "PBXs loading it", .total = total },
-	    &s->channel_drivers, 0, false);
+	    &s->channel_drivers, 0, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "os", .title = "Operating system",
 	    .label_head = "System", .value_head = "Active PBXs", .total = total },
-	    &s->sys_names, TOP_OS, false);
+	    &s->sys_names, TOP_OS, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "machine", .title = "Architecture",
 	    .label_head = "Machine", .value_head = "Active PBXs", .total = total },
-	    &s->machines, TOP_OS, false);
+	    &s->machines, TOP_OS, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "kernel", .title = "Kernel releases",
 	    .label_head = "Release", .value_head = "Active PBXs", .total = total },
-	    &s->kernel_releases, TOP_OS, false);
+	    &s->kernel_releases, TOP_OS, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "uptime", .title = "Uptime",
 	    .note = "Time since Asterisk last started.", .label_head = "Up for",
 	    .value_head = "Active PBXs", .total = total }, &s->uptime_buckets, 0,
-	    false);
+	    false, pretty);
 	html_raw(&h, "</div>");
 
 	dashboard_page_close(&h);

@@ -329,5 +329,9 @@ mv = figure("major-versions")
 desc = re.search(r'<desc[^>]*>(.*?)</desc>', mv).group(1)
 assert desc.index("23") < desc.index("18 (certified)") < desc.index("other"), desc
 assert "<script" not in page
+# each chart says how many PBXs it describes, and when
+for fid in ("major-versions", "versions", "channel-drivers", "os", "uptime", "lifecycle"):
+    assert "Of 5 active PBXs, 2 Dec 2026, 12:00 UTC." in figure(fid), fid
+assert "Loaded by some of the 5 active PBXs" in m
 PY
 }
