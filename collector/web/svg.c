@@ -1,5 +1,6 @@
 /* Bar and line charts as inline SVG, with a table of the same data. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "svg.h"
@@ -568,4 +569,188 @@ svg_line_chart(struct html *h, const struct svg_chart *c,
 	for (size_t i = n; i-- > 0;)
 		table_row(h, pts[i].x, pts[i].y, NULL, NULL);
 	table_close(h);
+}
+
+/* ---- issue 22: a stacked area (added; the charts above are helper C's) -- */
+
+#define AREA_BANDS 8		/* band classes band-0 .. band-7 */
+
+/* The share part/whole in per cent with one decimal, as text. */
+static void
+pct_text(long part, long whole, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%.1f %%", whole > 0 ? 100.0 * (double)part /
+	    (double)whole : 0.0);
+}
+
+void
+svg_stacked_area(struct html *h, const struct svg_chart *c,
+    const char *const *x, size_t n, const struct svg_series *series,
+    size_t n_series, bool percent)
+{
+	int pw = LINE_W - LINE_LEFT - LINE_RIGHT - 90;	/* room for the names */
+	int ph = LINE_H - LINE_TOP - LINE_BOTTOM;
+	int base = LINE_TOP + ph;
+	long max = 0, scale, *total = NULL;
+	char num[32], day[24];
+
+	chart_head(h, c);
+	if (n == 0 || n_series == 0 || (total = calloc(n, sizeof *total)) == NULL) {
+		if (n > 0 && n_series > 0)
+			h->oom = true;
+		empty_chart(h, c, "line", LINE_W);
+		table_open(h, c, false);
+		table_close(h);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t s = 0; s < n_series; s++)
+			total[i] += series[s].values[i];
+		if (total[i] > max)
+			max = total[i];
+	}
+	scale = percent ? 100 : nice_ceiling(max);
+	svg_open(h, c, "line", LINE_W, LINE_H);
+	html_text(h, c->value_head);
+	html_raw(h, " per day, ");
+	html_text(h, x[0]);
+	html_raw(h, " to ");
+	html_text(h, x[n - 1]);
+	html_raw(h, "; on the last day:");
+	for (size_t s = 0; s < n_series; s++) {
+		html_raw(h, s > 0 ? ", " : " ");
+		html_text(h, series[s].name);
+		html_raw(h, " ");
+		if (percent)
+			pct_text(series[s].values[n - 1], total[n - 1], num,
+			    sizeof num);
+		else
+			html_format_count(series[s].values[n - 1], num, sizeof num);
+		html_text(h, num);
+	}
+	html_raw(h, ".</desc>");
+	for (int t = 0; t <= 4; t++) {
+		int y = base - ph * t / 4;
+
+		if (scale * t % 4 != 0)
+			continue;
+		html_rawf(h, "<line class=\"%s\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>",
+		    t == 0 ? "axis" : "grid", LINE_LEFT, y, LINE_LEFT + pw, y);
+		if (percent)
+			snprintf(num, sizeof num, "%ld %%", scale * t / 4);
+		else
+			html_format_count(scale * t / 4, num, sizeof num);
+		html_rawf(h, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"end\">",
+		    LINE_LEFT - 6, y + 4);
+		html_text(h, num);
+		html_raw(h, "</text>");
+	}
+	html_rawf(h, "<text class=\"axis-label\" transform=\"rotate(-90)\" x=\"%d\""
+	    " y=\"14\" text-anchor=\"middle\">", -(LINE_TOP + ph / 2));
+	html_text(h, c->value_head);
+	html_raw(h, "</text>");
+#define AX(i) (n == 1 ? LINE_LEFT + pw / 2 : \
+	LINE_LEFT + (int)((long)pw * (long)(i) / (long)(n - 1)))
+	/* The value of v at column i, on the scale (per cent of the day's
+	 * total when percent). */
+#define AY(v, i) (base - (int)((double)ph * (percent ? \
+	(total[i] > 0 ? 100.0 * (double)(v) / (double)total[i] : 0.0) : \
+	(double)(v)) / (double)scale + 0.5))
+	for (int k = 0; k < LINE_X_LABELS; k++) {
+		size_t i = n == 1 ? 0 : (size_t)((n - 1) * (size_t)k /
+		    (LINE_X_LABELS - 1));
+
+		if (k > 0 && n <= (size_t)k)
+			break;
+		short_date(x[i], day, sizeof day);
+		html_rawf(h, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"%s\">",
+		    AX(i), base + 20, n == 1 ? "middle" : k == 0 ? "start" :
+		    k == LINE_X_LABELS - 1 ? "end" : "middle");
+		html_text(h, day);
+		html_raw(h, "</text>");
+		if (n == 1)
+			break;
+	}
+	/* Each band from the sum of those below it to that sum plus its own;
+	 * a single day is a column of bands. */
+	{
+		long *below = calloc(n, sizeof *below);
+
+		if (below == NULL) {
+			h->oom = true;
+		} else {
+			for (size_t s = 0; s < n_series; s++) {
+				long mid_lo = below[n - 1];
+				int half = n == 1 ? 20 : 0;
+
+				html_rawf(h, "<path class=\"band band-%zu\" d=\"",
+				    s % AREA_BANDS);
+				for (size_t i = 0; i < n; i++)
+					html_rawf(h, "%s%d %d", i == 0 ? "M" : " L",
+					    AX(i) - half, AY(below[i] +
+					    series[s].values[i], i));
+				if (n == 1)
+					html_rawf(h, " L%d %d", AX(0) + half,
+					    AY(below[0] + series[s].values[0], 0));
+				if (n == 1)
+					html_rawf(h, " L%d %d", AX(0) + half,
+					    AY(below[0], 0));
+				for (size_t i = n; i-- > 0;)
+					html_rawf(h, " L%d %d", AX(i) - half,
+					    AY(below[i], i));
+				html_raw(h, " Z\"><title>");
+				html_text(h, series[s].name);
+				html_raw(h, "</title></path>");
+				for (size_t i = 0; i < n; i++)
+					below[i] += series[s].values[i];
+				/* Its name at its right end, when the band
+				 * is tall enough to say it. */
+				if (AY(mid_lo, n - 1) - AY(below[n - 1], n - 1) >= 11) {
+					html_rawf(h, "<text class=\"tick\" x=\"%d\""
+					    " y=\"%d\">", AX(n - 1) + (n == 1 ?
+					    half : 0) + 6, (AY(mid_lo, n - 1) +
+					    AY(below[n - 1], n - 1)) / 2 + 4);
+					html_text(h, series[s].name);
+					html_raw(h, "</text>");
+				}
+			}
+			free(below);
+		}
+	}
+#undef AX
+#undef AY
+	html_raw(h, "</svg>");
+	/* The same figures as a table, the latest day first. */
+	html_raw(h, "<details class=\"data\"><summary>Table: ");
+	html_text(h, c->title);
+	html_raw(h, "</summary><div class=\"scroll\"><table><caption>");
+	html_text(h, c->title);
+	html_raw(h, "</caption><thead><tr><th scope=\"col\">");
+	html_text(h, c->label_head);
+	html_raw(h, "</th>");
+	for (size_t s = 0; s < n_series; s++) {
+		html_raw(h, "<th scope=\"col\" class=\"num\">");
+		html_text(h, series[s].name);
+		html_raw(h, "</th>");
+	}
+	html_raw(h, "</tr></thead><tbody>");
+	for (size_t i = n; i-- > 0;) {
+		html_raw(h, "<tr><th scope=\"row\">");
+		html_text(h, x[i]);
+		html_raw(h, "</th>");
+		for (size_t s = 0; s < n_series; s++) {
+			if (percent)
+				pct_text(series[s].values[i], total[i], num,
+				    sizeof num);
+			else
+				html_format_count(series[s].values[i], num,
+				    sizeof num);
+			html_raw(h, "<td class=\"num\">");
+			html_text(h, num);
+			html_raw(h, "</td>");
+		}
+		html_raw(h, "</tr>");
+	}
+	html_raw(h, "</tbody></table></div></details></figure>\n");
+	free(total);
 }
