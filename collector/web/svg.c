@@ -588,10 +588,10 @@ svg_stacked_area(struct html *h, const struct svg_chart *c,
     const char *const *x, size_t n, const struct svg_series *series,
     size_t n_series, bool percent)
 {
-	int pw = LINE_W - LINE_LEFT - LINE_RIGHT - 90;	/* room for the names */
 	int ph = LINE_H - LINE_TOP - LINE_BOTTOM;
 	int base = LINE_TOP + ph;
-	long max = 0, scale, *total = NULL;
+	int left, pw, intervals, every;
+	long max = 0, step, scale, *total = NULL;
 	char num[32], day[24];
 
 	chart_head(h, c);
@@ -609,7 +609,17 @@ svg_stacked_area(struct html *h, const struct svg_chart *c,
 		if (total[i] > max)
 			max = total[i];
 	}
-	scale = percent ? 100 : nice_ceiling(max);
+	/* Round steps close to the data, the left margin made for the
+	 * widest number at a narrow screen's size (as svg_line_chart). */
+	nice_axis(percent ? 100 : max, &step, &intervals);
+	scale = step * intervals;
+	if (percent)
+		snprintf(num, sizeof num, "%ld %%", scale);
+	else
+		html_format_count(scale, num, sizeof num);
+	left = 14 + (int)(svg_text_width(num, LINE_FONT_NARROW) + 0.5);
+	pw = LINE_W - left - LINE_RIGHT - 90;	/* room for the names */
+	every = label_every(intervals, (double)ph / intervals, LINE_LINE_NARROW);
 	svg_open(h, c, "line", LINE_W, LINE_H);
 	html_text(h, c->value_head);
 	html_raw(h, " per day, ");
@@ -629,28 +639,28 @@ svg_stacked_area(struct html *h, const struct svg_chart *c,
 		html_text(h, num);
 	}
 	html_raw(h, ".</desc>");
-	for (int t = 0; t <= 4; t++) {
-		int y = base - ph * t / 4;
+	for (int t = 0; t <= intervals; t++) {
+		int y = base - ph * t / intervals;
 
-		if (scale * t % 4 != 0)
-			continue;
 		html_rawf(h, "<line class=\"%s\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>",
-		    t == 0 ? "axis" : "grid", LINE_LEFT, y, LINE_LEFT + pw, y);
+		    t == 0 ? "axis" : "grid", left, y, left + pw, y);
+		if (t % every != 0)
+			continue;
 		if (percent)
-			snprintf(num, sizeof num, "%ld %%", scale * t / 4);
+			snprintf(num, sizeof num, "%ld %%", step * t);
 		else
-			html_format_count(scale * t / 4, num, sizeof num);
-		html_rawf(h, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"end\">",
-		    LINE_LEFT - 6, y + 4);
+			html_format_count(step * t, num, sizeof num);
+		html_rawf(h, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"end\""
+		    " dominant-baseline=\"central\">", left - 7, y);
 		html_text(h, num);
 		html_raw(h, "</text>");
 	}
-	html_rawf(h, "<text class=\"axis-label\" transform=\"rotate(-90)\" x=\"%d\""
-	    " y=\"14\" text-anchor=\"middle\">", -(LINE_TOP + ph / 2));
-	html_text(h, c->value_head);
+	/* The value's name above the numbers, level (as svg_line_chart). */
+	html_raw(h, "<text class=\"axis-label\" x=\"0\" y=\"24\">");
+	text_fit(h, c->value_head, LINE_FONT_NARROW * 1.1, LINE_W / 2);
 	html_raw(h, "</text>");
-#define AX(i) (n == 1 ? LINE_LEFT + pw / 2 : \
-	LINE_LEFT + (int)((long)pw * (long)(i) / (long)(n - 1)))
+#define AX(i) (n == 1 ? left + pw / 2 : \
+	left + (int)((long)pw * (long)(i) / (long)(n - 1)))
 	/* The value of v at column i, on the scale (per cent of the day's
 	 * total when percent). */
 #define AY(v, i) (base - (int)((double)ph * (percent ? \
@@ -664,7 +674,7 @@ svg_stacked_area(struct html *h, const struct svg_chart *c,
 			break;
 		short_date(x[i], day, sizeof day);
 		html_rawf(h, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"%s\">",
-		    AX(i), base + 20, n == 1 ? "middle" : k == 0 ? "start" :
+		    AX(i), base + 30, n == 1 ? "middle" : k == 0 ? "start" :
 		    k == LINE_X_LABELS - 1 ? "end" : "middle");
 		html_text(h, day);
 		html_raw(h, "</text>");
@@ -704,13 +714,16 @@ svg_stacked_area(struct html *h, const struct svg_chart *c,
 				for (size_t i = 0; i < n; i++)
 					below[i] += series[s].values[i];
 				/* Its name at its right end, when the band
-				 * is tall enough to say it. */
-				if (AY(mid_lo, n - 1) - AY(below[n - 1], n - 1) >= 11) {
+				 * is tall enough to say it at a narrow
+				 * screen's size; cut to the room there. */
+				if (AY(mid_lo, n - 1) - AY(below[n - 1], n - 1) >=
+				    LINE_LINE_NARROW) {
 					html_rawf(h, "<text class=\"tick\" x=\"%d\""
-					    " y=\"%d\">", AX(n - 1) + (n == 1 ?
-					    half : 0) + 6, (AY(mid_lo, n - 1) +
-					    AY(below[n - 1], n - 1)) / 2 + 4);
-					html_text(h, series[s].name);
+					    " y=\"%d\" dominant-baseline=\"central\">",
+					    AX(n - 1) + (n == 1 ? half : 0) + 6,
+					    (AY(mid_lo, n - 1) + AY(below[n - 1], n - 1)) / 2);
+					text_fit(h, series[s].name, LINE_FONT_NARROW,
+					    LINE_W - (AX(n - 1) + (n == 1 ? half : 0) + 6));
 					html_raw(h, "</text>");
 				}
 			}
