@@ -22,7 +22,7 @@
 /* Line chart geometry.  Its text is up to 26 units high on a narrow screen
  * (the stylesheet's max-width rule), so the margins are made for that. */
 #define LINE_W 720
-#define LINE_H 270
+#define LINE_H 280
 #define LINE_RIGHT 22
 #define LINE_TOP 50		/* the value's name sits above the plot */
 #define LINE_BOTTOM 72		/* day labels, then the axis' name */
@@ -55,7 +55,7 @@ svg_format_share(long value, long total, char *out, size_t outlen)
  * An axis from 0 with round steps close to the data: the step is 1, 2, 2.5
  * or 5 × 10^k (2.5 only from 25 up: whole numbers), at most MAX_INTERVALS
  * of them, and of those the one whose top is the lowest (1,006 → 1,200 in
- * steps of 200, not 2,000).  *top is intervals × *step.
+ * steps of 200, not 2,000).  The top is intervals × *step.
  */
 static void
 nice_axis(long max, long *step, int *intervals)
@@ -77,8 +77,11 @@ nice_axis(long max, long *step, int *intervals)
 			k = (max + st - 1) / st;
 			if (k > MAX_INTERVALS)
 				continue;
+			/* The lowest top; of equal ones, about 5 steps
+			 * (100: 0, 20, ... 100, not 0 and 100 alone). */
 			if (best_top == 0 || k * st < best_top ||
-			    (k * st == best_top && k < *intervals)) {
+			    (k * st == best_top && labs(k - 5) <
+			    labs((long)*intervals - 5))) {
 				best_top = k * st;
 				*step = st;
 				*intervals = (int)k;

@@ -296,6 +296,20 @@ test_axis(void)
 	CHECK(svg_axis_top(3) == 3 && svg_axis_top(7) == 7 && svg_axis_top(9) == 10);
 	CHECK(svg_axis_top(80) == 80 && svg_axis_top(81) == 100);
 	CHECK(svg_axis_top(100000) == 100000);
+	{
+		/* 100 in five steps of 20, not one of 100. */
+		struct html h = { 0 };
+		struct svg_point p[2] = { { "2026-12-01", 100 }, { "2026-12-02", 50 } };
+		struct svg_chart c = { .id = "a", .title = "A", .label_head = "Day",
+		    .value_head = "PBXs" };
+		char *f;
+
+		svg_line_chart(&h, &c, p, 2);
+		f = html_steal(&h);
+		CHECK(f != NULL && strstr(f, ">20</text>") != NULL &&
+		    strstr(f, ">100</text>") != NULL);
+		free(f);
+	}
 	for (long m = 2; m < 200000; m = m * 3 / 2 + 1)
 		CHECK(svg_axis_top(m) >= m && svg_axis_top(m) * 4 <= m * 5 + 4);
 	/* The width estimate is on the wide side and grows with the text. */
