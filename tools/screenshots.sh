@@ -48,6 +48,8 @@ for _ in $(seq 50); do
 	[ "$(curl -s "$URL/healthz")" = ok ] && break
 	sleep 0.1
 done
+# Ours that answers, not another on the same port.
+kill -0 "$CPID" 2>/dev/null || { echo "screenshots: the collector did not start: $(cat "$WORK/log")" >&2; exit 1; }
 "$REPO/tools/seed-fleet" --url "$URL" --servers 120 --weeks 10 --start "$START" \
 	--clock-file "$WORK/clock" --hup "$CPID"
 mkdir -p "$OUT"
