@@ -19,6 +19,8 @@ LAYOUT_PAGES=(
 	/
 	/fleet
 	"/fleet/{id}"
+	/modules
+	/modules/chan_sip.so
 )
 LAYOUT_WIDTHS=360,390,1280,1920
 
