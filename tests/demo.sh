@@ -5,7 +5,10 @@
 # (the demo's reporter is built with that as its built-in server) with a
 # throwaway CA and a SQLite database.  Steps: register, update, a second
 # PBX, a third on Asterisk 16.30.1 (past its end of life: the collector's
-# notice); then what the collector stored.  Everything is removed at the end,
+# notice); then what the collector stored.  Before them, tools/seed-fleet
+# fills the collector with a varied fleet over eight simulated weeks (the
+# collector's test clock), so that the dashboard has something to show.
+# Everything is removed at the end,
 # whatever happens.  Exit status: 0 when every step did what it should.
 #
 # Environment: BEACON_BIN (default build-test/beacon-report), COLLECTOR_BIN
@@ -55,19 +58,28 @@ database = sqlite:$DB
 ; Asterisk's release lifecycle: a PBX past end of life gets a notice
 lifecycle = $REPO/conf/asterisk-lifecycle.ini
 
+[limits]
+; tools/seed-fleet sends eight weeks of reports in seconds
+registrations_per_address_per_hour = 0
+requests_per_address_per_minute = 0
+min_update_interval = 0
+
 [privacy]
-; three PBXs only, reporting on one day: a real collector keeps the
+; a small fleet, three PBXs reporting on one day: a real collector keeps the
 ; defaults of 10 (k-anonymity) and 3 distinct report days before a server
 ; counts
 min_group = 1
 established_days = 1
 EOF
 cat "$WORK/collector/beacon-collector.ini"
-# The collector's test clock, so that the demo can let two hours pass.
-date -u +%Y-%m-%dT%H:%M:%SZ >"$CLOCK"
+# The collector's test clock, so that the demo can let weeks pass: it
+# starts on the seeded fleet's first day.
+SEED_START=$(date -u -d '57 days ago' +%Y-%m-%d)
+echo "${SEED_START}T09:00:00Z" >"$CLOCK"
 BEACON_COLLECTOR_CLOCK_FILE=$CLOCK "$COLLECTOR_BIN" \
 	-c "$WORK/collector/beacon-collector.ini" 2>"$CLOG" &
-echo $! >>"$HARNESS_PIDS"
+CPID=$!
+echo "$CPID" >>"$HARNESS_PIDS"
 for _ in $(seq 50); do
 	[ "$(curl -s --cacert "$TEST_CA/ca.pem" "$URL/healthz")" = ok ] && break
 	sleep 0.1
@@ -75,6 +87,12 @@ done
 [ "$(curl -s --cacert "$TEST_CA/ca.pem" "$URL/healthz")" = ok ] ||
 	fail "the collector did not answer GET /healthz"
 echo "GET /healthz: ok"
+
+step "tools/seed-fleet: 60 PBXs (Asterisk 13 to 23, certified ones), eight simulated weeks from $SEED_START, over the public API"
+"$REPO/tools/seed-fleet" --url "$URL" --cacert "$TEST_CA/ca.pem" --servers 60 --weeks 8 \
+	--start "$SEED_START" --clock-file "$CLOCK" --hup "$CPID" || fail "seed-fleet failed"
+date -u +%Y-%m-%dT%H:%M:%SZ >"$CLOCK"
+echo "(the collector's clock is back at this machine's time)"
 
 # pbx NAME: a PBX of its own: the stand-in's AstDB and a state dir.
 pbx() {
@@ -132,7 +150,8 @@ echo "\$ beacon-report --show   (the last notices are kept in state_dir; the end
 "$BEACON_BIN" -c "$CONF" --show | awk '/^Notices from the servers:/ { on = 1 } on && /^$/ { exit } on'
 
 step "The collector's request log (no client address: log_addresses = no)"
-sed 's/^/    /' "$CLOG"
+echo "    ($(grep -c ' /servers' "$CLOG") API requests in all, most of them the seeded fleet's; the last ones:)"
+tail -n 12 "$CLOG" | sed 's/^/    /'
 
 step "What the collector stored (sqlite3 $DB)"
 sqlite3 -header -column "$DB" "
@@ -143,9 +162,10 @@ SELECT substr(id, 1, 8) || '...' AS server,
        json_extract(report, '\$.operating_system.machine') AS machine,
        json_extract(report, '\$.private_name') AS private_name,
        datetime(last_seen, 'unixepoch') AS last_seen
-FROM servers ORDER BY first_seen, id" || fail "cannot read the collector's database"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM servers WHERE report IS NOT NULL")
-[ "$n" -eq 3 ] || fail "the collector holds $n reports, not 3"
+FROM servers WHERE json_extract(report, '\$.private_name') LIKE 'pbx-%'
+ORDER BY first_seen, id" || fail "cannot read the collector's database"
+n=$(sqlite3 "$DB" "SELECT count(*) FROM servers WHERE json_extract(report, '\$.private_name') LIKE 'pbx-%'")
+[ "$n" -eq 3 ] || fail "the collector holds $n reports of the demo's PBXs, not 3"
 [ "$(sqlite3 "$DB" "SELECT reports FROM servers WHERE id = '$sid1'")" -eq 2 ] ||
 	fail "PBX one's two reports are not both counted"
 

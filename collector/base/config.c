@@ -65,6 +65,7 @@ static const struct option options[] = {
 	{ "privacy", "active_days", T_LONG, OFF(active_days), 1, 36500 },
 	{ "privacy", "established_days", T_LONG, OFF(established_days), 0, 36500 },
 	{ "privacy", "retention_days", T_LONG, OFF(retention_days), 1, 36500 },
+	{ "privacy", "history_days", T_LONG, OFF(history_days), 1, 36500 },
 	{ "privacy", "log_addresses", T_BOOL, OFF(log_addresses), 0, 0 },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -505,6 +506,7 @@ defaults(struct parse *p)
 	cfg->established_days = 3;
 	cfg->failed_logins_per_address_per_hour = 10;
 	cfg->retention_days = 400;
+	cfg->history_days = 400;
 	cfg->log_addresses = false;
 	cfg->path = strdup(p->ini.path);
 	if (cfg->listen[0] == NULL || cfg->tls_cert == NULL || cfg->tls_key == NULL ||

@@ -52,6 +52,7 @@ struct collector_config {
 	long established_days;		/* distinct UTC report days before a server
 					 * counts in public figures; 0 or 1: at once */
 	long retention_days;
+	long history_days;		/* days of the daily figures kept (stats_daily) */
 	bool log_addresses;
 };
 

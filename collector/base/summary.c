@@ -182,6 +182,30 @@ uptime_bucket(const char *startup, time_t now)
 	return "> 1 year";
 }
 
+void
+stats_major_key(const char *version, char out[STATS_KEY_MAX + 1])
+{
+	const char *v = version;
+	bool cert = strncmp(v, "certified/", 10) == 0;
+	size_t digits;
+
+	if (cert)
+		v += 10;
+	digits = strspn(v, "0123456789");
+	if (digits == 0 || digits > 9) {
+		snprintf(out, STATS_KEY_MAX + 1, "unknown");
+		return;
+	}
+	/* "18.9-cert5" without the prefix is certified too */
+	cert = cert || strstr(v, "-cert") != NULL;
+	/* 1.2 ... 1.8: the major is "1.N" */
+	if (digits == 1 && v[0] == '1' && v[1] == '.' &&
+	    v[2] >= '0' && v[2] <= '9')
+		digits = 2 + strspn(v + 2, "0123456789");
+	snprintf(out, STATS_KEY_MAX + 1, "%.*s%s", (int)digits, v,
+	    cert ? " (certified)" : "");
+}
+
 static bool
 is_running(const char *status)
 {
@@ -242,8 +266,7 @@ build_lines(struct lines *l, const json_t *report, time_t now)
 	const json_t *calls = json_object_get(st, "calls");
 	const json_t *mods = json_object_get(ast, "modules");
 	const char *name = str_member(ver, "name");
-	char key[STATS_KEY_MAX + 1];
-	size_t digits;
+	char key[STATS_KEY_MAX + 1], major[STATS_KEY_MAX + 1];
 	static const char *const os_fields[] = { "sys_name", "machine",
 	    "release", NULL };
 	static const char *const call_fields[] = { "active", "processed", NULL };
@@ -255,12 +278,8 @@ build_lines(struct lines *l, const json_t *report, time_t now)
 	clean_key(name, false, key);
 	if (add_line(l, "version", key, 1) < 0)
 		return -1;
-	digits = strspn(key, "0123456789");
-	if (digits > 0 && strcmp(key, "unknown") != 0)
-		key[digits] = '\0';
-	else
-		snprintf(key, sizeof key, "unknown");
-	if (add_line(l, "major", key, 1) < 0)
+	stats_major_key(key, major);
+	if (add_line(l, "major", major, 1) < 0)
 		return -1;
 	for (const char *const *f = os_fields; *f != NULL; f++) {
 		clean_key(str_member(os, *f), false, key);

@@ -20,7 +20,8 @@
  *
  *   servers        "active" (every counted server: the active count)
  *   version        "22.10.1" (version.name without "Asterisk ")
- *   major          "22" (the version's leading digits, else "unknown")
+ *   major          "22" (the version's leading digits, else "unknown";
+ *                  "18 (certified)", "1.8": stats_major_key)
  *   module         "res_pjsip.so" (every listed module)
  *   module_status  "res_pjsip.so/Running"
  *   module_support "res_pjsip.so/core"
@@ -40,6 +41,11 @@
  * the servers.
  */
 #define STATS_KEY_MAX 200
+
+/* The major of a version name (without "Asterisk "): "22" for
+ * "22.10.1", "18 (certified)" for "certified/18.9-cert5" and "18.9-cert5",
+ * "1.8" for "1.8.32.3", "unknown" when it starts with no digit. */
+void stats_major_key(const char *version, char out[STATS_KEY_MAX + 1]);
 
 /* The UTC day of t, "YYYY-MM-DD". */
 void stats_utc_day(time_t t, char out[11]);

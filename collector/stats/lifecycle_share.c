@@ -39,6 +39,7 @@ push(struct stat_list *l, const char *key, long n)
 	if (g == NULL)
 		return -1;
 	l->groups = g;
+	g[l->n].lifecycle = NULL;
 	if ((g[l->n].key = strdup(key)) == NULL)
 		return -1;
 	g[l->n++].servers = n;

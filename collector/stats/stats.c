@@ -45,8 +45,6 @@
 #include "stats.h"
 #include "../store/store.h"
 
-#define HISTORY_DAYS 365
-
 static const char OTHER[] = "other";
 
 /* ---- building a snapshot ----------------------------------------------- */
@@ -105,9 +103,12 @@ group_push(struct stat_list *l, const char *key, size_t keylen, long n)
 			return -1;
 		l->groups = g;
 	}
+	l->groups[l->n].lifecycle = NULL;	/* "other" is never tagged */
 	l->groups[l->n].key = strndup(key, keylen);
 	if (l->groups[l->n].key == NULL)
 		return -1;
+	/* "other" is never tagged (lifecycle_share.c tag): never garbage */
+	l->groups[l->n].lifecycle = NULL;
 	l->groups[l->n++].servers = n;
 	return 0;
 }
@@ -293,8 +294,12 @@ history_today(struct stats *s, const struct stat_rows *rows, long k)
 	}
 	list_free(&d->major_versions);
 	d->active = s->servers_active;
+	d->new_servers = 0;
 	for (size_t i = 0; i < rows->n_counts; i++) {
 		const struct stat_row *r = &rows->counts[i];
+
+		if (strcmp(r->dim, "first_seen") == 0 && strcmp(r->key, today) == 0)
+			d->new_servers = (long)r->n;
 
 		if (strcmp(r->dim, "major") == 0 &&
 		    gather_add(&g, r->key, strlen(r->key), r->n) < 0) {
@@ -330,6 +335,10 @@ build_history(struct stats *s, const struct stat_rows *rows, long k)
 		}
 		if (strcmp(r->dim, "servers") == 0 && strcmp(r->key, "active") == 0)
 			d->active = (long)r->n;
+		else if (strcmp(r->dim, "servers") == 0 && strcmp(r->key, "new") == 0)
+			d->new_servers = (long)r->n;
+		else if (strcmp(r->dim, "servers") == 0 && strcmp(r->key, "gone") == 0)
+			d->gone_servers = (long)r->n;
 		else if (strcmp(r->dim, "major") == 0 &&
 		    gather_add(&g, r->key, strlen(r->key), r->n) < 0)
 			goto oom;
@@ -343,11 +352,78 @@ build_history(struct stats *s, const struct stat_rows *rows, long k)
 	for (size_t i = 0; i < s->n_history; i++)
 		if (s->history[i].active < k)
 			list_free(&s->history[i].major_versions);
+		else
+			stats_sort_majors(&s->history[i].major_versions);
 	return 0;
 oom:
 	/* gather_end keeps the list it could not finish: ours to free. */
 	list_free(&g.list);
 	return -1;
+}
+
+/* The version number a major's key starts with ("22", "18 (certified)",
+ * "1.8": 1), -1 for none ("unknown", "other"). */
+static long
+major_number(const char *key)
+{
+	char *end;
+	long n;
+
+	if (key[0] < '0' || key[0] > '9')
+		return -1;
+	n = strtol(key, &end, 10);
+	if (n == 1 && end[0] == '.')	/* 1.2 ... 1.8 sort below 10 */
+		return 0;
+	return n;
+}
+
+/* Newest major first; a certified series after its major; "unknown",
+ * then "other" last. */
+int
+stats_cmp_major(const struct stat_group *a, const struct stat_group *b)
+{
+	long na = major_number(a->key), nb = major_number(b->key);
+	bool ao = strcmp(a->key, OTHER) == 0, bo = strcmp(b->key, OTHER) == 0;
+
+	if (ao != bo)
+		return ao ? 1 : -1;
+	if (na != nb)
+		return na > nb ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+static int
+cmp_major_q(const void *a, const void *b)
+{
+	return stats_cmp_major(a, b);
+}
+
+/* The uptime buckets by age, youngest first, "unknown" and "other" last. */
+static int
+uptime_rank(const char *key)
+{
+	static const char *const order[] = { "< 1 day", "1-7 days",
+	    "7-30 days", "30-365 days", "> 1 year", "unknown" };
+
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (strcmp(key, order[i]) == 0)
+			return (int)i;
+	return 99;
+}
+
+static int
+cmp_uptime_q(const void *pa, const void *pb)
+{
+	const struct stat_group *a = pa, *b = pb;
+
+	return uptime_rank(a->key) - uptime_rank(b->key);
+}
+
+void
+stats_sort_majors(struct stat_list *l)
+{
+	if (l->n > 1)
+		qsort(l->groups, l->n, sizeof *l->groups, cmp_major_q);
 }
 
 struct stats *
@@ -408,6 +484,11 @@ stats_build(const struct stat_rows *rows, long min_group, long active_days,
 		for (int j = 0; j < N_LISTS; j++)
 			if (gather_end(&g[j], list_of(s, dims[j])) < 0)
 				goto fail;
+		/* Issue 22: by version and by age, not by count. */
+		stats_sort_majors(&s->major_versions);
+		if (s->uptime_buckets.n > 1)
+			qsort(s->uptime_buckets.groups, s->uptime_buckets.n,
+			    sizeof *s->uptime_buckets.groups, cmp_uptime_q);
 		if (build_modules(s, rows, k) < 0)
 			goto fail;
 	}
@@ -440,7 +521,7 @@ stats_snapshot(struct store *st, const struct collector_config *cfg,
 		return NULL;
 	if (expired > 0)
 		store_touch();
-	stats_utc_day(now - (time_t)HISTORY_DAYS * 86400, since);
+	stats_history_since(now, cfg->history_days, since);
 	if (store_stats_read(st, since, &rows, err, errlen) < 0) {
 		stat_rows_free(&rows);
 		return NULL;
@@ -627,15 +708,28 @@ stats_maintain(struct store *st, const struct collector_config *cfg,
     time_t now, char *err, size_t errlen)
 {
 	long expired = 0;
-	char day[11];
+	time_t window = (time_t)cfg->active_days * 86400;
+	char day[11], keep[11];
+	struct stats_daily_args a = { .day = day, .keep_since = keep,
+	    .established_days = cfg->established_days };
 
-	if (store_stats_expire(st, now - (time_t)cfg->active_days * 86400,
-	    cfg->established_days, &expired, err, errlen) < 0)
+	if (store_stats_expire(st, now - window, cfg->established_days,
+	    &expired, err, errlen) < 0)
 		return -1;
 	if (expired > 0)
 		store_touch();
 	stats_utc_day(now, day);
-	return store_stats_daily(st, day, err, errlen);
+	stats_history_since(now, cfg->history_days, keep);
+	/* Gone today: fell out of the active window since midnight UTC. */
+	a.gone_from = now - now % 86400 - window;
+	a.gone_to = now - window;
+	return store_stats_daily(st, &a, err, errlen);
+}
+
+void
+stats_history_since(time_t now, long days, char out[11])
+{
+	stats_utc_day(now - (time_t)(days > 1 ? days - 1 : 0) * 86400, out);
 }
 
 /* ---- JSON ------------------------------------------------------------------- */
@@ -728,8 +822,10 @@ stats_to_json(const struct stats *s)
 	}
 	for (size_t i = 0; hist != NULL && i < s->n_history; i++) {
 		const struct stats_day *d = &s->history[i];
-		if (json_array_append_new(hist, json_pack("{s:s,s:I,s:o*,s:o*}",
+		if (json_array_append_new(hist, json_pack("{s:s,s:I,s:I,s:I,s:o*,s:o*}",
 		    "date", d->date, "active", (json_int_t)d->active,
+		    "new", (json_int_t)d->new_servers,
+		    "gone", (json_int_t)d->gone_servers,
 		    "major_versions", list_object(&d->major_versions),
 		    "lifecycle", list_object(&d->lifecycle))) < 0) {
 			json_decref(hist);

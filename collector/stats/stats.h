@@ -52,6 +52,8 @@ struct stats_day {
 	long active;
 	struct stat_list major_versions;
 	struct stat_list lifecycle;	/* lifecycle_share.c: by status */
+	long new_servers;		/* first seen that day (issue 22) */
+	long gone_servers;		/* fell out of active_days that day */
 };
 
 struct stats {
@@ -132,6 +134,14 @@ struct stats *stats_snapshot(struct store *st,
  * always the figures as they stand.  0, or -1 with a message in err. */
 int stats_maintain(struct store *st, const struct collector_config *cfg,
     time_t now, char *err, size_t errlen);
+
+/* Major versions in version order, newest first ("22", "21", "18",
+ * "18 (certified)", ... "unknown", "other"): a comparator and a sort. */
+int stats_cmp_major(const struct stat_group *a, const struct stat_group *b);
+void stats_sort_majors(struct stat_list *l);
+
+/* The first day ("YYYY-MM-DD") of a history of days days ending today. */
+void stats_history_since(time_t now, long days, char out[11]);
 
 /* ---- outputs ---------------------------------------------------------------- */
 

@@ -89,11 +89,23 @@ store_stats_expire(struct store *st, time_t cutoff, long established_days,
 }
 
 int
-store_stats_daily(struct store *st, const char *day, char *err, size_t errlen)
+store_stats_daily(struct store *st, const struct stats_daily_args *a,
+    char *err, size_t errlen)
 {
 	if (ops_of(st)->stats_daily == NULL)
 		return not_here(st, err, errlen);
-	return ops_of(st)->stats_daily(st, day, err, errlen);
+	return ops_of(st)->stats_daily(st, a, err, errlen);
+}
+
+int
+store_stats_history(struct store *st, const char *since,
+    const char *dimension, const char *key, struct stat_rows *out,
+    char *err, size_t errlen)
+{
+	if (ops_of(st)->stats_history == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->stats_history(st, since, dimension, key, out, err,
+	    errlen);
 }
 
 enum store_status

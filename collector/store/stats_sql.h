@@ -106,30 +106,70 @@
 #define STATS_SQL_COUNTS \
 	"SELECT dimension, key, n FROM stat_current WHERE n <> 0"
 
+/* The snapshot's history: the active servers (and the new and gone of
+ * each day) and the major versions; the other dimensions are read by
+ * GET /api/v1/history only (STATS_SQL_HISTORY_DIM). */
 #define STATS_SQL_HISTORY \
+	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
+	" AND dimension IN ('servers', 'major') ORDER BY day"
+
+/* Issue 22: every public figure's history.  One dimension (2), and of it
+ * one key (3) or every key (3 NULL), with the servers rows of each day
+ * (k-anonymity needs the day's active count); or every dimension. */
+#define STATS_SQL_HISTORY_DIM \
+	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
+	" AND (dimension = 'servers' OR (dimension = " SP_(2) \
+	" AND (CAST(" SP_(3) " AS TEXT) IS NULL OR key = " SP_(3) ")))" \
+	" ORDER BY day"
+#define STATS_SQL_HISTORY_ALL \
 	"SELECT day, dimension, key, n FROM stats_daily WHERE day >= " SP_(1) \
 	" ORDER BY day"
 
 /* The day's history: the figures as they stand, written again by every
  * periodic job of the day, so that a day past keeps those of its last one
- * (about its end).  PRUNE first: the major versions nobody runs any more;
- * then DAILY; in one snapshot.  A row is written only when its figure
- * changed, and never for a day before the latest one stored (a clock gone
- * back must not overwrite a day past).  Two collectors on one database
- * may both run them: they write the same figures. */
+ * (about its end).  PRUNE first: the groups nobody is in any more; then
+ * DAILY and DAILY_NEW_GONE; in one snapshot.  A row is written only when
+ * its figure changed, and never for a day before the latest one stored (a
+ * clock gone back must not overwrite a day past).  Two collectors on one
+ * database may both run them: they write the same figures.  Every
+ * dimension a public figure has a history of (issue 22); the counters
+ * below min_group are kept too: k-anonymity is applied when read, as for
+ * stat_counts. */
+#define STATS_SQL_DAILY_DIMS \
+	"('major', 'version', 'module', 'channel_driver', 'sys_name'," \
+	" 'machine', 'release')"
 #define STATS_SQL_DAILY_NOT_PAST \
 	" AND NOT EXISTS (SELECT 1 FROM stats_daily l WHERE l.day > " SP_(1) ")"
 #define STATS_SQL_DAILY_PRUNE \
-	"DELETE FROM stats_daily WHERE day = " SP_(1) " AND dimension = 'major'" \
-	" AND key NOT IN (SELECT key FROM stat_current" \
-	" WHERE dimension = 'major' AND n > 0)" STATS_SQL_DAILY_NOT_PAST
+	"DELETE FROM stats_daily WHERE day = " SP_(1) " AND dimension IN " \
+	STATS_SQL_DAILY_DIMS " AND NOT EXISTS (SELECT 1 FROM stat_current c" \
+	" WHERE c.dimension = stats_daily.dimension AND c.key = stats_daily.key" \
+	" AND c.n > 0)" STATS_SQL_DAILY_NOT_PAST
 #define STATS_SQL_DAILY \
 	"INSERT INTO stats_daily (day, dimension, key, n)" \
 	" SELECT " SP_(1) ", dimension, key, n FROM stat_current" \
-	" WHERE (dimension = 'servers' OR (dimension = 'major' AND n > 0))" \
+	" WHERE ((dimension = 'servers' AND key = 'active') OR" \
+	" (dimension IN " STATS_SQL_DAILY_DIMS " AND n > 0))" \
 	STATS_SQL_DAILY_NOT_PAST \
 	" ON CONFLICT (day, dimension, key) DO UPDATE SET n = excluded.n" \
 	" WHERE stats_daily.n <> excluded.n"
+/* The day's new servers (known servers first seen that day) and gone ones:
+ * the servers whose last report fell
+ * out of active_days during the day so far (last_seen in [2, 3)),
+ * reported on at least 4 distinct days (established_days). */
+#define STATS_SQL_DAILY_NEW_GONE \
+	"INSERT INTO stats_daily (day, dimension, key, n)" \
+	" SELECT " SP_(1) ", 'servers', k, v FROM (" \
+	"SELECT 'new' AS k, (SELECT coalesce(sum(n), 0) FROM stat_current" \
+	" WHERE dimension = 'first_seen' AND key = " SP_(1) ") AS v" \
+	" UNION ALL SELECT 'gone', (SELECT count(*) FROM servers" \
+	" WHERE reports > 0 AND last_seen >= " SP_(2) " AND last_seen < " \
+	SP_(3) " AND report_days >= " SP_(4) ")) t WHERE true" \
+	STATS_SQL_DAILY_NOT_PAST \
+	" ON CONFLICT (day, dimension, key) DO UPDATE SET n = excluded.n" \
+	" WHERE stats_daily.n <> excluded.n"
+/* history_days: the days before 1 go. */
+#define STATS_SQL_DAILY_KEEP "DELETE FROM stats_daily WHERE day < " SP_(1)
 
 /* Schema version 2, after version 1's servers table. */
 #define STATS_SQL_V2_SUMMARY "ALTER TABLE servers ADD COLUMN summary TEXT"

@@ -125,11 +125,28 @@ int store_stats_read(struct store *st, const char *since,
 int store_stats_expire(struct store *st, time_t cutoff, long established_days,
     long *expired, char *err, size_t errlen);
 
-/* Copy the counters of the history's dimensions (servers, major) into
- * stats_daily for day, as they stand (again at every call of the day),
- * unless a later day has rows already. */
-int store_stats_daily(struct store *st, const char *day, char *err,
-    size_t errlen);
+/* The day's history (stats_sql.h STATS_SQL_DAILY*): copy the counters of
+ * the history's dimensions into stats_daily for day, as they stand (again
+ * at every call of the day), with the day's new servers and the servers
+ * gone (last seen in [gone_from, gone_to), reported on established_days
+ * days), unless a later day has rows already; and delete the days before
+ * keep_since (history_days). */
+struct stats_daily_args {
+	const char *day;		/* "YYYY-MM-DD" */
+	time_t gone_from, gone_to;
+	long established_days;
+	const char *keep_since;		/* "YYYY-MM-DD" */
+};
+int store_stats_daily(struct store *st, const struct stats_daily_args *a,
+    char *err, size_t errlen);
+
+/* GET /api/v1/history: the stats_daily rows since `since` into
+ * out->history (by day): of dimension (NULL: every dimension), and of it
+ * key only (NULL: every key), with the ("servers", *) rows of each day.
+ * 0, or -1 with a message in err. */
+int store_stats_history(struct store *st, const char *since,
+    const char *dimension, const char *key, struct stat_rows *out,
+    char *err, size_t errlen);
 
 /* ---- the fleet view (COLLECTOR.md §6, the operator's only) ----------- */
 

@@ -30,8 +30,11 @@ struct store_ops {
 	int (*stats_expire)(struct store *st, time_t cutoff,
 	    long established_days, long *expired,
 	    char *err, size_t errlen);
-	int (*stats_daily)(struct store *st, const char *day, char *err,
-	    size_t errlen);
+	int (*stats_daily)(struct store *st, const struct stats_daily_args *a,
+	    char *err, size_t errlen);
+	int (*stats_history)(struct store *st, const char *since,
+	    const char *dimension, const char *key, struct stat_rows *out,
+	    char *err, size_t errlen);
 	/* The fleet view: see store.h.  Reads only, on a reader. */
 	enum store_status (*fleet_list)(struct store *st,
 	    const struct fleet_filter *f, struct fleet_list *out);

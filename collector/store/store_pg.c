@@ -242,6 +242,10 @@ static const struct {
 	{ "history", STATS_SQL_HISTORY, 1 },
 	{ "daily_prune", STATS_SQL_DAILY_PRUNE, 1 },
 	{ "daily", STATS_SQL_DAILY, 1 },
+	{ "daily_new_gone", STATS_SQL_DAILY_NEW_GONE, 4 },
+	{ "daily_keep", STATS_SQL_DAILY_KEEP, 1 },
+	{ "history_dim", STATS_SQL_HISTORY_DIM, 3 },
+	{ "history_all", STATS_SQL_HISTORY_ALL, 1 },
 	/* the fleet view */
 	{ "fleet_page", PG_FLEET_COLUMNS PG_FLEET_FROM PG_FLEET_WHERE
 	    " ORDER BY last_seen DESC, id COLLATE \"C\" LIMIT $5 OFFSET $6", 6 },
@@ -1387,19 +1391,33 @@ pg_stats_expire(struct store *s, time_t cutoff, long established,
 static enum pg_outcome
 daily_tx(PGconn *pg, void *arg)
 {
-	const char *v[1] = { arg };
-	enum pg_outcome o = exec_prepared(pg, "daily_prune", 1, v, NULL, NULL);
+	const struct stats_daily_args *a = arg;
+	char from[24], to[24], est[24];
+	const char *v[4] = { a->day, from, to, est };
+	const char *keep[1] = { a->keep_since };
+	enum pg_outcome o;
 
-	return o == PG_DONE ? exec_prepared(pg, "daily", 1, v, NULL, NULL) : o;
+	snprintf(from, sizeof from, "%" PRId64, (int64_t)a->gone_from);
+	snprintf(to, sizeof to, "%" PRId64, (int64_t)a->gone_to);
+	snprintf(est, sizeof est, "%ld", a->established_days);
+	o = exec_prepared(pg, "daily_prune", 1, v, NULL, NULL);
+	if (o == PG_DONE)
+		o = exec_prepared(pg, "daily", 1, v, NULL, NULL);
+	if (o == PG_DONE)
+		o = exec_prepared(pg, "daily_new_gone", 4, v, NULL, NULL);
+	if (o == PG_DONE)
+		o = exec_prepared(pg, "daily_keep", 1, keep, NULL, NULL);
+	return o;
 }
 
 static int
-pg_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
+pg_stats_daily(struct store *s, const struct stats_daily_args *a, char *err,
+    size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	/* One snapshot for the prune and the upsert. */
+	/* One snapshot for the prune and the upserts. */
 	int rc = reader_tx(s, &r->c, "BEGIN ISOLATION LEVEL REPEATABLE READ",
-	    daily_tx, (void *)(uintptr_t)day, "daily", err, errlen);
+	    daily_tx, (void *)(uintptr_t)a, "daily", err, errlen);
 
 	give_reader(s, r);
 	return rc;
@@ -1427,6 +1445,27 @@ read_rows(PGconn *pg, const char *stmt, const char *param, bool history,
 		    PQgetvalue(res, i, col + 1),
 		    strtoll(PQgetvalue(res, i, col + 2), NULL, 10),
 		    history ? PQgetvalue(res, i, 0) : NULL) < 0) {
+			snprintf(last_error, sizeof last_error, "out of memory");
+			o = PG_FAILED;
+		}
+	PQclear(res);
+	return o;
+}
+
+/* The history rows of a prepared query of n parameters (v[i] NULL: SQL
+ * NULL) into out->history. */
+static enum pg_outcome
+read_rows3(PGconn *pg, const char *stmt, const char *const *v, int n,
+    struct stat_rows *out)
+{
+	PGresult *res = PQexecPrepared(pg, stmt, n, v, NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, res);
+
+	for (int i = 0; o == PG_DONE && i < PQntuples(res); i++)
+		if (stat_rows_add(&out->history, &out->n_history,
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    strtoll(PQgetvalue(res, i, 3), NULL, 10),
+		    PQgetvalue(res, i, 0)) < 0) {
 			snprintf(last_error, sizeof last_error, "out of memory");
 			o = PG_FAILED;
 		}
@@ -1464,6 +1503,35 @@ stats_read_tx(PGconn *pg, void *arg)
 		PQclear(res);
 	}
 	return o;
+}
+
+struct history_arg {
+	const char *v[3];
+	struct stat_rows *out;
+};
+
+static enum pg_outcome
+history_tx(PGconn *pg, void *arg)
+{
+	struct history_arg *a = arg;
+
+	stat_rows_free(a->out);
+	return a->v[1] != NULL ? read_rows3(pg, "history_dim", a->v, 3, a->out) :
+	    read_rows3(pg, "history_all", a->v, 1, a->out);
+}
+
+/* GET /api/v1/history's rows (store.h). */
+static int
+pg_stats_history(struct store *s, const char *since, const char *dim,
+    const char *key, struct stat_rows *out, char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct history_arg a = { { since, dim, key }, out };
+	int rc = reader_tx(s, &r->c, "BEGIN READ ONLY", history_tx, &a,
+	    "history", err, errlen);
+
+	give_reader(s, r);
+	return rc;
 }
 
 /* One snapshot (REPEATABLE READ), so that the counters and the history
@@ -1820,6 +1888,7 @@ static const struct store_ops pg_ops = {
 	.stats_read = pg_stats_read,
 	.stats_expire = pg_stats_expire,
 	.stats_daily = pg_stats_daily,
+	.stats_history = pg_stats_history,
 	.fleet_list = pg_fleet_list,
 	.fleet_get = pg_fleet_get,
 };

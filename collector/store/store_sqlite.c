@@ -742,7 +742,7 @@ sqlite_stats_expire(struct store *s, time_t cutoff, long established,
 }
 
 struct daily {
-	const char *day;
+	const struct stats_daily_args *a;
 	char *err;
 	size_t errlen;
 };
@@ -752,7 +752,7 @@ daily_tx(sqlite3 *db, void *arg)
 {
 	struct daily *d = arg;
 	static const char *const sql[] = { STATS_SQL_DAILY_PRUNE,
-	    STATS_SQL_DAILY };
+	    STATS_SQL_DAILY, STATS_SQL_DAILY_NEW_GONE, STATS_SQL_DAILY_KEEP };
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < sizeof sql / sizeof sql[0]; i++) {
@@ -760,7 +760,14 @@ daily_tx(sqlite3 *db, void *arg)
 
 		if (prepare(db, sql[i], &st, d->err, d->errlen) < 0)
 			return -1;
-		sqlite3_bind_text(st, 1, d->day, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, i == 3 ? d->a->keep_since : d->a->day,
+		    -1, SQLITE_STATIC);
+		if (i == 2) {
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)d->a->gone_from);
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)d->a->gone_to);
+			sqlite3_bind_int64(st, 4,
+			    (sqlite3_int64)d->a->established_days);
+		}
 		rc = step_done(st);
 		if (rc < 0)
 			set_err(d->err, d->errlen, "daily", db);
@@ -770,10 +777,11 @@ daily_tx(sqlite3 *db, void *arg)
 }
 
 static int
-sqlite_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
+sqlite_stats_daily(struct store *s, const struct stats_daily_args *a,
+    char *err, size_t errlen)
 {
 	struct reader *r = take_reader(s);
-	struct daily d = { .day = day, .err = err, .errlen = errlen };
+	struct daily d = { .a = a, .err = err, .errlen = errlen };
 	int rc;
 
 	err[0] = '\0';
@@ -782,6 +790,40 @@ sqlite_stats_daily(struct store *s, const char *day, char *err, size_t errlen)
 		set_err(err, errlen, "daily", r->db);
 	give_reader(s, r);
 	return rc;
+}
+
+/* GET /api/v1/history's rows (store.h). */
+static int
+sqlite_stats_history(struct store *s, const char *since, const char *dim,
+    const char *key, struct stat_rows *out, char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *st = NULL;
+	int step = SQLITE_ERROR;
+
+	if (sqlite3_prepare_v2(r->db, dim != NULL ? STATS_SQL_HISTORY_DIM :
+	    STATS_SQL_HISTORY_ALL, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, since, -1, SQLITE_STATIC);
+		if (dim != NULL) {
+			sqlite3_bind_text(st, 2, dim, -1, SQLITE_STATIC);
+			if (key != NULL)
+				sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(st, 3);
+		}
+		while ((step = sqlite3_step(st)) == SQLITE_ROW)
+			if (stat_rows_add(&out->history, &out->n_history,
+			    (const char *)sqlite3_column_text(st, 1),
+			    (const char *)sqlite3_column_text(st, 2),
+			    (long long)sqlite3_column_int64(st, 3),
+			    (const char *)sqlite3_column_text(st, 0)) < 0)
+				break;
+	}
+	if (step != SQLITE_DONE)
+		set_err(err, errlen, "history", r->db);
+	sqlite3_finalize(st);
+	give_reader(s, r);
+	return step == SQLITE_DONE ? 0 : -1;
 }
 
 /* Every row of one query into rows; history rows carry their day first. */
@@ -1133,6 +1175,7 @@ static const struct store_ops sqlite_ops = {
 	.stats_read = sqlite_stats_read,
 	.stats_expire = sqlite_stats_expire,
 	.stats_daily = sqlite_stats_daily,
+	.stats_history = sqlite_stats_history,
 	.fleet_list = sqlite_fleet_list,
 	.fleet_get = sqlite_fleet_get,
 };

@@ -10,7 +10,9 @@
 #include "api.h"
 #include "auth.h"
 #include "../base/clock.h"
+#include "history_api.h"
 #include "metrics.h"
+#include "modules.h"
 #include "../base/lifecycle.h"
 #include "../base/summary.h"
 #include "../stats/stats.h"
@@ -138,6 +140,15 @@ begin_stats(struct api_request *req)
 	if (!cfg->public_stats && !auth_gate(req))
 		return req->auth_state == AUTH_PENDING ? API_CHECK_PASSWORD :
 		    API_RESPOND;
+	/* Issue 22: the history and the modules' pages, public alike. */
+	if (history_api_path(req->path)) {
+		history_api_respond(req);
+		return API_RESPOND;
+	}
+	if (modules_path(req->path)) {
+		modules_respond(req);
+		return API_RESPOND;
+	}
 	s = stats_current(req->app->store, cfg, collector_now(), err, sizeof err);
 	if (s == NULL) {
 		req->resp.retry_after = 60;
@@ -180,7 +191,8 @@ api_begin(struct api_request *req)
 			return not_allowed(req, "GET, HEAD");
 		return begin_healthz(req);
 	}
-	if (strcmp(p, "/api/v1/stats") == 0 || strcmp(p, "/metrics") == 0) {
+	if (strcmp(p, "/api/v1/stats") == 0 || strcmp(p, "/metrics") == 0 ||
+	    history_api_path(p) || modules_path(p)) {
 		req->route = p[1] == 'a' ? ROUTE_STATS : ROUTE_METRICS;
 		if (wait > 0)
 			return too_many(req, wait, "too many requests from this address");

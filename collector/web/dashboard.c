@@ -45,12 +45,15 @@ static const char stylesheet[] =
 	"font-weight:750;letter-spacing:-.01em}"
 	".sub{margin:0;opacity:.85;max-width:48rem}"
 	"main.wrap{padding-top:0;padding-bottom:2rem}"
-	".tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,10.5rem),1fr));"
+	".tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,9.5rem),1fr));"
 	"gap:.75rem;margin:-2.5rem 0 1.25rem;padding:0;list-style:none}"
+	"@media (min-width:60rem){.tiles{grid-template-columns:repeat(auto-fit,minmax(12rem,1fr))}}"
 	"main>:first-child:not(.tiles){margin-top:-2.5rem}"
 	".tile{background:var(--card);border:1px solid var(--line);border-radius:.75rem;"
-	"padding:.8rem 1rem;box-shadow:0 2px 8px rgba(16,35,63,.08)}"
-	".tile .big{display:block;font-size:clamp(1.4rem,2.2vw,2rem);white-space:nowrap;font-weight:750;"
+	"padding:.8rem 1rem;box-shadow:0 2px 8px rgba(16,35,63,.08);container-type:inline-size}"
+	/* The number's size follows its tile's width (cqi), not the screen's:
+	 * "78,834,634" fits a tile at any width (issue 22). */
+	".tile .big{display:block;font-size:clamp(1rem,13cqi,2rem);white-space:nowrap;font-weight:750;"
 	"line-height:1.1;font-variant-numeric:tabular-nums;letter-spacing:-.02em}"
 	".tile .what{display:block;color:var(--muted);font-size:.9rem}"
 	".tile.warn{border-color:var(--warn);border-left-width:.4rem}"
@@ -81,6 +84,11 @@ static const char stylesheet[] =
 	"svg .series{fill:none;stroke:var(--accent);stroke-width:2.5;"
 	"stroke-linejoin:round;stroke-linecap:round}"
 	"svg .area{fill:var(--accent-soft)}"
+	"svg .band{stroke:var(--card);stroke-width:1.5}"
+	"svg .band-0{fill:#2458c6}svg .band-1{fill:#7aa7ff}"
+	"svg .band-2{fill:#17794a}svg .band-3{fill:#5fd39a}"
+	"svg .band-4{fill:#b3470b}svg .band-5{fill:#ff9d5c}"
+	"svg .band-6{fill:#6b4fbb}svg .band-7{fill:#9aa6b5}"
 	"svg .marker{fill:var(--card);stroke:var(--accent);stroke-width:2}"
 	"svg.line text{font-size:13px}svg.line .tick,svg.line .axis-label{font-size:12px}"
 	"svg .latest{font-size:15px!important}"
@@ -239,11 +247,29 @@ tile_text(struct html *h, const char *value, const char *what, bool warn)
 	html_raw(h, "</span></li>");
 }
 
+/* c's note with how many PBXs the chart describes, and when (issue 22),
+ * into out; c itself with that note into *copy. */
+static void
+dated(const struct svg_chart *c, const char *when, char *out, size_t outlen,
+    struct svg_chart *copy)
+{
+	char num[32];
+
+	html_format_count(c->total, num, sizeof num);
+	snprintf(out, outlen, "%s%sOf %s active PBXs, %s.", c->note != NULL ?
+	    c->note : "", c->note != NULL ? " " : "", num, when);
+	*copy = *c;
+	copy->note = out;
+}
+
 /* A list's groups as bars, at most max (0: all). */
 static void
-list_chart(struct html *h, const struct svg_chart *c, const struct stat_list *l,
-    size_t max, bool flag_all)
+list_chart(struct html *h, const struct svg_chart *c0, const struct stat_list *l,
+    size_t max, bool flag_all, const char *when)
 {
+	struct svg_chart cc, *c = &cc;
+	char note[384];
+
 	size_t n = max > 0 && l->n > max ? max : l->n;
 	struct svg_bar *bars = n > 0 ? calloc(n, sizeof *bars) : NULL;
 
@@ -256,6 +282,7 @@ list_chart(struct html *h, const struct svg_chart *c, const struct stat_list *l,
 		bars[i].value = l->groups[i].servers;
 		bars[i].flagged = flag_all;
 	}
+	dated(c0, when, note, sizeof note, &cc);
 	html_raw(h, "<div class=\"card\">");
 	svg_bar_chart(h, c, bars, n, flag_all ? "deprecated" : NULL);
 	html_raw(h, "</div>");
@@ -328,9 +355,12 @@ status_words(const char *status)
 /* A version chart: each bar that is past its end of life or on security
  * fixes only says so in its label, and an end-of-life bar is hatched. */
 static void
-version_chart(struct html *h, const struct svg_chart *c,
-    const struct stat_list *l, size_t max)
+version_chart(struct html *h, const struct svg_chart *c0,
+    const struct stat_list *l, size_t max, const char *when)
 {
+	struct svg_chart cc, *c = &cc;
+	char note[384];
+
 	size_t n = max > 0 && l->n > max ? max : l->n;
 	struct svg_bar *bars = n > 0 ? calloc(n, sizeof *bars) : NULL;
 	char **labels = n > 0 ? calloc(n, sizeof *labels) : NULL;
@@ -355,6 +385,7 @@ version_chart(struct html *h, const struct svg_chart *c,
 		bars[i].value = l->groups[i].servers;
 		bars[i].flagged = st != NULL && strcmp(st, "eol") == 0;
 	}
+	dated(c0, when, note, sizeof note, &cc);
 	html_raw(h, "<div class=\"card\">");
 	svg_bar_chart(h, c, bars, n, "end of life");
 	html_raw(h, "</div>");
@@ -367,8 +398,10 @@ version_chart(struct html *h, const struct svg_chart *c,
 /* The active PBXs by lifecycle status, in words (readable without
  * colour), the end-of-life bar hatched and marked. */
 static void
-lifecycle_chart(struct html *h, const struct stats *s)
+lifecycle_chart(struct html *h, const struct stats *s, const char *when)
 {
+	struct svg_chart c;
+	char note[384];
 	struct svg_bar bars[8];
 	size_t n = 0;
 
@@ -380,12 +413,13 @@ lifecycle_chart(struct html *h, const struct stats *s)
 		bars[n].flagged = strcmp(k, "eol") == 0;
 		n++;
 	}
-	html_raw(h, "<div class=\"card\">");
-	svg_bar_chart(h, &(struct svg_chart){ .id = "lifecycle",
+	dated(&(struct svg_chart){ .id = "lifecycle",
 	    .title = "Release lifecycle",
 	    .note = "Asterisk's own support dates for each PBX's version, today.",
 	    .label_head = "Status", .value_head = "Active PBXs",
-	    .total = s->servers_active }, bars, n, "end of life");
+	    .total = s->servers_active }, when, note, sizeof note, &c);
+	html_raw(h, "<div class=\"card\">");
+	svg_bar_chart(h, &c, bars, n, "end of life");
 	html_raw(h, "</div>");
 }
 
@@ -417,30 +451,166 @@ history_chart(struct html *h, const struct stats *s)
 	free(pts);
 }
 
+/* Modules that tell PBXs apart: loaded by some active PBXs, not by all
+ * (those every PBX loads say nothing), most used first; and a link to
+ * every module. */
 static void
-modules_chart(struct html *h, const struct stats *s)
+modules_chart(struct html *h, const struct stats *s, const char *when)
 {
-	size_t n = s->n_modules > TOP_MODULES ? TOP_MODULES : s->n_modules;
-	struct svg_bar *bars = n > 0 ? calloc(n, sizeof *bars) : NULL;
-	struct svg_chart c = { .id = "modules", .title = "Top modules",
-	    .note = "Share of active PBXs that load each module; hatched and "
-	    "\xE2\x9A\xA0: deprecated.",
+	struct svg_bar *bars = calloc(TOP_MODULES + 1, sizeof *bars);
+	size_t n = 0, everyone = 0;
+	char note[256];
+	struct svg_chart c = { .id = "modules", .title = "Modules that tell PBXs apart",
 	    .label_head = "Module", .value_head = "PBXs loading it",
 	    .total = s->servers_active };
 
-	if (n > 0 && bars == NULL) {
+	if (bars == NULL) {
 		h->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		bars[i].label = s->modules[i].name;
-		bars[i].value = s->modules[i].servers;
-		bars[i].flagged = module_deprecated(&s->modules[i]);
+	for (size_t i = 0; i < s->n_modules; i++) {
+		if (s->modules[i].servers >= s->servers_active) {
+			everyone++;
+			continue;
+		}
+		if (n == TOP_MODULES)
+			continue;
+		bars[n].label = s->modules[i].name;
+		bars[n].value = s->modules[i].servers;
+		bars[n++].flagged = module_deprecated(&s->modules[i]);
 	}
+	snprintf(note, sizeof note, "Loaded by some of the %ld active PBXs, "
+	    "not by all (%zu modules every one loads are left out), %s; "
+	    "hatched and \xE2\x9A\xA0: deprecated.", s->servers_active,
+	    everyone, when);
+	c.note = note;
 	html_raw(h, "<div class=\"card\">");
 	svg_bar_chart(h, &c, bars, n, "deprecated");
-	html_raw(h, "</div>");
+	html_rawf(h, "<p><a href=\"/modules\" id=\"all-modules\">Every module "
+	    "(%zu)</a></p></div>", s->n_modules);
 	free(bars);
+}
+
+/* The adoption of major versions: a stacked area over the history, in
+ * servers or in per cent.  The series are the majors any day shows, in
+ * version order; a day's groups are k-anonymous already (stats.c). */
+#define MAX_SERIES 8
+static void
+adoption_chart(struct html *h, const struct stats *s, bool percent)
+{
+	struct stat_list keys = { 0 };
+	struct svg_series series[MAX_SERIES + 1];
+	long *vals = NULL;
+	const char **x = calloc(s->n_history + 1, sizeof *x);
+	size_t ns = 0, nd = 0;
+	char note[192];
+
+	for (size_t d = 0; x != NULL && d < s->n_history; d++) {
+		const struct stat_list *l = &s->history[d].major_versions;
+
+		for (size_t i = 0; i < l->n; i++) {
+			size_t j = 0;
+
+			while (j < keys.n && strcmp(keys.groups[j].key,
+			    l->groups[i].key) != 0)
+				j++;
+			if (j < keys.n)
+				continue;
+			if ((keys.n & 7) == 0) {
+				struct stat_group *g = realloc(keys.groups,
+				    (keys.n + 8) * sizeof *g);
+				if (g == NULL)
+					goto oom;
+				keys.groups = g;
+			}
+			keys.groups[keys.n].key = l->groups[i].key;
+			keys.groups[keys.n++].servers = 0;
+		}
+	}
+	if (x == NULL)
+		goto oom;
+	stats_sort_majors(&keys);
+	/* Oldest at the bottom of the stack; past MAX_SERIES, "older". */
+	ns = keys.n > MAX_SERIES ? MAX_SERIES + 1 : keys.n;
+	vals = calloc((ns ? ns : 1) * (s->n_history + 1), sizeof *vals);
+	if (vals == NULL)
+		goto oom;
+	for (size_t d = 0; d < s->n_history; d++) {
+		const struct stat_list *l = &s->history[d].major_versions;
+
+		if (l->n == 0)
+			continue;	/* below min_group: no breakdown */
+		x[nd] = s->history[d].date;
+		for (size_t i = 0; i < l->n; i++)
+			for (size_t j = 0; j < keys.n; j++)
+				if (strcmp(keys.groups[j].key, l->groups[i].key) == 0) {
+					/* series 0 (bottom) is the oldest */
+					size_t from_old = keys.n - 1 - j;
+					size_t si = keys.n > MAX_SERIES ?
+					    (from_old + MAX_SERIES >= keys.n ?
+					    from_old + MAX_SERIES + 1 - keys.n : 0) :
+					    from_old;
+					vals[si * (s->n_history + 1) + nd] +=
+					    l->groups[i].servers;
+				}
+		nd++;
+	}
+	for (size_t i = 0; i < ns; i++) {
+		series[i].values = &vals[i * (s->n_history + 1)];
+		series[i].name = keys.n > MAX_SERIES && i == 0 ? "older" :
+		    keys.groups[keys.n > MAX_SERIES ? keys.n - 1 - (i +
+		    keys.n - MAX_SERIES - 1) : keys.n - 1 - i].key;
+	}
+	snprintf(note, sizeof note, "%s of active PBXs by major version, one "
+	    "column a day (UTC) with at least %ld active PBXs; %s.",
+	    percent ? "Share" : "Number", s->min_group > 1 ? s->min_group : 1,
+	    nd > 0 ? x[nd - 1] : "no day yet");
+	html_raw(h, "<div class=\"card wide\">");
+	svg_stacked_area(h, &(struct svg_chart){ .id = percent ?
+	    "adoption-percent" : "adoption", .title = percent ?
+	    "Adoption of major versions, in per cent" :
+	    "Adoption of major versions", .note = note,
+	    .label_head = "Day (UTC)", .value_head = percent ? "Share" :
+	    "Active PBXs" }, x, nd, series, ns, percent);
+	html_raw(h, "</div>");
+	free(keys.groups);
+	free(vals);
+	free(x);
+	return;
+oom:
+	h->oom = true;
+	free(keys.groups);
+	free(vals);
+	free(x);
+}
+
+/* New and gone PBXs per day (issue 22). */
+static void
+churn_chart(struct html *h, const struct stats *s, bool gone)
+{
+	struct svg_point *pts = calloc(s->n_history + 1, sizeof *pts);
+	char note[160];
+
+	if (pts == NULL) {
+		h->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < s->n_history; i++) {
+		pts[i].x = s->history[i].date;
+		pts[i].y = gone ? s->history[i].gone_servers :
+		    s->history[i].new_servers;
+	}
+	snprintf(note, sizeof note, gone ? "PBXs whose last report fell out "
+	    "of the %ld days that make a PBX active, per day (UTC)." :
+	    "PBXs that reported for the first time, per day (UTC).",
+	    s->active_days);
+	html_raw(h, "<div class=\"card\">");
+	svg_line_chart(h, &(struct svg_chart){ .id = gone ? "gone" : "new",
+	    .title = gone ? "Gone PBXs per day" : "New PBXs per day",
+	    .note = note, .label_head = "Day (UTC)",
+	    .value_head = gone ? "Gone PBXs" : "New PBXs" }, pts, s->n_history);
+	html_raw(h, "</div>");
+	free(pts);
 }
 
 char *
@@ -468,39 +638,43 @@ dashboard_render(const struct stats *s)
 	summary(&h, s);
 	html_raw(&h, "<div class=\"grid\">");
 	history_chart(&h, s);
-	lifecycle_chart(&h, s);
+	adoption_chart(&h, s, false);
+	adoption_chart(&h, s, true);
+	churn_chart(&h, s, false);
+	churn_chart(&h, s, true);
+	lifecycle_chart(&h, s, pretty);
 	version_chart(&h, &(struct svg_chart){ .id = "major-versions",
 	    .title = "Major versions", .note = "Hatched: past its end of life.",
 	    .label_head = "Asterisk", .value_head = "Active PBXs",
-	    .total = total }, &s->major_versions, 0);
+	    .total = total }, &s->major_versions, 0, pretty);
 	version_chart(&h, &(struct svg_chart){ .id = "versions",
 	    .title = "Versions", .note = "The most common releases; hatched: "
 	    "past its end of life.", .label_head = "Version",
 	    .value_head = "Active PBXs", .total = total }, &s->versions,
-	    TOP_VERSIONS);
-	modules_chart(&h, s);
+	    TOP_VERSIONS, pretty);
+	modules_chart(&h, s, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "deprecated",
 	    .title = "Deprecated modules still loaded",
 	    .note = "Modules whose support level is deprecated.",
 	    .label_head = "Module", .value_head = "PBXs loading it",
-	    .total = total }, &s->deprecated, 0, true);
+	    .total = total }, &s->deprecated, 0, true, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "channel-drivers",
 	    .title = "Channel drivers", .note = "chan_sip was removed in Asterisk 21.",
 	    .label_head = "Driver", .value_head = "PBXs loading it", .total = total },
-	    &s->channel_drivers, 0, false);
+	    &s->channel_drivers, 0, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "os", .title = "Operating system",
 	    .label_head = "System", .value_head = "Active PBXs", .total = total },
-	    &s->sys_names, TOP_OS, false);
+	    &s->sys_names, TOP_OS, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "machine", .title = "Architecture",
 	    .label_head = "Machine", .value_head = "Active PBXs", .total = total },
-	    &s->machines, TOP_OS, false);
+	    &s->machines, TOP_OS, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "kernel", .title = "Kernel releases",
 	    .label_head = "Release", .value_head = "Active PBXs", .total = total },
-	    &s->kernel_releases, TOP_OS, false);
+	    &s->kernel_releases, TOP_OS, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "uptime", .title = "Uptime",
 	    .note = "Time since Asterisk last started.", .label_head = "Up for",
 	    .value_head = "Active PBXs", .total = total }, &s->uptime_buckets, 0,
-	    false);
+	    false, pretty);
 	html_raw(&h, "</div>");
 
 	dashboard_page_close(&h);

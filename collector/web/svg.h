@@ -47,7 +47,27 @@ struct svg_point {
 void svg_line_chart(struct html *h, const struct svg_chart *c,
     const struct svg_point *pts, size_t n);
 
+/* Issue 22: a stacked area over days x[0..n) (oldest first), one band
+ * per series (values[n] each; the first at the bottom), in servers or,
+ * when percent, in per cent of each day's total; each band named at its
+ * right end and in a table of the same figures. */
+struct svg_series {
+	const char *name;
+	const long *values;
+};
+void svg_stacked_area(struct html *h, const struct svg_chart *c,
+    const char *const *x, size_t n, const struct svg_series *series,
+    size_t n_series, bool percent);
+
 /* The share value/total as text ("45%", "4.5%", "<0.1%"), into out. */
 void svg_format_share(long value, long total, char *out, size_t outlen);
+
+/* The top of a chart's axis for data up to max: round steps, close to
+ * the data (1,006 → 1,200). */
+long svg_axis_top(long max);
+
+/* How wide s is drawn at size, in the same units (an estimate on the wide
+ * side, for cutting labels so that they fit). */
+double svg_text_width(const char *s, double size);
 
 #endif

@@ -5,11 +5,24 @@
 # its title, description, axis labels and table; no script), that the
 # browser asked nothing of another origin (its own net log), and takes
 # screenshots at 390x844 and 1440x900.  BEACON_SAVE_SCREENSHOTS=1 also
-# copies them into docs/ for the README.
+# copies them into docs/ for the README.  The layout tests load every page
+# of LAYOUT_PAGES at LAYOUT_WIDTHS through tests/browser_check.py (DevTools
+# over a pipe) with a fleet from tools/seed-fleet, and first prove that the
+# checker fails on a page made of the old dashboard's defects.
 
 # shellcheck disable=SC2154  # API_*, SID, TOK, BC_*: collector_helpers
 load helpers
 load collector_helpers
+
+# The pages the layout test loads, one a line ("{id}": a PBX of the fleet).
+LAYOUT_PAGES=(
+	/
+	/fleet
+	"/fleet/{id}"
+	/modules
+	/modules/chan_sip.so
+)
+LAYOUT_WIDTHS=360,390,1280,1920
 
 CHARTS=(history major-versions versions modules deprecated channel-drivers os machine kernel uptime)
 
@@ -240,4 +253,36 @@ PY
 		mkdir -p "$REPO/docs"
 		cp "$shots"/dashboard-390.png "$shots"/dashboard-1440.png "$shots"/fleet-1440.png "$REPO/docs/"
 	fi
+}
+
+@test "layout: the checker finds each defect of the old dashboard in a page made of them (it can fail)" {
+	run "$PY" "$REPO/tests/browser_check.py" "file://$REPO/tests/fixtures/browser" 1280 /defects.html
+	[ "$status" -eq 1 ] || flunk "the checker passed a page full of defects (status $status):" "$output"
+	local want
+	for want in "overflows its box: ul > li.tile > span.big" "a label cut by its chart: svg#cut" \
+		"an axis far past its data: svg#axis: up to 2000 for a highest value of 1006" \
+		"two labels overlap: svg#overlap" "a label cut short without its whole text in a <title>: svg#short" \
+		"an empty chart: svg#empty"; do
+		[[ $output == *"$want"* ]] || flunk "the checker missed: $want" "$output"
+	done
+}
+
+@test "layout: every page at 360, 390, 1,280 and 1,920 px of a seeded fleet: nothing overflows, no chart empty, no label cut" {
+	start_plain
+	# Eight simulated weeks from the collector's first day (a day before
+	# the newest history row is never written).
+	"$PY" "$REPO/tools/seed-fleet" --url "$BC_URL" --servers 80 --weeks 8 \
+		--clock-file "$BEACON_COLLECTOR_CLOCK_FILE" --hup "$BC_PID" --start 2026-11-24 ||
+		flunk "seed-fleet failed:" "$(tail -n 20 "$BC_LOG")"
+	local id pages=() p
+	id=$(curl -s -u 'admin:show me' "$BC_URL/api/v1/fleet" | "$PY" -c '
+import json, sys
+o = json.load(sys.stdin)
+print((o["servers"] if isinstance(o, dict) else o)[0]["id"])') || flunk "no PBX in /api/v1/fleet"
+	for p in "${LAYOUT_PAGES[@]}"; do
+		pages+=("${p//\{id\}/$id}")
+	done
+	run "$PY" "$REPO/tests/browser_check.py" --auth 'admin:show me' "$BC_URL" "$LAYOUT_WIDTHS" "${pages[@]}"
+	[ "$status" -eq 0 ] || flunk "layout defects (status $status):" "$output"
+	[ "$(grep -c ': ok$' <<<"$output")" -eq $((${#LAYOUT_PAGES[@]} * 4)) ] || flunk "not every page at every width:" "$output"
 }

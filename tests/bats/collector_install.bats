@@ -252,7 +252,7 @@ the database cannot be opened, created or migrated"
 	local key keys
 	uncomment >"$BATS_TEST_TMPDIR/all.ini"
 	keys=$(inih_dump "$BATS_TEST_TMPDIR/all.ini" | cut -f2 | sort -u)
-	[ "$(wc -w <<<"$keys")" -eq 24 ] || flunk "want the 24 keys of COLLECTOR.md built so far (not geoip_database, history_days), got: $keys"
+	[ "$(wc -w <<<"$keys")" -eq 25 ] || flunk "want the 25 keys of COLLECTOR.md built so far (not geoip_database), got: $keys"
 	for key in $keys; do
 		grep -qE "^\.It Cm $key( |$)" <(source_section CONFIGURATION) ||
 			flunk "CONFIGURATION does not document $key"
@@ -288,7 +288,8 @@ the database cannot be opened, created or migrated"
 		$'limits\tfailed_logins_per_address_per_hour\t10' \
 		$'privacy\tmin_group\t10' $'privacy\testablished_days\t3' \
 		$'privacy\tactive_days\t7' \
-		$'privacy\tretention_days\t400' $'privacy\tlog_addresses\tno')"
+		$'privacy\tretention_days\t400' $'privacy\thistory_days\t400' \
+		$'privacy\tlog_addresses\tno')"
 }
 
 @test "beacon-collector.ini: the Debian postinst's edit names exactly the snakeoil pair" {

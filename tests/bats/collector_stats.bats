@@ -124,7 +124,7 @@ JSON
 	eq "$(gr 'j["operating_system"]["sys_name"]')" "Linux=2,FreeBSD=1"
 	eq "$(gr 'j["operating_system"]["machine"]')" "aarch64=1,amd64=1,x86_64=1"
 	eq "$(gr 'j["operating_system"]["release"]')" "6.1.0-13-amd64=2,14.0-RELEASE=1"
-	eq "$(gr 'j["uptime"]')" "1-7 days=1,< 1 day=1,unknown=1"
+	eq "$(gr 'j["uptime"]')" "< 1 day=1,1-7 days=1,unknown=1"
 	eq "$(pyjson "$B" 'j["calls"]')" "{'active': 4, 'processed': 210}"
 	eq "$(pyjson "$B" '(j["min_group"], j["suppressed"], j["generated"])')" "(1, False, '2026-12-01T12:00:00Z')"
 	# Today's point is the figures as they stand, though the day's row was
@@ -239,7 +239,9 @@ JSON
 		[ "$(dbq "SELECT n FROM stats_daily WHERE day = '2026-12-01' AND dimension = 'servers'")" = 3 ] && break
 		sleep 0.1
 	done
-	eq "$(dbq "SELECT key, n FROM stats_daily WHERE day = '2026-12-01' ORDER BY dimension, key")" $'20|1\n22|2\nactive|3'
+	eq "$(dbq "SELECT key, n FROM stats_daily WHERE day = '2026-12-01' AND dimension IN ('major', 'servers') ORDER BY dimension, key")" $'20|1\n22|2\nactive|3\ngone|0\nnew|3'
+	# Every public figure has its day (issue 22).
+	eq "$(dbq "SELECT dimension, key, n FROM stats_daily WHERE day = '2026-12-01' AND dimension IN ('module', 'version', 'channel_driver') ORDER BY dimension, key")" $'channel_driver|chan_iax2|1\nchannel_driver|chan_pjsip/res_pjsip|2\nchannel_driver|chan_sip|2\nmodule|chan_iax2.so|2\nmodule|chan_pjsip.so|1\nmodule|chan_sip.so|2\nmodule|res_pjsip.so|2\nversion|20.5.0|1\nversion|22.10.1|2'
 	echo "2026-12-09T12:00:00Z" >"$BEACON_COLLECTOR_CLOCK_FILE"
 	kill -HUP "$CPID"	# the periodic job, now
 	sleep 1.1

@@ -261,9 +261,13 @@ test_bars(void)
 		CHECK(f != NULL && balanced(f, true) && svgs_balanced(f));
 		CHECK(f != NULL && strstr(f, "<script") == NULL);
 		CHECK(f != NULL && strstr(f, "&lt;script&gt;") != NULL);
-		/* The drawn label is cut, the title and the table keep it whole. */
-		CHECK(f != NULL && strstr(f, ">res_a_module_with_a_ve\xE2\x80\xA6</text>") != NULL);
-		CHECK(f != NULL && count(f, long_label) == 3);
+		/* The drawn label is cut on the right, with the whole text in its
+		 * own <title>; the row's title, the description and the table
+		 * keep it whole too. */
+		CHECK(f != NULL && strstr(f, "<text class=\"label\" x=\"2\" y=\"37\">res_a_module_with") != NULL);
+		CHECK(f != NULL && strstr(f, "\xE2\x80\xA6<title>res_a_module_with_a_very_long_name_") != NULL);
+		CHECK(f != NULL && count(f, long_label) == 4);
+		CHECK(f != NULL && strstr(f, "text-anchor=\"end\">res_") == NULL);
 		CHECK(f != NULL && strstr(f, "1,234,567") != NULL);
 		CHECK(f != NULL && strstr(f, "fill=\"url(#t-hatch)\"") != NULL);
 		CHECK(f != NULL && strstr(f, "(deprecated)") != NULL);
@@ -281,6 +285,36 @@ line_fragment(const struct svg_point *pts, size_t n)
 
 	svg_line_chart(&h, &c, pts, n);
 	return html_steal(&h);
+}
+
+/* Axes in round steps close to the data (issue 22: 2,000 for 1,006). */
+static void
+test_axis(void)
+{
+	CHECK(svg_axis_top(1006) == 1200);
+	CHECK(svg_axis_top(0) == 1 && svg_axis_top(1) == 1);
+	CHECK(svg_axis_top(3) == 3 && svg_axis_top(7) == 7 && svg_axis_top(9) == 10);
+	CHECK(svg_axis_top(80) == 80 && svg_axis_top(81) == 100);
+	CHECK(svg_axis_top(100000) == 100000);
+	{
+		/* 100 in five steps of 20, not one of 100. */
+		struct html h = { 0 };
+		struct svg_point p[2] = { { "2026-12-01", 100 }, { "2026-12-02", 50 } };
+		struct svg_chart c = { .id = "a", .title = "A", .label_head = "Day",
+		    .value_head = "PBXs" };
+		char *f;
+
+		svg_line_chart(&h, &c, p, 2);
+		f = html_steal(&h);
+		CHECK(f != NULL && strstr(f, ">20</text>") != NULL &&
+		    strstr(f, ">100</text>") != NULL);
+		free(f);
+	}
+	for (long m = 2; m < 200000; m = m * 3 / 2 + 1)
+		CHECK(svg_axis_top(m) >= m && svg_axis_top(m) * 4 <= m * 5 + 4);
+	/* The width estimate is on the wide side and grows with the text. */
+	CHECK(svg_text_width("mmm", 10) > svg_text_width("iii", 10));
+	CHECK(svg_text_width("bridge_builtin_features.so", 12.5) > 150);
 }
 
 static void
@@ -343,13 +377,13 @@ sample(bool empty)
 {
 	static struct module_stat mods[2];
 	static struct stats_day days[3] = {
-		{ "2026-11-29", 90, { NULL, 0 }, { NULL, 0 } },
-		{ "2026-11-30", 95, { NULL, 0 }, { NULL, 0 } },
-		{ "2026-12-01", 100, { NULL, 0 }, { NULL, 0 } },
+		{ "2026-11-29", 90, { NULL, 0 }, { NULL, 0 }, 0, 0 },
+		{ "2026-11-30", 95, { NULL, 0 }, { NULL, 0 }, 0, 0 },
+		{ "2026-12-01", 100, { NULL, 0 }, { NULL, 0 }, 0, 0 },
 	};
 	/* An empty database's snapshot still has today's point (stats_build:
 	 * history_today), at 0. */
-	static struct stats_day today[1] = { { "2026-12-01", 0, { NULL, 0 }, { NULL, 0 } } };
+	static struct stats_day today[1] = { { "2026-12-01", 0, { NULL, 0 }, { NULL, 0 }, 0, 0 } };
 	static struct stats s;
 
 	memset(&s, 0, sizeof s);
@@ -398,8 +432,8 @@ test_dashboard(const char *out)
 	    count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
 	CHECK(page != NULL && count(page, "//") ==
 	    count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
-	CHECK(page != NULL && count(page, "role=\"img\"") == 11);
-	CHECK(page != NULL && count(page, "<table>") == 11);
+	CHECK(page != NULL && count(page, "role=\"img\"") == 15);
+	CHECK(page != NULL && count(page, "<table>") == 15);
 	/* the lifecycle: the share past end of life, and the statuses in
 	 * words, the end-of-life bar marked (readable without colour) */
 	CHECK(page != NULL && strstr(page, "25%</span><span class=\"what\">of PBXs "
@@ -429,7 +463,7 @@ test_dashboard(const char *out)
 
 	page = dashboard_render(sample(true));
 	CHECK(page != NULL && balanced(page, true) && svgs_balanced(page));
-	CHECK(page != NULL && count(page, "No data yet") == 20);
+	CHECK(page != NULL && count(page, "No data yet") == 24);
 	free(page);
 }
 
@@ -438,6 +472,7 @@ main(int argc, char **argv)
 {
 	test_escape();
 	test_bars();
+	test_axis();
 	test_line();
 	test_dashboard(argc > 1 ? argv[1] : NULL);
 	UNIT_END("collector_html");

@@ -1,0 +1,104 @@
+/* The history's two answers (history_api.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/clock.h"
+#include "../stats/history.h"
+#include "../stats/stats.h"
+#include "fleet.h"
+#include "history_api.h"
+
+static const char JSON_PATH[] = "/api/v1/history";
+static const char CSV_PATH[] = "/api/v1/history.csv";
+
+bool
+history_api_path(const char *path)
+{
+	return strcmp(path, JSON_PATH) == 0 || strcmp(path, CSV_PATH) == 0;
+}
+
+/* The dump: one line a point, cells as COLLECTOR.md §6 wants them. */
+static char *
+history_csv(const struct history *h)
+{
+	struct buf b = { 0 };
+	static const char head[] = "day,dimension,key,servers\r\n";
+	int rc = buf_append(&b, head, sizeof head - 1);
+
+	for (size_t i = 0; rc == 0 && i < h->n; i++) {
+		const struct history_point *p = &h->points[i];
+		char n[32];
+
+		snprintf(n, sizeof n, ",%ld\r\n", p->servers);
+		rc = buf_append(&b, p->day, strlen(p->day)) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, p->dimension) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, p->key) < 0 ||
+		    buf_append(&b, n, strlen(n)) < 0 ? -1 : 0;
+	}
+	if (rc < 0 || buf_append(&b, "", 1) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+void
+history_api_respond(struct api_request *req)
+{
+	const struct collector_config *cfg = req->app->cfg;
+	bool csv = strcmp(req->path, CSV_PATH) == 0;
+	const char *dim = api_arg(req, "dimension");
+	const char *days_arg = api_arg(req, "days");
+	long days = cfg->history_days;
+	struct stat_rows rows = { 0 };
+	struct history h;
+	char since[11], err[256], msg[160];
+
+	if (dim == NULL && !csv)
+		dim = "servers";
+	if (dim != NULL && !history_dimension_known(dim)) {
+		snprintf(msg, sizeof msg, "dimension: not one of "
+		    HISTORY_DIMENSION_LIST);
+		api_error(&req->resp, 400, msg);
+		return;
+	}
+	if (days_arg != NULL &&
+	    (days = history_parse_days(days_arg, cfg->history_days)) < 0) {
+		snprintf(msg, sizeof msg, "days: not a whole number from 1 to "
+		    "history_days (%ld)", cfg->history_days);
+		api_error(&req->resp, 400, msg);
+		return;
+	}
+	stats_history_since(collector_now(), days, since);
+	if (store_stats_history(req->app->store, since, dim != NULL ?
+	    history_stored_dimension(dim) : NULL, NULL, &rows, err,
+	    sizeof err) < 0) {
+		stat_rows_free(&rows);
+		fprintf(stderr, "beacon-collector: history: %s\n", err);
+		req->resp.retry_after = 60;
+		api_error(&req->resp, 503, "database unavailable");
+		return;
+	}
+	if (history_build(&rows, dim, cfg->min_group, cfg->lifecycle_data,
+	    &h) < 0) {
+		stat_rows_free(&rows);
+		api_error(&req->resp, 503, "out of memory");
+		return;
+	}
+	stat_rows_free(&rows);
+	if (csv) {
+		free(req->resp.body);
+		req->resp.body = history_csv(&h);
+		req->resp.status = req->resp.body != NULL ? 200 : 503;
+		req->resp.content_type = "text/csv; charset=utf-8";
+		if (req->resp.body == NULL)
+			api_error(&req->resp, 503, "out of memory");
+	} else {
+		api_respond_json(&req->resp, 200, history_to_json(&h, dim, days,
+		    cfg->min_group));
+	}
+	history_free(&h);
+}
