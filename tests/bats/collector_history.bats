@@ -270,11 +270,17 @@ days() { pyjson "$B" "'; '.join(d['date'] + ' ' + ($G)(d) for d in j['history'])
 	# Its share over time: a point per day, in the table too.
 	grep -q '<th scope="row">2026-12-01</th><td class="num">5</td>' "$B" || flunk "day 1"
 	grep -q '<th scope="row">2026-12-02</th><td class="num">5</td>' "$B" || flunk "day 2"
+	grep -q '<dd id="badge"><a href="/modules/res_pjsip.so.svg"><code>' "$B" || flunk "the badge's address"
+	# One request: nothing for the browser to fetch, no script.
+	! grep -qE '<(img|script|link rel="stylesheet"|iframe)' "$B" || flunk "a second request"
 	get /modules/res_pjsip
 	grep -q '<h1>res_pjsip.so</h1>' "$B" || flunk "without .so"
 
 	get /modules/res_pjsip.svg
 	eq "$CTYPE" "image/svg+xml; charset=utf-8"
+	"$PY" -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$B" || flunk "the badge is not XML"
+	get /modules/res_pjsip.so.svg
+	grep -q '<title>res_pjsip · 100.0 % of PBXs</title>' "$B" || flunk "badge of NAME.so"
 	grep -q '<title>res_pjsip · 100.0 % of PBXs</title>' "$B" || flunk "badge" "$(cat "$B")"
 	get /modules/=HYPERLINK.so.svg 2>/dev/null && flunk "a name outside the charset was taken" || true
 	fetch /modules/=HYPERLINK.so
