@@ -703,6 +703,9 @@ stats_release(const struct stats *s)
 	pthread_mutex_unlock(&cache_lock);
 }
 
+/* Moves on with every day's rows written (stats_history_generation). */
+static atomic_uint history_gen;
+
 int
 stats_maintain(struct store *st, const struct collector_config *cfg,
     time_t now, char *err, size_t errlen)
@@ -723,7 +726,16 @@ stats_maintain(struct store *st, const struct collector_config *cfg,
 	/* Gone today: fell out of the active window since midnight UTC. */
 	a.gone_from = now - now % 86400 - window;
 	a.gone_to = now - window;
-	return store_stats_daily(st, &a, err, errlen);
+	if (store_stats_daily(st, &a, err, errlen) < 0)
+		return -1;
+	atomic_fetch_add(&history_gen, 1);
+	return 0;
+}
+
+unsigned
+stats_history_generation(void)
+{
+	return atomic_load(&history_gen);
 }
 
 void

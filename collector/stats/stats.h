@@ -140,6 +140,10 @@ int stats_maintain(struct store *st, const struct collector_config *cfg,
 int stats_cmp_major(const struct stat_group *a, const struct stat_group *b);
 void stats_sort_majors(struct stat_list *l);
 
+/* Moves on every time stats_maintain has written the day's history rows:
+ * what was read from stats_daily before may have changed. */
+unsigned stats_history_generation(void);
+
 /* The first day ("YYYY-MM-DD") of a history of days days ending today. */
 void stats_history_since(time_t now, long days, char out[11]);
 

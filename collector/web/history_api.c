@@ -1,7 +1,9 @@
 /* The history's two answers (history_api.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../base/clock.h"
 #include "../stats/history.h"
@@ -11,6 +13,82 @@
 
 static const char JSON_PATH[] = "/api/v1/history";
 static const char CSV_PATH[] = "/api/v1/history.csv";
+static const char CSV_TYPE[] = "text/csv; charset=utf-8";
+
+/*
+ * The answers, cached: the rows change only when the periodic job writes
+ * the day's history (stats_history_generation), and the dump of 400 days
+ * of every dimension is megabytes.  An answer is kept while the
+ * generation and the UTC day are those it was made in, and at most
+ * CACHE_MAX_S; CACHE_SLOTS answers (path, dimension, days), the oldest
+ * replaced.
+ */
+#define CACHE_SLOTS 8
+#define CACHE_MAX_S 120
+
+struct cached {
+	char key[64];		/* "c|module|400" */
+	char day[11];
+	unsigned gen;
+	time_t made;		/* collector_now() */
+	char *body;
+	size_t len;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cached cache[CACHE_SLOTS];
+
+/* A copy of the cached answer for key, or NULL. */
+static char *
+cache_get(const char *key, const char *day, time_t now)
+{
+	char *copy = NULL;
+	unsigned gen = stats_history_generation();
+
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cached *c = &cache[i];
+
+		if (c->body == NULL || strcmp(c->key, key) != 0)
+			continue;
+		if (c->gen == gen && strcmp(c->day, day) == 0 &&
+		    now >= c->made && now - c->made < CACHE_MAX_S &&
+		    (copy = malloc(c->len + 1)) != NULL)
+			memcpy(copy, c->body, c->len + 1);
+		break;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return copy;
+}
+
+static void
+cache_put(const char *key, const char *day, unsigned gen, time_t now,
+    const char *body)
+{
+	size_t len = strlen(body), slot = 0;
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, body, len + 1);
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].body == NULL || strcmp(cache[i].key, key) == 0) {
+			slot = i;
+			break;
+		}
+		if (cache[i].made < cache[slot].made)
+			slot = i;
+	}
+	free(cache[slot].body);
+	snprintf(cache[slot].key, sizeof cache[slot].key, "%s", key);
+	snprintf(cache[slot].day, sizeof cache[slot].day, "%s", day);
+	cache[slot].gen = gen;
+	cache[slot].made = now;
+	cache[slot].body = copy;
+	cache[slot].len = len;
+	pthread_mutex_unlock(&cache_lock);
+}
 
 bool
 history_api_path(const char *path)
@@ -55,7 +133,9 @@ history_api_respond(struct api_request *req)
 	long days = cfg->history_days;
 	struct stat_rows rows = { 0 };
 	struct history h;
-	char since[11], err[256], msg[160];
+	char since[11], today[11], err[256], msg[160], key[64], *cached;
+	time_t now;
+	unsigned gen;
 
 	if (dim == NULL && !csv)
 		dim = "servers";
@@ -72,7 +152,19 @@ history_api_respond(struct api_request *req)
 		api_error(&req->resp, 400, msg);
 		return;
 	}
-	stats_history_since(collector_now(), days, since);
+	now = collector_now();
+	gen = stats_history_generation();
+	stats_utc_day(now, today);
+	snprintf(key, sizeof key, "%c|%s|%ld", csv ? 'c' : 'j', dim != NULL ?
+	    dim : "", days);
+	if ((cached = cache_get(key, today, now)) != NULL) {
+		free(req->resp.body);
+		req->resp.body = cached;
+		req->resp.status = 200;
+		req->resp.content_type = csv ? CSV_TYPE : "application/json";
+		return;
+	}
+	stats_history_since(now, days, since);
 	if (store_stats_history(req->app->store, since, dim != NULL ?
 	    history_stored_dimension(dim) : NULL, NULL, &rows, err,
 	    sizeof err) < 0) {
@@ -93,7 +185,7 @@ history_api_respond(struct api_request *req)
 		free(req->resp.body);
 		req->resp.body = history_csv(&h);
 		req->resp.status = req->resp.body != NULL ? 200 : 503;
-		req->resp.content_type = "text/csv; charset=utf-8";
+		req->resp.content_type = CSV_TYPE;
 		if (req->resp.body == NULL)
 			api_error(&req->resp, 503, "out of memory");
 	} else {
@@ -101,4 +193,6 @@ history_api_respond(struct api_request *req)
 		    cfg->min_group));
 	}
 	history_free(&h);
+	if (req->resp.status == 200 && req->resp.body != NULL)
+		cache_put(key, today, gen, now, req->resp.body);
 }

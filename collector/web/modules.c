@@ -208,15 +208,18 @@ render_module(const struct stats *s, const struct module_stat *m,
 	groups_text(&h, &m->support);
 	html_raw(&h, "</dd><dt>Status</dt><dd id=\"status\">");
 	groups_text(&h, &m->status);
-	html_raw(&h, "</dd><dt>Badge</dt><dd><img alt=\"badge\" width=\"260\""
-	    " height=\"20\"");
+	/* The badge's address, not the badge: the page stays one request. */
+	html_raw(&h, "</dd><dt>Badge</dt><dd id=\"badge\"><a");
 	{
 		char src[MODULE_NAME_MAX + 24];
 
 		snprintf(src, sizeof src, "/modules/%s.svg", m->name);
-		html_attr(&h, "src", src);
+		html_attr(&h, "href", src);
+		html_raw(&h, "><code>");
+		html_text(&h, src);
+		html_raw(&h, "</code></a>");
 	}
-	html_raw(&h, "></dd></dl><p><a href=\"/modules\">Every module</a></p>"
+	html_raw(&h, "</dd></dl><p><a href=\"/modules\">Every module</a></p>"
 	    "</div><div class=\"card wide\">");
 	snprintf(note, sizeof note, "Active PBXs loading it, one point a day "
 	    "(days it was loaded by at least %ld).", s->min_group > 1 ?

@@ -193,6 +193,14 @@ days() { pyjson "$B" "'; '.join(d['date'] + ' ' + ($G)(d) for d in j['history'])
 	periodic 2026-12-09 0
 	get "/api/v1/history?dimension=servers&days=1"
 	eq "$(days)" "2026-12-09 active=0,new=0,gone=2"
+	# The same question after the next periodic job: not a stale answer.
+	cat >"$BATS_TEST_TMPDIR/c.json" <<'JSON'
+{"name": "c", "version": "certified/18.9-cert5", "os": ["Linux", "x86_64", "6.1.0"]}
+JSON
+	drive report "$BATS_TEST_TMPDIR/ids.json" c "$BATS_TEST_TMPDIR/c.json"
+	periodic 2026-12-09 1
+	get "/api/v1/history?dimension=servers&days=1"
+	eq "$(days)" "2026-12-09 active=1,new=0,gone=2"
 	# A day below min_group has no breakdown.
 	get "/api/v1/history?dimension=major&days=8"
 	eq "$(days)" "2026-12-02 23=2,18 (certified)=2,other=1"
@@ -200,7 +208,11 @@ days() { pyjson "$B" "'; '.join(d['date'] + ' ' + ($G)(d) for d in j['history'])
 	# history_days = 3: the days before 12-07 go at the next periodic job.
 	sed -i 's/^established_days = 1$/established_days = 1\nhistory_days = 3/' "$CINI"
 	hc_start
-	periodic 2026-12-09 0
+	# The periodic job at start prunes.
+	for ((i = 0; i < 50; i++)); do
+		[ "$(dbq "SELECT DISTINCT day FROM stats_daily ORDER BY day")" = 2026-12-09 ] && break
+		sleep 0.1
+	done
 	eq "$(dbq "SELECT DISTINCT day FROM stats_daily ORDER BY day")" "2026-12-09"
 	fetch "/api/v1/history?dimension=servers&days=4"
 	eq "$STATUS" 400
@@ -270,11 +282,17 @@ days() { pyjson "$B" "'; '.join(d['date'] + ' ' + ($G)(d) for d in j['history'])
 	# Its share over time: a point per day, in the table too.
 	grep -q '<th scope="row">2026-12-01</th><td class="num">5</td>' "$B" || flunk "day 1"
 	grep -q '<th scope="row">2026-12-02</th><td class="num">5</td>' "$B" || flunk "day 2"
+	grep -q '<dd id="badge"><a href="/modules/res_pjsip.so.svg"><code>' "$B" || flunk "the badge's address"
+	# One request: nothing for the browser to fetch, no script.
+	! grep -qE '<(img|script|link rel="stylesheet"|iframe)' "$B" || flunk "a second request"
 	get /modules/res_pjsip
 	grep -q '<h1>res_pjsip.so</h1>' "$B" || flunk "without .so"
 
 	get /modules/res_pjsip.svg
 	eq "$CTYPE" "image/svg+xml; charset=utf-8"
+	"$PY" -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$B" || flunk "the badge is not XML"
+	get /modules/res_pjsip.so.svg
+	grep -q '<title>res_pjsip · 100.0 % of PBXs</title>' "$B" || flunk "badge of NAME.so"
 	grep -q '<title>res_pjsip · 100.0 % of PBXs</title>' "$B" || flunk "badge" "$(cat "$B")"
 	get /modules/=HYPERLINK.so.svg 2>/dev/null && flunk "a name outside the charset was taken" || true
 	fetch /modules/=HYPERLINK.so
