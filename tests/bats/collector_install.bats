@@ -229,7 +229,7 @@ beacon-collector --stats [--json] [-c FILE]
 beacon-collector --hash-password
 beacon-collector --help | --version"
 	local synopsis=$output
-	run "$COLLECTOR_BIN" --help
+	run "${COLLECTOR_BIN:-$REPO/build-test/beacon-collector}" --help
 	assert_success
 	assert_eq "--help" "$synopsis" "$(sed -E 's/^(usage:)? +//' <<<"$output")"
 }
