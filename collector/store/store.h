@@ -19,10 +19,11 @@
 #include <time.h>
 
 #include "../../common/text.h"
+#include "pack.h"
 #include "token.h"
 
 /* The schema version this binary writes; a newer database is refused. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum store_status {
 	STORE_OK = 0,
@@ -67,6 +68,10 @@ struct store_job {
 
 	void (*done)(struct store_job *job);
 	void *cookie;			/* the submitter's */
+
+	/* The store's: the report packed (pack.h) by store_submit on the
+	 * submitter's thread, freed before done(). */
+	struct packed packed;
 
 	struct store_job *next;		/* the store's queue link */
 };
