@@ -10,18 +10,25 @@
 #     PBXs change version (and module set) between their two reports;
 #   - per PBX: its own private_name, startup and reload times, calls,
 #     kernel release (one of 8) and version, machine.
+# API_SERVERS (default SERVERS) of them go through the API; the others,
+# when fewer, are copies of those rows as the collector wrote them, with
+# ids and tokens of their own (SQL): the API runs at tens of servers a
+# second on a small machine, and the bytes of a row do not depend on how
+# many rows there are.
 # Then VACUUM (SQLite) / VACUUM FULL (PostgreSQL) and the bytes: SQLite's
 # file (page_count * page_size); PostgreSQL's whole database
 # (pg_database_size, which includes ~7.5 MB of empty catalogs) and the
 # collector's own tables with their indexes and TOAST.
 # Environment: COLLECTOR_BIN (default build/beacon-collector), SERVERS,
-# VERSIONS, UPGRADE_PCT, CONCURRENCY (16 clients at once), KEEP=1.
+# API_SERVERS, VERSIONS, UPGRADE_PCT, CONCURRENCY (16 clients at once),
+# KEEP=1.
 # Needs python3, sqlite3, openssl, PostgreSQL's binaries (tests/pg.sh).
 set -u -o pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 COLLECTOR_BIN=${COLLECTOR_BIN:-$REPO/build/beacon-collector}
 SERVERS=${SERVERS:-100000}
+API_SERVERS=${API_SERVERS:-$SERVERS}
 VERSIONS=${VERSIONS:-12}
 UPGRADE_PCT=${UPGRADE_PCT:-10}
 CONC=${CONCURRENCY:-16}
@@ -34,7 +41,7 @@ fail() {
 }
 note() { printf 'bench-storage: %s\n' "$*" >&2; }
 
-for v in "$SERVERS:SERVERS:10:10000000" "$VERSIONS:VERSIONS:1:1000" \
+for v in "$SERVERS:SERVERS:10:10000000" "$API_SERVERS:API_SERVERS:10:$SERVERS" "$VERSIONS:VERSIONS:1:1000" \
 	"$UPGRADE_PCT:UPGRADE_PCT:0:100" "$CONC:CONCURRENCY:1:256"; do
 	IFS=: read -r val name lo hi <<<"$v"
 	[[ $val =~ ^[0-9]+$ ]] && [ "$val" -ge "$lo" ] && [ "$val" -le "$hi" ] ||
@@ -104,7 +111,7 @@ stop_collector() {
 
 # seed: SERVERS PBXs through the API (register, two reports each).
 seed() {
-	python3 - "$PORT" "$WORK/cert.pem" "$MODULES" "$SERVERS" "$VERSIONS" \
+	python3 - "$PORT" "$WORK/cert.pem" "$MODULES" "$API_SERVERS" "$VERSIONS" \
 		"$UPGRADE_PCT" "$CONC" <<'PY' || fail "seeding through the API"
 import http.client, json, random, ssl, sys, threading, time
 
@@ -201,6 +208,18 @@ start_collector "sqlite:$DB"
 note "SQLite: seeding $SERVERS servers through the API"
 seed
 stop_collector
+if [ "$API_SERVERS" -lt "$SERVERS" ]; then
+	note "SQLite: copying them up to $SERVERS servers"
+	cols=$(sqlite3 "$DB" "SELECT group_concat(name, ', ') FROM pragma_table_info('servers')
+		WHERE name NOT IN ('id', 'token_id')") || fail "columns"
+	uuid="lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+		substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' ||
+		hex(randomblob(6)))"
+	sqlite3 "$DB" "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+		WHERE i < $((SERVERS / API_SERVERS + 1)))
+		INSERT INTO servers (id, token_id, $cols) SELECT $uuid, $uuid, $cols
+		FROM servers, k LIMIT $((SERVERS - API_SERVERS))" || fail "copying rows"
+fi
 sqlite3 "$DB" 'VACUUM' || fail "VACUUM"
 n=$(sqlite3 "$DB" 'SELECT count(*) FROM servers')
 [ "$n" = "$SERVERS" ] || fail "SQLite holds $n servers, not $SERVERS"
@@ -219,6 +238,16 @@ start_collector "$PGURI"
 note "PostgreSQL: seeding $SERVERS servers through the API"
 seed
 stop_collector
+if [ "$API_SERVERS" -lt "$SERVERS" ]; then
+	note "PostgreSQL: copying them up to $SERVERS servers"
+	cols=$(psql_s -c "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position)
+		FROM information_schema.columns WHERE table_name = 'servers'
+		AND column_name NOT IN ('id', 'token_id')") || fail "columns"
+	psql_s -c "INSERT INTO servers (id, token_id, $cols)
+		SELECT gen_random_uuid()::text, gen_random_uuid()::text, $cols
+		FROM servers, generate_series(1, $((SERVERS / API_SERVERS + 1)))
+		LIMIT $((SERVERS - API_SERVERS))" || fail "copying rows"
+fi
 psql_s -c 'VACUUM FULL' || fail "VACUUM FULL"
 n=$(psql_s -c 'SELECT count(*) FROM servers')
 [ "$n" = "$SERVERS" ] || fail "PostgreSQL holds $n servers, not $SERVERS"
@@ -230,7 +259,7 @@ bytes=$(psql_s -c "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
 	WHERE s.nspname = 'public' AND c.relkind IN ('r', 'm')")
 ROWS+=("$(printf 'postgresql\ttables\t%s\t%s\t%s\t%s' "$n" "$sets" "$bytes" "$((bytes / n))")")
 
-printf '\n%s servers, 2 reports each, %s versions (%s %% upgraded between the two), %s CPUs\n' \
-	"$SERVERS" "$VERSIONS" "$UPGRADE_PCT" "$(nproc)"
+printf '\n%s servers (%s through the API), 2 reports each, %s versions (%s %% upgraded between the two), %s CPUs\n' \
+	"$SERVERS" "$API_SERVERS" "$VERSIONS" "$UPGRADE_PCT" "$(nproc)"
 printf 'database\tmeasured\tservers\tmodule_sets rows\tbytes\tbytes/server (goal <= 4096)\n'
 printf '%s\n' "${ROWS[@]}"

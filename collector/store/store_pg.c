@@ -171,6 +171,15 @@ static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	" SELECT e ->> 0, e ->> 1, (e ->> 2)::bigint" \
 	" FROM json_array_elements($1::json) e"
 
+/* Which of the (dimension, key) pairs of $1 (a JSON array of [dim, key])
+ * are counted by name now, each as "DIM<tab>KEY": one round trip for the
+ * thousand keys of a new PBX's first report, where key_exists would take
+ * a thousand. */
+#define PG_KEYS_EXIST \
+	"SELECT dimension || chr(9) || key FROM stat_current WHERE n > 0" \
+	" AND (dimension, key) IN (SELECT e ->> 0, e ->> 1" \
+	" FROM json_array_elements($1::json) e)"
+
 /* Every delta committed so far into stat_counts, in one statement (a
  * data-modifying WITH runs once, whatever reads it): one row per counter,
  * so ON CONFLICT meets each at most once.  Deltas committed while it runs
@@ -243,6 +252,7 @@ static const struct {
 	{ "stat_set", STATS_SQL_SERVER_SET, 4 },
 	{ "report_day", STATS_SQL_REPORT_DAY, 4 },
 	{ "key_exists", STATS_SQL_KEY_EXISTS, 2 },
+	{ "keys_exist", PG_KEYS_EXIST, 1 },
 	{ "dim_keys", STATS_SQL_DIM_KEYS, 1 },
 	{ "calls_max", STATS_SQL_CALLS_MAX, 0 },
 	/* retention and expiry: the picked rows locked (a report of one of
@@ -874,7 +884,78 @@ struct pg_keys {
 	PGconn *pg;
 	struct key_room room;
 	enum pg_outcome failed;		/* PG_DONE while all went well */
+	bool prefetched;		/* known holds every key of the summary */
+	char **known;			/* "DIM\tKEY" counted by name, sorted */
+	size_t n_known;
 };
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+pg_keys_free(struct pg_keys *k)
+{
+	for (size_t i = 0; i < k->n_known; i++)
+		free(k->known[i]);
+	free(k->known);
+	k->known = NULL;
+	k->n_known = 0;
+	k->prefetched = false;
+}
+
+/* Read at once which keys of the open dimensions of summary are counted
+ * by name (PG_KEYS_EXIST).  On any failure nothing is prefetched and
+ * pg_key_by_name asks key by key, as before. */
+static void
+pg_keys_prefetch(struct pg_keys *k, const char *summary)
+{
+	json_t *pairs = json_array();
+	const char *p = summary, *v[1];
+	char *text = NULL;
+	PGresult *res = NULL;
+	int n;
+
+	if (pairs == NULL)
+		return;
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		const char *t1 = memchr(p, '\t', len);
+		const char *t2 = t1 != NULL ? memchr(t1 + 1, '\t',
+		    len - (size_t)(t1 + 1 - p)) : NULL;
+
+		if (t2 != NULL && stats_dim_open(p, (size_t)(t1 - p)) &&
+		    json_array_append_new(pairs, json_pack("[s%s%]", p,
+		    (size_t)(t1 - p), t1 + 1, (size_t)(t2 - t1 - 1))) < 0)
+			goto out;
+		p += len + (nl != NULL);
+	}
+	if ((text = json_dumps(pairs, JSON_COMPACT)) == NULL)
+		goto out;
+	v[0] = text;
+	res = PQexecPrepared(k->pg, "keys_exist", 1, v, NULL, NULL, 0);
+	if (outcome(k->pg, res) != PG_DONE)
+		goto out;
+	n = PQntuples(res);
+	if ((k->known = calloc((size_t)n + 1, sizeof *k->known)) == NULL)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		if ((k->known[i] = strdup(PQgetvalue(res, i, 0))) == NULL) {
+			pg_keys_free(k);
+			goto out;
+		}
+		k->n_known++;
+	}
+	qsort(k->known, k->n_known, sizeof *k->known, cmp_str);
+	k->prefetched = true;
+out:
+	PQclear(res);
+	free(text);
+	json_decref(pairs);
+}
 
 /* stats_key_fn: may (dim, key) be counted by name?  Two writers may both
  * take the last room of a dimension: the bound is then passed by at most
@@ -897,13 +978,21 @@ pg_key_by_name(void *arg, const char *dim, size_t dimlen, const char *key,
 	d[dimlen] = '\0';
 	memcpy(kb, key, keylen);
 	kb[keylen] = '\0';
-	res = PQexecPrepared(k->pg, "key_exists", 2, v, NULL, NULL, 0);
-	o = outcome(k->pg, res);
-	exists = o == PG_DONE && PQntuples(res) > 0;
-	PQclear(res);
-	if (o != PG_DONE) {
-		k->failed = o;
-		return -1;
+	if (k->prefetched) {
+		char pair[sizeof d + sizeof kb + 1], *pp = pair;
+
+		snprintf(pair, sizeof pair, "%s\t%s", d, kb);
+		exists = bsearch(&pp, k->known, k->n_known, sizeof *k->known,
+		    cmp_str) != NULL;
+	} else {
+		res = PQexecPrepared(k->pg, "key_exists", 2, v, NULL, NULL, 0);
+		o = outcome(k->pg, res);
+		exists = o == PG_DONE && PQntuples(res) > 0;
+		PQclear(res);
+		if (o != PG_DONE) {
+			k->failed = o;
+			return -1;
+		}
 	}
 	if (exists)
 		return 1;
@@ -1001,8 +1090,13 @@ count_update(PGconn *pg, const struct store_job *job)
 	} else if (old == NULL || new == NULL || strcmp(old, new) != 0) {
 		/* Keys nobody shares stay bounded in number. */
 		struct pg_keys k = { .pg = pg, .failed = PG_DONE };
-		char *bounded = new != NULL ? stats_bound(old, new,
-		    pg_key_by_name, &k) : NULL;
+		char *bounded;
+
+		if (new != NULL)
+			pg_keys_prefetch(&k, new);
+		bounded = new != NULL ? stats_bound(old, new, pg_key_by_name,
+		    &k) : NULL;
+		pg_keys_free(&k);
 
 		if (new != NULL && bounded == NULL) {
 			o = k.failed != PG_DONE ? k.failed : PG_FAILED;
