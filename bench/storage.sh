@@ -205,7 +205,7 @@ ROWS=()
 # ---- SQLite ------------------------------------------------------------------
 DB=$WORK/storage.db
 start_collector "sqlite:$DB"
-note "SQLite: seeding $SERVERS servers through the API"
+note "SQLite: seeding $API_SERVERS servers through the API"
 seed
 stop_collector
 if [ "$API_SERVERS" -lt "$SERVERS" ]; then
@@ -235,7 +235,7 @@ PGURI=$("$PG" uri "$PG_DIR" storage)
 PSQL=$("$PG" bin psql)
 psql_s() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$PGURI" "$@"; }
 start_collector "$PGURI"
-note "PostgreSQL: seeding $SERVERS servers through the API"
+note "PostgreSQL: seeding $API_SERVERS servers through the API"
 seed
 stop_collector
 if [ "$API_SERVERS" -lt "$SERVERS" ]; then
