@@ -37,11 +37,20 @@ store_close(struct store *st)
  * writer (SQLite's is one thread) spends no time parsing it.  A report
  * that cannot be packed (out of memory) leaves packed.rest NULL: the
  * backend answers STORE_UNAVAILABLE. */
+void
+store_job_pack(struct store_job *job, const json_t *report)
+{
+	packed_free(&job->packed);
+	if (report_pack_json(report, &job->packed) < 0)
+		memset(&job->packed, 0, sizeof job->packed);
+}
+
 int
 store_submit(struct store *st, struct store_job *job)
 {
-	memset(&job->packed, 0, sizeof job->packed);
-	if (job->kind == STORE_JOB_UPDATE && job->report != NULL &&
+	if (job->kind != STORE_JOB_UPDATE)
+		memset(&job->packed, 0, sizeof job->packed);
+	else if (job->packed.rest == NULL && job->report != NULL &&
 	    report_pack(job->report, job->report_len, &job->packed) < 0)
 		memset(&job->packed, 0, sizeof job->packed);
 	if (ops_of(st)->submit(st, job) < 0) {

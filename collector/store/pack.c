@@ -37,30 +37,47 @@ packed_free(struct packed *p)
 }
 
 int
-report_pack(const char *report, size_t len, struct packed *out)
+report_pack_json(const json_t *report, struct packed *out)
 {
-	json_t *r = json_loadb(report, len, 0, NULL);
-	json_t *ast = json_object_get(r, "asterisk");
+	json_t *ast = json_object_get(report, "asterisk");
 	json_t *mods = json_object_get(ast, "modules");
+	json_t *top = NULL, *ast2 = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
-	if (!json_is_object(r))
+	if (!json_is_object(report))
 		goto out;
-	if (json_is_array(mods)) {
-		if ((out->modules = json_dumps(mods, DUMP_FLAGS)) == NULL)
-			goto out;
-		pack_hash(out->modules, strlen(out->modules), out->hash);
-		if (json_object_set_new(ast, "modules",
-		    json_string(out->hash)) < 0)
-			goto out;
+	if (!json_is_array(mods)) {
+		out->rest = json_dumps(report, DUMP_FLAGS);
+		rc = out->rest != NULL ? 0 : -1;
+		goto out;
 	}
-	if ((out->rest = json_dumps(r, DUMP_FLAGS)) == NULL)
+	if ((out->modules = json_dumps(mods, DUMP_FLAGS)) == NULL)
+		goto out;
+	pack_hash(out->modules, strlen(out->modules), out->hash);
+	/* Shallow copies (the caller's report stays as it is): the keys in
+	 * their order, the modules' place taken by their hash. */
+	if ((top = json_copy((json_t *)report)) == NULL ||
+	    (ast2 = json_copy(ast)) == NULL ||
+	    json_object_set_new(ast2, "modules", json_string(out->hash)) < 0 ||
+	    json_object_set(top, "asterisk", ast2) < 0 ||
+	    (out->rest = json_dumps(top, DUMP_FLAGS)) == NULL)
 		goto out;
 	rc = 0;
 out:
+	json_decref(ast2);
+	json_decref(top);
 	if (rc < 0)
 		packed_free(out);
+	return rc;
+}
+
+int
+report_pack(const char *report, size_t len, struct packed *out)
+{
+	json_t *r = json_loadb(report, len, 0, NULL);
+	int rc = report_pack_json(r, out);
+
 	json_decref(r);
 	return rc;
 }

@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #define PACK_HASH_LEN 64	/* hex SHA-256 */
 
 /* A report as stored; every string malloc'd, freed by packed_free. */
@@ -31,6 +33,8 @@ struct packed {
 /* Split a report (its text, len bytes).  0, or -1 when it is not a JSON
  * object or out of memory. */
 int report_pack(const char *report, size_t len, struct packed *out);
+/* The same from the report already parsed (not changed). */
+int report_pack_json(const json_t *report, struct packed *out);
 void packed_free(struct packed *p);
 
 /* The report as received from its rest and its modules array (NULL: the

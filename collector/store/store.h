@@ -100,6 +100,11 @@ int store_open(const char *uri, struct store **out, char *err, size_t errlen);
  * NULL-safe. */
 void store_close(struct store *st);
 
+/* Pack an UPDATE's report from its parse (the submitter has one: no
+ * second parse of the body); otherwise store_submit parses job->report.
+ * Call before store_submit; a failure is left to store_submit. */
+void store_job_pack(struct store_job *job, const json_t *report);
+
 /* Queue a job; 0, or -1 when the store is closing (done() not called). */
 int store_submit(struct store *st, struct store_job *job);
 

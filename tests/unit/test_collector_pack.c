@@ -45,6 +45,21 @@ test_report(void)
 	CHECK(back != NULL && strstr(back, "\"version\"") < strstr(back, "\"modules\"") &&
 	    strstr(back, "\"modules\"") < strstr(back, "\"stats\""));
 	free(back);
+	/* from a parse: the same, and the parse left as it was */
+	{
+		json_t *r = json_loads(R1, 0, NULL);
+		char *before = json_dumps(r, JSON_COMPACT), *after;
+
+		CHECK(report_pack_json(r, &q) == 0);
+		CHECK_STR(q.rest, p.rest);
+		CHECK_STR(q.modules, p.modules);
+		after = json_dumps(r, JSON_COMPACT);
+		CHECK_STR(after, before);
+		free(before);
+		free(after);
+		json_decref(r);
+		packed_free(&q);
+	}
 	/* the same modules, in another report: the same hash */
 	{
 		const char *other = "{\"asterisk\":{\"version\":{\"name\":\"1\"},\"modules\":"
