@@ -111,4 +111,8 @@ bench-collector-pg: $(BUILD)/bench/loadgen $(BUILD)/beacon-collector
 	LOADGEN=$(CURDIR)/$(BUILD)/bench/loadgen \
 	  COLLECTOR_BIN=$(CURDIR)/$(BUILD)/beacon-collector bench/collector-pg.sh
 
-.PHONY: bench-collector bench-collector-pg
+# Issue 24's database bytes per server, SQLite and PostgreSQL.
+bench-storage: $(BUILD)/beacon-collector
+	COLLECTOR_BIN=$(CURDIR)/$(BUILD)/beacon-collector bench/storage.sh
+
+.PHONY: bench-collector bench-collector-pg bench-storage

@@ -111,6 +111,9 @@ listen = 127.0.0.1:$port
 tls_cert = $WORK/cert.pem
 tls_key = $WORK/key.pem
 database = $2
+max_connections = 2048
+; every PBX of the bench comes from 127.0.0.1
+max_connections_per_address = 0
 [limits]
 registrations_per_address_per_hour = 0
 requests_per_address_per_minute = 0

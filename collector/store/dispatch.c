@@ -33,10 +33,38 @@ store_close(struct store *st)
 		ops_of(st)->close(st);
 }
 
+/* The report is packed here, on the submitter's thread, so that the
+ * writer (SQLite's is one thread) spends no time parsing it.  A report
+ * that cannot be packed (out of memory) leaves packed.rest NULL: the
+ * backend answers STORE_UNAVAILABLE. */
+void
+store_job_pack(struct store_job *job, const json_t *report)
+{
+	packed_free(&job->packed);
+	if (report_pack_json(report, &job->packed) < 0)
+		memset(&job->packed, 0, sizeof job->packed);
+}
+
 int
 store_submit(struct store *st, struct store_job *job)
 {
-	return ops_of(st)->submit(st, job);
+	if (job->kind != STORE_JOB_UPDATE)
+		memset(&job->packed, 0, sizeof job->packed);
+	else if (job->packed.rest == NULL && job->report != NULL &&
+	    report_pack(job->report, job->report_len, &job->packed) < 0)
+		memset(&job->packed, 0, sizeof job->packed);
+	if (ops_of(st)->submit(st, job) < 0) {
+		packed_free(&job->packed);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_job_done(struct store_job *job)
+{
+	packed_free(&job->packed);
+	job->done(job);
 }
 
 enum store_status
@@ -125,6 +153,23 @@ store_fleet_get(struct store *st, const char *id, struct fleet_server *out)
 	if (ops_of(st)->fleet_get == NULL)
 		return STORE_UNAVAILABLE;
 	return ops_of(st)->fleet_get(st, id, out);
+}
+
+int
+fleet_unpack(struct fleet_server *out, const char *rest, const char *modules,
+    const char *prev_diff, const char *prev_modules)
+{
+	char *prev_rest = NULL;
+
+	if ((out->report = report_unpack(rest, modules)) == NULL)
+		return -1;
+	if (prev_diff == NULL)
+		return 0;
+	if ((prev_rest = report_undiff(rest, prev_diff)) == NULL)
+		return -1;
+	out->previous_report = report_unpack(prev_rest, prev_modules);
+	free(prev_rest);
+	return out->previous_report != NULL ? 0 : -1;
 }
 
 void

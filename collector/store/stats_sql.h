@@ -38,12 +38,18 @@
 
 /* A server's contribution, read under the report's transaction (PG: add
  * FOR UPDATE, or read it with the SELECT ... FOR UPDATE it already does). */
+/* Schema 5: a summary is stored as its own lines (summary) and the hash
+ * of its module lines (summary_set, in module_sets: pack.h); each read
+ * gives both, joined by summary_join. */
+#define STATS_SQL_SUMMARY_SET \
+	"(SELECT body FROM module_sets WHERE hash = summary_set)"
 #define STATS_SQL_SERVER_GET \
-	"SELECT counted, summary FROM servers WHERE id = " SP_(1)
+	"SELECT counted, summary, " STATS_SQL_SUMMARY_SET \
+	" FROM servers WHERE id = " SP_(1)
 
 #define STATS_SQL_SERVER_SET \
-	"UPDATE servers SET summary = " SP_(2) ", counted = " SP_(3) \
-	" WHERE id = " SP_(1)
+	"UPDATE servers SET summary = " SP_(2) ", counted = " SP_(3) "," \
+	" summary_set = " SP_(4) " WHERE id = " SP_(1)
 
 /* Bounded keys (summary.h stats_bound): is (dimension 1, key 2) counted
  * by name now; how many keys dimension 1 counts by name. */
@@ -70,7 +76,8 @@
  * distinct days: a database migrated from schema 3, or established_days
  * raised). */
 #define STATS_SQL_EXPIRE_PICK \
-	"SELECT id, summary FROM servers WHERE counted = 1 AND (last_seen < " \
+	"SELECT id, summary, " STATS_SQL_SUMMARY_SET " FROM servers" \
+	" WHERE counted = 1 AND (last_seen < " \
 	SP_(1) " OR report_days < " SP_(2) ") LIMIT 500"
 
 /* The largest single contribution to each sum, over the counted servers,
@@ -95,7 +102,8 @@
 #define STATS_SQL_RETENTION_WHERE(a, b) \
 	" (last_seen < " SP_(a) " OR (reports = 0 AND last_seen < " SP_(b) "))"
 #define STATS_SQL_RETENTION_PICK \
-	"SELECT id, counted, summary, first_seen, reports FROM servers" \
+	"SELECT id, counted, summary, first_seen, reports, " \
+	STATS_SQL_SUMMARY_SET " FROM servers" \
 	" WHERE" STATS_SQL_RETENTION_WHERE(1, 2) " LIMIT 1000"
 
 #define STATS_SQL_DELETE_ONE \

@@ -19,10 +19,11 @@
 #include <time.h>
 
 #include "../../common/text.h"
+#include "pack.h"
 #include "token.h"
 
 /* The schema version this binary writes; a newer database is refused. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum store_status {
 	STORE_OK = 0,
@@ -68,6 +69,10 @@ struct store_job {
 	void (*done)(struct store_job *job);
 	void *cookie;			/* the submitter's */
 
+	/* The store's: the report packed (pack.h) by store_submit on the
+	 * submitter's thread, freed before done(). */
+	struct packed packed;
+
 	struct store_job *next;		/* the store's queue link */
 };
 
@@ -94,6 +99,11 @@ int store_open(const char *uri, struct store **out, char *err, size_t errlen);
 /* Finish the queued jobs (each gets its done()), stop the threads, close;
  * NULL-safe. */
 void store_close(struct store *st);
+
+/* Pack an UPDATE's report from its parse (the submitter has one: no
+ * second parse of the body); otherwise store_submit parses job->report.
+ * Call before store_submit; a failure is left to store_submit. */
+void store_job_pack(struct store_job *job, const json_t *report);
 
 /* Queue a job; 0, or -1 when the store is closing (done() not called). */
 int store_submit(struct store *st, struct store_job *job);

@@ -65,4 +65,14 @@ int store_pg_open(const char *uri, struct store **out, char *err,
 enum store_status store_decide_update(struct store_job *job, bool found,
     struct server_state *st);
 
+/* A server's reports as received into out->report and
+ * out->previous_report from what a backend stored (pack.h): the latest's
+ * rest and module set, the previous one's diff and module set (NULL:
+ * none).  0, or -1 when out of memory or not what was stored. */
+int fleet_unpack(struct fleet_server *out, const char *rest,
+    const char *modules, const char *prev_diff, const char *prev_modules);
+
+/* Free what store_submit added to the job, then call its done(). */
+void store_job_done(struct store_job *job);
+
 #endif

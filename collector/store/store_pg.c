@@ -147,12 +147,20 @@ static const char *const schema_v4[] = {
 	NULL,
 };
 
+/* Each distinct module set once (pack.h, store_sql.h); the rows are
+ * rewritten by migrate_v5_rows. */
+static const char *const schema_v5[] = {
+	STORE_SQL_V5_COLUMNS,
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 /* The changes of one transaction, as a JSON array of [dimension, key, n]
@@ -162,6 +170,15 @@ static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	"INSERT INTO stat_deltas (dimension, key, n)" \
 	" SELECT e ->> 0, e ->> 1, (e ->> 2)::bigint" \
 	" FROM json_array_elements($1::json) e"
+
+/* Which of the (dimension, key) pairs of $1 (a JSON array of [dim, key])
+ * are counted by name now, each as "DIM<tab>KEY": one round trip for the
+ * thousand keys of a new PBX's first report, where key_exists would take
+ * a thousand. */
+#define PG_KEYS_EXIST \
+	"SELECT dimension || chr(9) || key FROM stat_current WHERE n > 0" \
+	" AND (dimension, key) IN (SELECT e ->> 0, e ->> 1" \
+	" FROM json_array_elements($1::json) e)"
 
 /* Every delta committed so far into stat_counts, in one statement (a
  * data-modifying WITH runs once, whatever reads it): one row per counter,
@@ -189,22 +206,22 @@ static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 #define PG_FLEET_FROM \
 	" FROM (SELECT j.*, regexp_replace(r #>> '{asterisk,version,name}'," \
 	" '^Asterisk ', '') AS v FROM (SELECT id, first_seen, last_seen," \
-	" reports, report, previous_report, report::jsonb AS r FROM servers) j) f"
+	" reports, report, previous_report, modules_set, previous_modules_set," \
+	" report::jsonb AS r FROM servers) j) f"
 #define PG_FLEET_WHERE \
 	" WHERE ($1::text IS NULL OR v = $1 OR left(v, length($1) + 1) = $1 || '.')" \
-	" AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(" \
-	" CASE WHEN jsonb_typeof(r #> '{asterisk,modules}') = 'array'" \
-	" THEN r #> '{asterisk,modules}' ELSE '[]'::jsonb END) m" \
-	" WHERE m ->> 'name' IN ($2, $2 || '.so')))" \
+	" AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM module_sets s," \
+	" jsonb_array_elements(s.body::jsonb) m WHERE s.hash = modules_set" \
+	" AND m ->> 'name' IN ($2, $2 || '.so')))" \
 	" AND (NOT $3::boolean OR last_seen < $4::bigint)"
 #define PG_FLEET_INT(path) \
 	" CASE WHEN jsonb_typeof(r #> '" path "') = 'number' AND" \
 	" (r #>> '" path "') ~ '^-?[0-9]{1,18}$' THEN (r #>> '" path "')::bigint END"
 #define PG_FLEET_COLUMNS \
 	"SELECT id, first_seen, last_seen, reports, r ->> 'private_name', v," \
-	" CASE WHEN r IS NULL THEN -1" \
-	" WHEN jsonb_typeof(r #> '{asterisk,modules}') = 'array'" \
-	" THEN jsonb_array_length(r #> '{asterisk,modules}') ELSE 0 END," \
+	" CASE WHEN r IS NULL THEN -1 ELSE coalesce((SELECT" \
+	" jsonb_array_length(body::jsonb) FROM module_sets" \
+	" WHERE hash = modules_set), 0) END," \
 	" r #>> '{asterisk,stats,run_time,startup_time}'," \
 	PG_FLEET_INT("{asterisk,stats,calls,active}") "," \
 	PG_FLEET_INT("{asterisk,stats,calls,processed}")
@@ -218,16 +235,24 @@ static const struct {
 	{ "select", STORE_SQL_SELECT, 1 },
 	{ "select_for_update", STORE_SQL_SELECT " FOR UPDATE", 1 },
 	{ "insert", STORE_SQL_INSERT, 4 },
-	{ "update", STORE_SQL_UPDATE, 9 },
+	{ "update", STORE_SQL_UPDATE, 11 },
+	{ "old_report", STORE_SQL_OLD_REPORT, 1 },
+	{ "set_has", STORE_SQL_SET_HAS, 1 },
+	{ "set_put", STORE_SQL_SET_PUT, 2 },
+	/* Held to COMMIT by every writer that refers to a set: the garbage
+	 * collection (EXCLUSIVE) waits for them, so it never sees a set
+	 * unreferenced whose reference is about to be committed. */
+	{ "sets_lock", "LOCK TABLE module_sets IN ROW SHARE MODE", 0 },
 	/* statistics: the write transactions' bookkeeping */
 	{ "deltas", PG_DELTAS_INSERT, 1 },
 	{ "fold_try_lock", "SELECT pg_try_advisory_xact_lock(" FOLD_LOCK_KEY ")", 0 },
 	{ "fold_lock", "SELECT pg_advisory_xact_lock(" FOLD_LOCK_KEY "), true", 0 },
 	{ "fold", PG_FOLD, 0 },
 	{ "stat_get", STATS_SQL_SERVER_GET, 1 },
-	{ "stat_set", STATS_SQL_SERVER_SET, 3 },
+	{ "stat_set", STATS_SQL_SERVER_SET, 4 },
 	{ "report_day", STATS_SQL_REPORT_DAY, 4 },
 	{ "key_exists", STATS_SQL_KEY_EXISTS, 2 },
+	{ "keys_exist", PG_KEYS_EXIST, 1 },
 	{ "dim_keys", STATS_SQL_DIM_KEYS, 1 },
 	{ "calls_max", STATS_SQL_CALLS_MAX, 0 },
 	/* retention and expiry: the picked rows locked (a report of one of
@@ -250,7 +275,9 @@ static const struct {
 	{ "fleet_page", PG_FLEET_COLUMNS PG_FLEET_FROM PG_FLEET_WHERE
 	    " ORDER BY last_seen DESC, id COLLATE \"C\" LIMIT $5 OFFSET $6", 6 },
 	{ "fleet_count", "SELECT count(*)" PG_FLEET_FROM PG_FLEET_WHERE, 4 },
-	{ "fleet_get", PG_FLEET_COLUMNS ", report, previous_report"
+	{ "fleet_get", PG_FLEET_COLUMNS ", report, previous_report, "
+	    STORE_SQL_SET_BODY("modules_set") ", "
+	    STORE_SQL_SET_BODY("previous_modules_set")
 	    PG_FLEET_FROM " WHERE id = $1", 1 },
 };
 
@@ -504,6 +531,87 @@ conn_first(struct store *s, struct conn *c, char *err, size_t errlen)
 
 /* ---- schema ------------------------------------------------------------ */
 
+/* Schema 4 to 5: every server's reports and summary in their compact
+ * forms (pack.h), inside the migration's transaction, through a cursor
+ * (a large database does not fit in memory at once). */
+static int
+migrate_v5_rows(PGconn *pg, char *err, size_t errlen)
+{
+	PGresult *res = PQexec(pg, "DECLARE v5 NO SCROLL CURSOR FOR "
+	    STORE_SQL_V5_PICK);
+	int n;
+
+	if (!res_ok(res))
+		goto resfail;
+	do {
+		PQclear(res);
+		res = PQexec(pg, "FETCH 200 FROM v5");
+		if (!res_ok(res))
+			goto resfail;
+		n = PQntuples(res);
+		for (int i = 0; i < n; i++) {
+#define V(c) (PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c))
+			struct pack_row row;
+			const char *v[7];
+			const char *sets[3][2];
+			PGresult *r2 = NULL;
+			bool ok = true;
+
+			if (pack_row_v4(&row, V(1), V(2), V(3)) < 0) {
+				snprintf(err, errlen, "postgresql: migrate to "
+				    "schema 5: server %s: a report or summary "
+				    "that is not JSON", V(0));
+				PQclear(res);
+				return -1;
+			}
+			v[0] = V(0);
+			v[1] = row.latest.rest;
+			v[2] = row.prev_diff;
+			v[3] = row.latest.hash[0] ? row.latest.hash : NULL;
+			v[4] = row.prev.hash[0] ? row.prev.hash : NULL;
+			v[5] = row.summary_own;
+			v[6] = row.summary_hash[0] ? row.summary_hash : NULL;
+			sets[0][0] = v[3]; sets[0][1] = row.latest.modules;
+			sets[1][0] = v[4]; sets[1][1] = row.prev.modules;
+			sets[2][0] = v[6]; sets[2][1] = row.summary_shared;
+#undef V
+			for (int k = 0; ok && k < 3; k++) {
+				if (sets[k][0] == NULL)
+					continue;
+				r2 = PQexecParams(pg, STORE_SQL_SET_PUT, 2, NULL,
+				    sets[k], NULL, NULL, 0);
+				ok = res_ok(r2);
+				if (ok)
+					PQclear(r2);
+			}
+			if (ok) {
+				r2 = PQexecParams(pg, STORE_SQL_V5_REWRITE, 7,
+				    NULL, v, NULL, NULL, 0);
+				ok = res_ok(r2);
+			}
+			pack_row_free(&row);
+			if (!ok) {
+				set_err(err, errlen, "migrate to schema 5",
+				    PQresultErrorMessage(r2));
+				PQclear(r2);
+				PQclear(res);
+				return -1;
+			}
+			PQclear(r2);
+		}
+	} while (n > 0);
+	PQclear(res);
+	res = PQexec(pg, "CLOSE v5");
+	if (!res_ok(res))
+		goto resfail;
+	PQclear(res);
+	return 0;
+resfail:
+	set_err(err, errlen, "migrate to schema 5", PQresultErrorMessage(res));
+	PQclear(res);
+	return -1;
+}
+
 /*
  * Bring the schema to STORE_SCHEMA_VERSION in one transaction under an
  * advisory lock, so that two instances starting at once migrate once: the
@@ -548,13 +656,17 @@ migrate(PGconn *pg, char *err, size_t errlen)
 		    "a version", version);
 		goto fail;
 	}
-	for (long v = version; v < STORE_SCHEMA_VERSION; v++)
+	for (long v = version; v < STORE_SCHEMA_VERSION; v++) {
 		for (const char *const *sql = migrations[v]; *sql; sql++) {
 			res = PQexec(pg, *sql);
 			if (!res_ok(res))
 				goto resfail;
 			PQclear(res);
 		}
+		res = NULL;
+		if (v == 4 && migrate_v5_rows(pg, err, errlen) < 0)
+			goto fail;
+	}
 	res = NULL;
 	if (version < STORE_SCHEMA_VERSION) {
 		snprintf(vbuf, sizeof vbuf, "%d", STORE_SCHEMA_VERSION);
@@ -776,7 +888,78 @@ struct pg_keys {
 	PGconn *pg;
 	struct key_room room;
 	enum pg_outcome failed;		/* PG_DONE while all went well */
+	bool prefetched;		/* known holds every key of the summary */
+	char **known;			/* "DIM\tKEY" counted by name, sorted */
+	size_t n_known;
 };
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+pg_keys_free(struct pg_keys *k)
+{
+	for (size_t i = 0; i < k->n_known; i++)
+		free(k->known[i]);
+	free(k->known);
+	k->known = NULL;
+	k->n_known = 0;
+	k->prefetched = false;
+}
+
+/* Read at once which keys of the open dimensions of summary are counted
+ * by name (PG_KEYS_EXIST).  On any failure nothing is prefetched and
+ * pg_key_by_name asks key by key, as before. */
+static void
+pg_keys_prefetch(struct pg_keys *k, const char *summary)
+{
+	json_t *pairs = json_array();
+	const char *p = summary, *v[1];
+	char *text = NULL;
+	PGresult *res = NULL;
+	int n;
+
+	if (pairs == NULL)
+		return;
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		const char *t1 = memchr(p, '\t', len);
+		const char *t2 = t1 != NULL ? memchr(t1 + 1, '\t',
+		    len - (size_t)(t1 + 1 - p)) : NULL;
+
+		if (t2 != NULL && stats_dim_open(p, (size_t)(t1 - p)) &&
+		    json_array_append_new(pairs, json_pack("[s%s%]", p,
+		    (size_t)(t1 - p), t1 + 1, (size_t)(t2 - t1 - 1))) < 0)
+			goto out;
+		p += len + (nl != NULL);
+	}
+	if ((text = json_dumps(pairs, JSON_COMPACT)) == NULL)
+		goto out;
+	v[0] = text;
+	res = PQexecPrepared(k->pg, "keys_exist", 1, v, NULL, NULL, 0);
+	if (outcome(k->pg, res) != PG_DONE)
+		goto out;
+	n = PQntuples(res);
+	if ((k->known = calloc((size_t)n + 1, sizeof *k->known)) == NULL)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		if ((k->known[i] = strdup(PQgetvalue(res, i, 0))) == NULL) {
+			pg_keys_free(k);
+			goto out;
+		}
+		k->n_known++;
+	}
+	qsort(k->known, k->n_known, sizeof *k->known, cmp_str);
+	k->prefetched = true;
+out:
+	PQclear(res);
+	free(text);
+	json_decref(pairs);
+}
 
 /* stats_key_fn: may (dim, key) be counted by name?  Two writers may both
  * take the last room of a dimension: the bound is then passed by at most
@@ -799,13 +982,21 @@ pg_key_by_name(void *arg, const char *dim, size_t dimlen, const char *key,
 	d[dimlen] = '\0';
 	memcpy(kb, key, keylen);
 	kb[keylen] = '\0';
-	res = PQexecPrepared(k->pg, "key_exists", 2, v, NULL, NULL, 0);
-	o = outcome(k->pg, res);
-	exists = o == PG_DONE && PQntuples(res) > 0;
-	PQclear(res);
-	if (o != PG_DONE) {
-		k->failed = o;
-		return -1;
+	if (k->prefetched) {
+		char pair[sizeof d + sizeof kb + 1], *pp = pair;
+
+		snprintf(pair, sizeof pair, "%s\t%s", d, kb);
+		exists = bsearch(&pp, k->known, k->n_known, sizeof *k->known,
+		    cmp_str) != NULL;
+	} else {
+		res = PQexecPrepared(k->pg, "key_exists", 2, v, NULL, NULL, 0);
+		o = outcome(k->pg, res);
+		exists = o == PG_DONE && PQntuples(res) > 0;
+		PQclear(res);
+		if (o != PG_DONE) {
+			k->failed = o;
+			return -1;
+		}
 	}
 	if (exists)
 		return 1;
@@ -828,6 +1019,29 @@ pg_key_by_name(void *arg, const char *dim, size_t dimlen, const char *key,
 	return 1;
 }
 
+/* Store a module set unless it is there; hash "" is none.  The caller's
+ * transaction holds "sets_lock" (taken here) until it commits. */
+static enum pg_outcome
+put_set(PGconn *pg, const char *hash, const char *body)
+{
+	const char *v[2] = { hash, body };
+	PGresult *res;
+	enum pg_outcome o;
+	bool there;
+
+	if (hash[0] == '\0')
+		return PG_DONE;
+	if ((o = exec_prepared(pg, "sets_lock", 0, NULL, NULL, NULL)) != PG_DONE)
+		return o;
+	res = PQexecPrepared(pg, "set_has", 1, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	there = o == PG_DONE && PQntuples(res) > 0;
+	PQclear(res);
+	if (o != PG_DONE || there)
+		return o;
+	return exec_prepared(pg, "set_put", 2, v, NULL, NULL);
+}
+
 /* The server's contribution to the counters becomes job->summary: the
  * difference from what it contributed before, when it was counted.  The
  * row is already locked by the update's SELECT ... FOR UPDATE, so no
@@ -838,10 +1052,11 @@ count_update(PGconn *pg, const struct store_job *job)
 {
 	char day[11], ca[24], cp[24];
 	const char *dv[4] = { job->server_id, day, ca, cp };
-	const char *v[3] = { job->server_id, job->summary, NULL };
+	const char *v[4] = { job->server_id, job->summary, NULL, NULL };
 	struct deltas d = { NULL };
 	PGresult *res;
-	const char *old = NULL, *new;
+	const char *new;
+	char *old = NULL;
 	enum pg_outcome o;
 	long days;
 
@@ -871,13 +1086,21 @@ count_update(PGconn *pg, const struct store_job *job)
 		return o;
 	}
 	if (!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), "1") == 0 &&
-	    !PQgetisnull(res, 0, 1))
-		old = PQgetvalue(res, 0, 1);
-	if (old == NULL || new == NULL || strcmp(old, new) != 0) {
+	    !PQgetisnull(res, 0, 1) &&
+	    (old = summary_join(PQgetvalue(res, 0, 1), PQgetisnull(res, 0, 2) ?
+	    NULL : PQgetvalue(res, 0, 2))) == NULL) {
+		snprintf(last_error, sizeof last_error, "out of memory");
+		o = PG_FAILED;
+	} else if (old == NULL || new == NULL || strcmp(old, new) != 0) {
 		/* Keys nobody shares stay bounded in number. */
 		struct pg_keys k = { .pg = pg, .failed = PG_DONE };
-		char *bounded = new != NULL ? stats_bound(old, new,
-		    pg_key_by_name, &k) : NULL;
+		char *bounded;
+
+		if (new != NULL)
+			pg_keys_prefetch(&k, new);
+		bounded = new != NULL ? stats_bound(old, new, pg_key_by_name,
+		    &k) : NULL;
+		pg_keys_free(&k);
 
 		if (new != NULL && bounded == NULL) {
 			o = k.failed != PG_DONE ? k.failed : PG_FAILED;
@@ -889,12 +1112,29 @@ count_update(PGconn *pg, const struct store_job *job)
 			    deltas_add, &d));
 		}
 		if (o == PG_DONE) {
-			if (bounded != NULL)
-				v[1] = bounded;
-			o = exec_prepared(pg, "stat_set", 3, v, NULL, NULL);
+			/* Stored as its own lines and its module lines' set. */
+			char *own = NULL, *shared = NULL;
+			char hash[PACK_HASH_LEN + 1];
+
+			if (summary_split(bounded != NULL ? bounded :
+			    job->summary, &shared, hash, &own) < 0) {
+				snprintf(last_error, sizeof last_error,
+				    "out of memory");
+				o = PG_FAILED;
+			} else {
+				o = put_set(pg, hash, shared);
+			}
+			v[1] = own;
+			v[3] = hash[0] != '\0' ? hash : NULL;
+			if (o == PG_DONE)
+				o = exec_prepared(pg, "stat_set", 4, v, NULL,
+				    NULL);
+			free(own);
+			free(shared);
 		}
 		free(bounded);
 	}
+	free(old);
 	PQclear(res);
 	return o;
 }
@@ -974,15 +1214,37 @@ run_update(PGconn *pg, struct store_job *job)
 	enum pg_outcome o;
 	bool found;
 	char tiss[24], piss[24], seen[24], upd[24], reports[24];
-	const char *v[9];
-	int len[9] = { 0 }, fmt[9] = { 0 };
+	const char *v[11];
+	char *diff = NULL;
+	PGresult *res;
 
+	if (job->packed.rest == NULL) {
+		snprintf(last_error, sizeof last_error, "out of memory");
+		return PG_FAILED;
+	}
 	o = read_state(pg, "select_for_update", job->server_id, &found, &st);
 	if (o != PG_DONE)
 		return o;
 	job->status = store_decide_update(job, found, &st);
 	if (job->status != STORE_OK)
 		return PG_DONE;
+	/* The report before, as what changed: a diff against this one. */
+	v[0] = job->server_id;
+	res = PQexecPrepared(pg, "old_report", 1, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o == PG_DONE && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+	    (diff = report_diff(PQgetvalue(res, 0, 0),
+	    job->packed.rest)) == NULL) {
+		snprintf(last_error, sizeof last_error, "out of memory");
+		o = PG_FAILED;
+	}
+	PQclear(res);
+	if (o == PG_DONE)
+		o = put_set(pg, job->packed.hash, job->packed.modules);
+	if (o != PG_DONE) {
+		free(diff);
+		return o;
+	}
 	snprintf(tiss, sizeof tiss, "%" PRId64, (int64_t)st.tokens.current.issued);
 	snprintf(piss, sizeof piss, "%" PRId64, (int64_t)st.tokens.previous.issued);
 	snprintf(seen, sizeof seen, "%" PRId64, (int64_t)st.last_seen);
@@ -996,12 +1258,11 @@ run_update(PGconn *pg, struct store_job *job)
 	v[5] = seen;
 	v[6] = upd;
 	v[7] = reports;
-	/* The body as received, by length: binary format for text is its
-	 * bytes (UTF-8, checked by the API), no terminator needed. */
-	v[8] = job->report != NULL ? job->report : "";
-	len[8] = (int)job->report_len;
-	fmt[8] = 1;
-	o = exec_prepared(pg, "update", 9, v, len, fmt);
+	v[8] = job->packed.rest;
+	v[9] = diff;
+	v[10] = job->packed.hash[0] != '\0' ? job->packed.hash : NULL;
+	o = exec_prepared(pg, "update", 11, v, NULL, NULL);
+	free(diff);
 	if (o == PG_DONE && st.reports == 1) {
 		/* The first accepted report makes it a known server. */
 		struct deltas d = { NULL };
@@ -1083,7 +1344,7 @@ worker_main(void *arg)
 	 * connection, and the workers run side by side. */
 	while ((job = job_queue_take(&s->queue, 1)) != NULL) {
 		run_job(s, &w->c, job);
-		job->done(job);
+		store_job_done(job);
 	}
 	return NULL;
 }
@@ -1290,9 +1551,14 @@ retention_batch(PGconn *pg, void *arg)
 
 			n++;
 			if (rc == 0 && strcmp(PQgetvalue(pick, i, 1), "1") == 0 &&
-			    !PQgetisnull(pick, i, 2))
-				rc = stats_diff(PQgetvalue(pick, i, 2), NULL,
-				    deltas_add, &d);
+			    !PQgetisnull(pick, i, 2)) {
+				char *sum = summary_join(PQgetvalue(pick, i, 2),
+				    PQgetisnull(pick, i, 5) ? NULL :
+				    PQgetvalue(pick, i, 5));
+				rc = sum == NULL ? -1 :
+				    stats_diff(sum, NULL, deltas_add, &d);
+				free(sum);
+			}
 			o = deltas_flush(pg, &d, rc);
 		}
 		PQclear(res);
@@ -1336,6 +1602,18 @@ in_batches(struct store *s, tx_fn fn, const char *what, time_t cutoff,
 	return rc;
 }
 
+/* EXCLUSIVE waits for the writers holding ROW SHARE ("sets_lock"), whose
+ * references are then committed and seen by the DELETE's snapshot. */
+static enum pg_outcome
+sets_gc(PGconn *pg, void *arg)
+{
+	enum pg_outcome o = exec_simple(pg,
+	    "LOCK TABLE module_sets IN EXCLUSIVE MODE");
+
+	(void)arg;
+	return o == PG_DONE ? exec_simple(pg, STORE_SQL_SETS_GC) : o;
+}
+
 static int
 pg_retention(struct store *s, time_t cutoff, time_t unreported,
     long *deleted, char *err, size_t errlen)
@@ -1345,6 +1623,13 @@ pg_retention(struct store *s, time_t cutoff, time_t unreported,
 
 	if (*deleted > 0)
 		store_touch();
+	if (rc == 0) {
+		/* The module sets nobody refers to any more go with them. */
+		struct reader *r = take_reader(s);
+		rc = reader_tx(s, &r->c, "BEGIN", sets_gc, NULL, "module sets",
+		    err, errlen);
+		give_reader(s, r);
+	}
 	return rc;
 }
 
@@ -1365,9 +1650,13 @@ expire_batch(PGconn *pg, void *arg)
 		o = exec_prepared(pg, "uncount", 1, id, NULL, NULL);
 		if (o == PG_DONE && !PQgetisnull(pick, i, 1)) {
 			struct deltas d = { NULL };
+			char *sum = summary_join(PQgetvalue(pick, i, 1),
+			    PQgetisnull(pick, i, 2) ? NULL :
+			    PQgetvalue(pick, i, 2));
 
-			o = deltas_flush(pg, &d, stats_diff(PQgetvalue(pick,
-			    i, 1), NULL, deltas_add, &d));
+			o = deltas_flush(pg, &d, sum == NULL ? -1 :
+			    stats_diff(sum, NULL, deltas_add, &d));
+			free(sum);
 		}
 		n++;
 	}
@@ -1693,10 +1982,11 @@ fleet_row(const PGresult *res, int row, struct fleet_server *out, bool both)
 	out->startup_time = value_dup(res, row, 7, &oom);
 	out->calls_active = value_ll(res, row, 8, -1);
 	out->calls_processed = value_ll(res, row, 9, -1);
-	if (both) {
-		out->report = value_dup(res, row, 10, &oom);
-		out->previous_report = value_dup(res, row, 11, &oom);
-	}
+#define V(c) (PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c))
+	if (both && V(10) != NULL &&
+	    fleet_unpack(out, V(10), V(12), V(11), V(13)) < 0)
+		oom = true;
+#undef V
 	return !oom;
 }
 

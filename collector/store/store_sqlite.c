@@ -107,12 +107,20 @@ static const char *const schema_v4[] = {
 	NULL,
 };
 
+/* Each distinct module set once (pack.h, store_sql.h); the rows are
+ * rewritten by migrate_v5_rows. */
+static const char *const schema_v5[] = {
+	STORE_SQL_V5_COLUMNS,
+	NULL,
+};
+
 /* migrations[v] brings a database from version v to v + 1. */
 static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 static const char sql_select[] = STORE_SQL_SELECT;
@@ -131,6 +139,7 @@ struct store {
 	sqlite3_stmt *w_select, *w_insert, *w_update;
 	sqlite3_stmt *w_bump, *w_stat_get, *w_stat_set;	/* statistics */
 	sqlite3_stmt *w_report_day;
+	sqlite3_stmt *w_old, *w_set_has, *w_set_put;	/* schema 5 */
 	sqlite3_stmt *w_key_exists, *w_dim_keys;	/* bounded keys */
 	struct key_room room;			/* the job's */
 	pthread_t writer;
@@ -143,6 +152,7 @@ struct store {
 };
 
 static const struct store_ops sqlite_ops;
+static int step_done(sqlite3_stmt *st);
 
 static void
 set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
@@ -193,6 +203,86 @@ prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, char *err,
 	return 0;
 }
 
+/* Store a module set unless it is there (st_has: STORE_SQL_SET_HAS,
+ * st_put: STORE_SQL_SET_PUT); hash "" is none.  0 or -1. */
+static int
+put_set(sqlite3_stmt *st_has, sqlite3_stmt *st_put, const char *hash,
+    const char *body)
+{
+	int rc;
+
+	if (hash[0] == '\0')
+		return 0;
+	sqlite3_bind_text(st_has, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st_has);
+	sqlite3_reset(st_has);
+	sqlite3_clear_bindings(st_has);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -1;
+	sqlite3_bind_text(st_put, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st_put, 2, body, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st_put);
+	sqlite3_reset(st_put);
+	sqlite3_clear_bindings(st_put);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+bind_hash(sqlite3_stmt *st, int col, const char *hash)
+{
+	if (hash[0] == '\0')
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_text(st, col, hash, -1, SQLITE_STATIC);
+}
+
+/* Schema 4 to 5: every server's reports and summary in their compact
+ * forms (pack.h), inside the migration's transaction. */
+static int
+migrate_v5_rows(sqlite3 *db)
+{
+	sqlite3_stmt *pick = NULL, *rw = NULL, *has = NULL, *put = NULL;
+	int rc = -1, step;
+
+	if (sqlite3_prepare_v2(db, STORE_SQL_V5_PICK, -1, &pick, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, STORE_SQL_V5_REWRITE, -1, &rw, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, STORE_SQL_SET_HAS, -1, &has, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, STORE_SQL_SET_PUT, -1, &put, NULL) != SQLITE_OK)
+		goto out;
+	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
+		struct pack_row row;
+
+		if (pack_row_v4(&row, (const char *)sqlite3_column_text(pick, 1),
+		    (const char *)sqlite3_column_text(pick, 2),
+		    (const char *)sqlite3_column_text(pick, 3)) < 0)
+			goto out;
+		sqlite3_bind_text(rw, 1, (const char *)sqlite3_column_text(pick, 0),
+		    -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(rw, 2, row.latest.rest, -1, SQLITE_STATIC);
+		sqlite3_bind_text(rw, 3, row.prev_diff, -1, SQLITE_STATIC);
+		bind_hash(rw, 4, row.latest.hash);
+		bind_hash(rw, 5, row.prev.hash);
+		sqlite3_bind_text(rw, 6, row.summary_own, -1, SQLITE_STATIC);
+		bind_hash(rw, 7, row.summary_hash);
+		step = put_set(has, put, row.latest.hash, row.latest.modules) < 0 ||
+		    put_set(has, put, row.prev.hash, row.prev.modules) < 0 ||
+		    put_set(has, put, row.summary_hash, row.summary_shared) < 0 ||
+		    step_done(rw) < 0 ? -1 : 0;
+		pack_row_free(&row);
+		if (step < 0)
+			goto out;
+	}
+	rc = step == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(pick);
+	sqlite3_finalize(rw);
+	sqlite3_finalize(has);
+	sqlite3_finalize(put);
+	return rc;
+}
+
 /* Bring the schema to STORE_SCHEMA_VERSION in one transaction, so that two
  * processes starting at once migrate once (BEGIN IMMEDIATE waits). */
 static int
@@ -224,6 +314,10 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 				set_err(err, errlen, "migrate", db);
 				goto fail;
 			}
+		if (v == 4 && migrate_v5_rows(db) < 0) {
+			set_err(err, errlen, "migrate to schema 5", db);
+			goto fail;
+		}
 	}
 	if (version < STORE_SCHEMA_VERSION) {
 		char pragma[64];
@@ -400,7 +494,8 @@ static int
 count_update(struct store *s, const struct store_job *job)
 {
 	sqlite3_stmt *g = s->w_stat_get;
-	const char *old = NULL, *new;
+	const char *new;
+	char *old = NULL;
 	long days;
 	int rc;
 
@@ -416,12 +511,16 @@ count_update(struct store *s, const struct store_job *job)
 		sqlite3_clear_bindings(g);
 		return rc == SQLITE_DONE ? 0 : -1;
 	}
-	if (sqlite3_column_int(g, 0) == 1)
-		old = (const char *)sqlite3_column_text(g, 1);
-	if (old != NULL && new != NULL && strcmp(old, new) == 0) {
+	if (sqlite3_column_int(g, 0) == 1 &&
+	    sqlite3_column_type(g, 1) != SQLITE_NULL &&
+	    (old = summary_join((const char *)sqlite3_column_text(g, 1),
+	    (const char *)sqlite3_column_text(g, 2))) == NULL) {
+		rc = -1;
+	} else if (old != NULL && new != NULL && strcmp(old, new) == 0) {
 		rc = 0;		/* the usual case: nothing changed */
 	} else {
-		char *bounded = NULL;
+		char *bounded = NULL, *own = NULL, *shared = NULL;
+		char hash[PACK_HASH_LEN + 1];
 
 		/* Keys nobody shares stay bounded in number. */
 		memset(&s->room, 0, sizeof s->room);
@@ -430,19 +529,51 @@ count_update(struct store *s, const struct store_job *job)
 			rc = -1;
 		else
 			rc = stats_diff(old, bounded, bump, s->w_bump);
+		/* Stored as its own lines and its module lines' set. */
+		if (rc == 0 && summary_split(bounded != NULL ? bounded :
+		    job->summary, &shared, hash, &own) < 0)
+			rc = -1;
+		if (rc == 0)
+			rc = put_set(s->w_set_has, s->w_set_put, hash, shared);
 		if (rc == 0) {
 			sqlite3_bind_text(s->w_stat_set, 1, job->server_id, -1,
 			    SQLITE_STATIC);
-			sqlite3_bind_text(s->w_stat_set, 2, bounded != NULL ?
-			    bounded : job->summary, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s->w_stat_set, 2, own, -1,
+			    SQLITE_STATIC);
 			sqlite3_bind_int(s->w_stat_set, 3, new != NULL);
+			bind_hash(s->w_stat_set, 4, hash);
 			rc = step_done(s->w_stat_set);
 		}
 		free(bounded);
+		free(own);
+		free(shared);
 	}
+	free(old);
 	sqlite3_reset(g);
 	sqlite3_clear_bindings(g);
 	return rc;
+}
+
+/* The previous report as a diff against job's (NULL: none) into *diff;
+ * 0 or -1. */
+static int
+previous_diff(struct store *s, const struct store_job *job, char **diff)
+{
+	sqlite3_stmt *st = s->w_old;
+	int rc;
+
+	*diff = NULL;
+	sqlite3_bind_text(st, 1, job->server_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*diff = report_diff((const char *)sqlite3_column_text(st, 0),
+		    job->packed.rest);
+		if (*diff == NULL)
+			rc = SQLITE_ERROR;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* One job inside the writer's open transaction; its status says what
@@ -451,7 +582,8 @@ static int
 run_job(struct store *s, struct store_job *job)
 {
 	struct server_state state;
-	int found;
+	char *diff = NULL;
+	int found, rc;
 
 	if (job->kind == STORE_JOB_REGISTER) {
 		sqlite3_bind_text(s->w_insert, 1, job->server_id, -1, SQLITE_STATIC);
@@ -465,21 +597,34 @@ run_job(struct store *s, struct store_job *job)
 		job->status = STORE_OK;
 		return 0;
 	}
+	if (job->packed.rest == NULL)
+		return -1;	/* not packed: out of memory */
 	found = read_state(s->w_select, job->server_id, &state);
 	if (found < 0)
 		return -1;
 	job->status = store_decide_update(job, found == 1, &state);
 	if (job->status != STORE_OK)
 		return 0;
+	if (previous_diff(s, job, &diff) < 0)
+		return -1;
+	rc = put_set(s->w_set_has, s->w_set_put, job->packed.hash,
+	    job->packed.modules);
 	sqlite3_bind_text(s->w_update, 1, job->server_id, -1, SQLITE_STATIC);
 	bind_token(s->w_update, 2, &state.tokens.current);
 	bind_token(s->w_update, 4, &state.tokens.previous);
 	sqlite3_bind_int64(s->w_update, 6, (sqlite3_int64)state.last_seen);
 	sqlite3_bind_int64(s->w_update, 7, (sqlite3_int64)state.last_update);
 	sqlite3_bind_int64(s->w_update, 8, (sqlite3_int64)state.reports);
-	sqlite3_bind_text(s->w_update, 9, job->report, (int)job->report_len,
-	    SQLITE_STATIC);
-	if (step_done(s->w_update) < 0)
+	sqlite3_bind_text(s->w_update, 9, job->packed.rest, -1, SQLITE_STATIC);
+	if (diff != NULL)
+		sqlite3_bind_text(s->w_update, 10, diff, -1, SQLITE_STATIC);
+	bind_hash(s->w_update, 11, job->packed.hash);
+	if (rc == 0)
+		rc = step_done(s->w_update);
+	else
+		sqlite3_clear_bindings(s->w_update);
+	free(diff);
+	if (rc < 0)
 		return -1;
 	/* The first accepted report makes it a known server. */
 	if (state.reports == 1 && (bump_known(s->w_bump, 1) < 0 ||
@@ -527,7 +672,7 @@ run_batch(struct store *s, struct store_job *batch)
 	for (job = batch; job != NULL; job = next) {
 		next = job->next;
 		job->next = NULL;
-		job->done(job);
+		store_job_done(job);
 	}
 }
 
@@ -624,7 +769,9 @@ retention_batch(sqlite3 *db, void *arg)
 	sqlite3_bind_int64(pick, 1, (sqlite3_int64)b->cutoff);
 	sqlite3_bind_int64(pick, 2, (sqlite3_int64)b->unreported);
 	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
-		const char *summary = (const char *)sqlite3_column_text(pick, 2);
+		const char *own = (const char *)sqlite3_column_text(pick, 2);
+		char *summary;
+
 		sqlite3_bind_text(del, 1, (const char *)sqlite3_column_text(pick, 0),
 		    -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(del, 2, (sqlite3_int64)b->cutoff);
@@ -641,9 +788,16 @@ retention_batch(sqlite3 *db, void *arg)
 		if (bump_first_seen(up, (time_t)sqlite3_column_int64(pick, 3),
 		    -1) < 0)
 			goto out;
-		if (sqlite3_column_int(pick, 1) == 1 &&
-		    stats_diff(summary, NULL, bump, up) != 0)
+		if (sqlite3_column_int(pick, 1) != 1 || own == NULL)
+			continue;
+		summary = summary_join(own,
+		    (const char *)sqlite3_column_text(pick, 5));
+		rc = summary == NULL || stats_diff(summary, NULL, bump, up) != 0;
+		free(summary);
+		if (rc != 0) {
+			rc = -1;
 			goto out;
+		}
 	}
 	if (step != SQLITE_DONE || (n > 0 && bump_known(up, -n) < 0))
 		goto out;
@@ -685,6 +839,13 @@ in_batches(struct store *s, int (*fn)(sqlite3 *, void *), const char *what,
 }
 
 static int
+sets_gc(sqlite3 *db, void *arg)
+{
+	(void)arg;
+	return exec_all(db, STORE_SQL_SETS_GC);
+}
+
+static int
 sqlite_retention(struct store *s, time_t cutoff, time_t unreported,
     long *deleted, char *err, size_t errlen)
 {
@@ -693,6 +854,15 @@ sqlite_retention(struct store *s, time_t cutoff, time_t unreported,
 
 	if (*deleted > 0)
 		store_touch();
+	if (rc == 0) {
+		/* The module sets nobody refers to any more go with them. */
+		struct reader *r = take_reader(s);
+		if (in_transaction(r->db, sets_gc, NULL) < 0) {
+			set_err(err, errlen, "module sets", r->db);
+			rc = -1;
+		}
+		give_reader(s, r);
+	}
 	return rc;
 }
 
@@ -715,8 +885,14 @@ expire_batch(sqlite3 *db, void *arg)
 	while ((step = sqlite3_step(pick)) == SQLITE_ROW) {
 		sqlite3_bind_text(unc, 1, (const char *)sqlite3_column_text(pick, 0),
 		    -1, SQLITE_TRANSIENT);
-		if (step_done(unc) < 0 || stats_diff((const char *)
-		    sqlite3_column_text(pick, 1), NULL, bump, up) != 0)
+		const char *own = (const char *)sqlite3_column_text(pick, 1);
+		char *summary = own == NULL ? NULL : summary_join(own,
+		    (const char *)sqlite3_column_text(pick, 2));
+		int bad = step_done(unc) < 0 || (own != NULL &&
+		    (summary == NULL || stats_diff(summary, NULL, bump, up) != 0));
+
+		free(summary);
+		if (bad)
 			goto out;
 		b->done++;
 	}
@@ -908,6 +1084,9 @@ sqlite_close(struct store *s)
 	sqlite3_finalize(s->w_stat_get);
 	sqlite3_finalize(s->w_stat_set);
 	sqlite3_finalize(s->w_report_day);
+	sqlite3_finalize(s->w_old);
+	sqlite3_finalize(s->w_set_has);
+	sqlite3_finalize(s->w_set_put);
 	sqlite3_finalize(s->w_key_exists);
 	sqlite3_finalize(s->w_dim_keys);
 	sqlite3_close(s->wdb);
@@ -992,7 +1171,10 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 	    prepare(s->wdb, STATS_SQL_KEY_EXISTS, &s->w_key_exists, err,
 	    errlen) < 0 ||
 	    prepare(s->wdb, STATS_SQL_DIM_KEYS, &s->w_dim_keys, err,
-	    errlen) < 0)
+	    errlen) < 0 ||
+	    prepare(s->wdb, STORE_SQL_OLD_REPORT, &s->w_old, err, errlen) < 0 ||
+	    prepare(s->wdb, STORE_SQL_SET_HAS, &s->w_set_has, err, errlen) < 0 ||
+	    prepare(s->wdb, STORE_SQL_SET_PUT, &s->w_set_put, err, errlen) < 0)
 		goto fail;
 	for (int i = 0; i < READERS; i++)
 		if (open_conn(path, &s->readers[i].db, err, errlen) < 0 ||
@@ -1019,18 +1201,21 @@ fail:
 #define FLEET_FROM \
 	" FROM (SELECT *, CASE WHEN substr(vn, 1, 9) = 'Asterisk '" \
 	" THEN substr(vn, 10) ELSE vn END AS v FROM (SELECT id, first_seen," \
-	" last_seen, reports, report, previous_report," \
+	" last_seen, reports, report, previous_report, modules_set," \
+	" previous_modules_set," \
 	" json_extract(report, '$.asterisk.version.name') AS vn FROM servers))"
 #define FLEET_WHERE \
 	" WHERE (?1 IS NULL OR v = ?1 OR substr(v, 1, length(?1) + 1) = ?1 || '.')" \
-	" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(report, '$.asterisk.modules')" \
-	" WHERE json_extract(value, '$.name') IN (?2, ?2 || '.so')))" \
+	" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM module_sets m, json_each(m.body)" \
+	" WHERE m.hash = modules_set" \
+	" AND json_extract(value, '$.name') IN (?2, ?2 || '.so')))" \
 	" AND (?3 = 0 OR last_seen < ?4)"
 #define FLEET_COLUMNS \
 	"SELECT id, first_seen, last_seen, reports," \
 	" json_extract(report, '$.private_name'), v," \
 	" CASE WHEN report IS NULL THEN -1 ELSE" \
-	" coalesce(json_array_length(report, '$.asterisk.modules'), 0) END," \
+	" coalesce((SELECT json_array_length(body) FROM module_sets" \
+	" WHERE hash = modules_set), 0) END," \
 	" json_extract(report, '$.asterisk.stats.run_time.startup_time')," \
 	" json_extract(report, '$.asterisk.stats.calls.active')," \
 	" json_extract(report, '$.asterisk.stats.calls.processed')"
@@ -1038,8 +1223,9 @@ fail:
 static const char sql_fleet_page[] = FLEET_COLUMNS FLEET_FROM FLEET_WHERE
 	" ORDER BY last_seen DESC, id LIMIT ?5 OFFSET ?6";
 static const char sql_fleet_count[] = "SELECT count(*)" FLEET_FROM FLEET_WHERE;
-static const char sql_fleet_get[] = FLEET_COLUMNS ", report, previous_report"
-	FLEET_FROM " WHERE id = ?1";
+static const char sql_fleet_get[] = FLEET_COLUMNS ", report, previous_report, "
+	STORE_SQL_SET_BODY("modules_set") ", "
+	STORE_SQL_SET_BODY("previous_modules_set") FLEET_FROM " WHERE id = ?1";
 
 static void
 bind_fleet_filter(sqlite3_stmt *st, const struct fleet_filter *f)
@@ -1087,10 +1273,12 @@ fleet_row(sqlite3_stmt *st, struct fleet_server *out, bool both)
 	    (long long)sqlite3_column_int64(st, 8) : -1;
 	out->calls_processed = sqlite3_column_type(st, 9) == SQLITE_INTEGER ?
 	    (long long)sqlite3_column_int64(st, 9) : -1;
-	if (both) {
-		out->report = column_dup(st, 10, &oom);
-		out->previous_report = column_dup(st, 11, &oom);
-	}
+	if (both && sqlite3_column_type(st, 10) != SQLITE_NULL &&
+	    fleet_unpack(out, (const char *)sqlite3_column_text(st, 10),
+	    (const char *)sqlite3_column_text(st, 12),
+	    (const char *)sqlite3_column_text(st, 11),
+	    (const char *)sqlite3_column_text(st, 13)) < 0)
+		oom = true;
 	return !oom;
 }
 

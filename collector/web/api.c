@@ -296,6 +296,8 @@ finish_update(struct api_request *req)
 	 * the store's single writer thread. */
 	req->summary = stats_summary(report, req->now);
 	lifecycle_notice_for(req, report);
+	if (req->summary != NULL)	/* from this parse, not another */
+		store_job_pack(job, report);
 	json_decref(report);
 	if (req->summary == NULL)
 		return refuse(req, 503, "out of memory");

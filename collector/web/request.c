@@ -50,6 +50,9 @@ api_request_free(struct api_request *req)
 		free(req->args[i].value);
 	}
 	free(req->summary);
+	/* packed but never submitted (shutting down): the store frees it
+	 * before done() otherwise, leaving it zeroed */
+	packed_free(&req->job.packed);
 	buf_free(&req->body);
 	free(req->resp.body);
 	memset(req, 0, sizeof *req);

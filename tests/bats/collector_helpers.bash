@@ -376,18 +376,41 @@ on_sqlite() {
 	[[ ${BC_DATABASE:-sqlite:} == sqlite:* ]]
 }
 
-# stored_report_to ID FILE: the latest accepted report of ID, byte for
-# byte as the database holds it, into FILE (no newline added).
-stored_report_to() {
-	local hex
-	hex=$(db_sql "SELECT $(on_sqlite && echo "hex(report)" ||
-		echo "encode(convert_to(report, 'UTF8'), 'hex')") FROM servers WHERE id = '$1'") || return 1
-	"$PY" -c 'import sys; open(sys.argv[1], "wb").write(bytes.fromhex(sys.argv[2]))' "$2" "$hex"
+# The latest accepted report of ID as the database holds it (schema 5,
+# COLLECTOR.md §5: its modules array kept once in module_sets), put back
+# together by the database itself: equal as JSON to the body received
+# (field for field; not byte for byte).  Empty when none.
+_stored_report_sql() {
+	if on_sqlite; then
+		echo "SELECT CASE WHEN modules_set IS NULL THEN report ELSE" \
+			"json_set(report, '\$.asterisk.modules', json(m.body)) END" \
+			"FROM servers LEFT JOIN module_sets m ON m.hash = modules_set WHERE id = '$1'"
+	else
+		echo "SELECT CASE WHEN modules_set IS NULL THEN report ELSE" \
+			"jsonb_set(report::jsonb, '{asterisk,modules}', m.body::jsonb)::text END" \
+			"FROM servers LEFT JOIN module_sets m ON m.hash = modules_set WHERE id = '$1'"
+	fi
 }
 
-# stored_report ID: the latest accepted report of ID as the db holds it.
+# stored_report_to ID FILE: the latest accepted report of ID (as
+# stored_report) into FILE.
+stored_report_to() {
+	db_sql "$(_stored_report_sql "$1")" >"$2"
+}
+
+# stored_report ID: the latest accepted report of ID, put back together.
 stored_report() {
-	db_sql "SELECT report FROM servers WHERE id = '$1'"
+	db_sql "$(_stored_report_sql "$1")"
+}
+
+# assert_same_json WHAT A B: two JSON texts are equal as JSON (objects
+# whatever their key order, numbers by value, strings after escapes).
+assert_same_json() {
+	"$PY" -c '
+import json, sys
+a, b = (json.loads(t) for t in sys.argv[2:4])
+sys.exit(0 if a == b else "%s: not the same JSON:\n%s\n%s" % (sys.argv[1], sys.argv[2][:300], sys.argv[3][:300]))' "$1" "$2" "$3" ||
+		flunk "$1: the stored report is not the one sent"
 }
 
 # tls_raw [--wait S] [--send-plain]: send stdin's bytes on a TLS connection

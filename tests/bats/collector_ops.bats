@@ -248,7 +248,7 @@ print(got.split(b"\r\n")[0].decode("latin-1") or "closed", flush=True)
 	assert_eq "the request in flight" "HTTP/1.1 200 OK" "$(sed -n 2p "$out")"
 	wait_collector_exit 12
 	assert_eq "exit status" 0 "$BC_EXIT"
-	assert_eq "stored" "$(cat "$body")" "$(stored_report "$SID")"
+	assert_same_json "stored" "$(cat "$body")" "$(stored_report "$SID")"
 }
 
 # serial_served: the serial of the certificate the collector serves now.
@@ -351,7 +351,7 @@ print("2", got.split(b"\r\n")[0].decode() or "closed", flush=True)
 	tok=$(api_json id)
 	kill9_beacon_collector
 	assert_eq "killed" 137 "$BC_EXIT"
-	assert_eq "stored after kill -9" "$(cat "$body")" "$(stored_report "$SID")"
+	assert_same_json "stored after kill -9" "$(cat "$body")" "$(stored_report "$SID")"
 	start_beacon_collector
 	collector_clock_at 1900 >/dev/null
 	put_report "$SID" "$tok" 'r["private_name"] = "after the restart"'
@@ -411,12 +411,12 @@ for i in range(50):
 		stored=$(stored_report "$sid")
 		if [ "$st" = 200 ]; then
 			ok=$((ok + 1))
-			[ "$stored" = "$(cat "$d/$i.json")" ] || flunk "server $i: 200, but the db holds: ${stored:0:80}"
+			assert_same_json "server $i: 200" "$(cat "$d/$i.json")" "$stored"
 		else
 			lost=$((lost + 1))
 			[ "$st" = 000 ] || flunk "server $i: HTTP $st: $(cat "$d/$i.answer")"
 			# not acknowledged: either all of it or nothing
-			[ -z "$stored" ] || [ "$stored" = "$(cat "$d/$i.json")" ] || flunk "server $i: a half-written report: ${stored:0:80}"
+			[ -z "$stored" ] || assert_same_json "server $i: a half-written report?" "$(cat "$d/$i.json")" "$stored"
 		fi
 		[ "$(db_sql "SELECT count(*) FROM servers WHERE id = '$sid'")" = 1 ] || flunk "server $i lost its registration"
 	done

@@ -87,12 +87,12 @@ EOF
 	wait "$first"
 	grep -q listening "$BATS_TEST_TMPDIR/a.log"
 	grep -q listening "$BATS_TEST_TMPDIR/b.log"
-	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|4"
+	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|5"
 	is "$(pgc_psql "$db" "SELECT n FROM stat_counts WHERE dimension = 'known'")" 0
 }
 
 # The twin of collector_stats.bats' SQLite migration test.
-@test "postgresql: a version 1 database is migrated to 4 (known servers counted, report days from first and last seen); a newer one is refused" {
+@test "postgresql: a version 1 database is migrated to 5 (known servers counted, report days from first and last seen); a newer one is refused" {
 	local db
 	db=$(collector_test_database)
 	pgc_psql "$db" "CREATE TABLE beacon_schema (version INTEGER NOT NULL);
@@ -120,10 +120,10 @@ EOF
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/body"
 	is "$(jq -c .totals "$BATS_TEST_TMPDIR/body")" '{"servers_known":1,"servers_active":0,"servers_new_7d":1}'
-	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|4"
+	is "$(pgc_psql "$db" 'SELECT count(*), max(version) FROM beacon_schema')" "1|5"
 	is "$(pgc_psql "$db" "SELECT key, n FROM stat_counts WHERE dimension = 'first_seen'")" "2026-12-01|1"
 	is "$(pgc_psql "$db" "SELECT report_days, last_report_day, calls_active IS NULL FROM servers")" "1|2026-12-01|t"
-	pgc_psql "$db" "UPDATE beacon_schema SET version = 5"
+	pgc_psql "$db" "UPDATE beacon_schema SET version = 6"
 	BEACON_COLLECTOR_CLOCK_FILE="$BATS_TEST_TMPDIR/clock" \
 		run --separate-stderr "$COLLECTOR_BIN" -c "$BATS_TEST_TMPDIR/m.ini" --stats
 	assert_status 5

@@ -311,7 +311,7 @@ JSON
 
 # About SQLite's own schema (PRAGMA user_version): on SQLite in both passes;
 # PostgreSQL's twin is in collector_pg.bats.
-@test "stats: a version 1 database is migrated to 4 (known servers counted); a newer one is refused" {
+@test "stats: a version 1 database is migrated to 5 (known servers counted); a newer one is refused" {
 	DATABASE="sqlite:$DB"
 	sqlite3 "$DB" <<'SQL'
 CREATE TABLE servers (id TEXT PRIMARY KEY, token_id TEXT NOT NULL, token_issued INTEGER NOT NULL,
@@ -327,9 +327,9 @@ SQL
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/body"
 	eq "$(pyjson "$BATS_TEST_TMPDIR/body" 'j["totals"]')" "{'servers_known': 1, 'servers_active': 0, 'servers_new_7d': 1}"
-	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 4
+	eq "$(sqlite3 "$DB" 'PRAGMA user_version')" 5
 	eq "$(sqlite3 "$DB" 'SELECT report_days, last_report_day, calls_active IS NULL FROM servers')" "1|2026-12-01|1"
-	sqlite3 "$DB" 'PRAGMA user_version = 5'
+	sqlite3 "$DB" 'PRAGMA user_version = 6'
 	run --separate-stderr "$COLLECTOR" -c "$CINI" --stats
 	assert_status 5
 	assert_stderr_contains "newer than this binary"
