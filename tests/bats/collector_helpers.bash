@@ -413,6 +413,44 @@ sys.exit(0 if a == b else "%s: not the same JSON:\n%s\n%s" % (sys.argv[1], sys.a
 		flunk "$1: the stored report is not the one sent"
 }
 
+# assert_json_keeps WHAT OLD NEW: every figure of the JSON OLD is in NEW:
+# each key of an object with its value (NEW may have more keys), lists of
+# the same length whose items are compared in an order of their own
+# (objects by "name", else "date"/"day", else as given): what a newer
+# binary must still answer after a migration, when its answers grew.
+assert_json_keeps() {
+	"$PY" -c '
+import json, sys
+def order(xs):
+    for k in ("name", "date", "day"):
+        if xs and all(isinstance(x, dict) and k in x for x in xs):
+            return sorted(xs, key=lambda x: str(x[k]))
+    return xs
+def keeps(a, b, path):
+    if isinstance(a, dict):
+        if not isinstance(b, dict):
+            return path
+        for k, v in a.items():
+            if k not in b:
+                return path + "." + k + " (missing)"
+            r = keeps(v, b[k], path + "." + k)
+            if r:
+                return r
+        return None
+    if isinstance(a, list):
+        if not isinstance(b, list) or len(a) != len(b):
+            return path + " (length)"
+        for i, (x, y) in enumerate(zip(order(a), order(b))):
+            r = keeps(x, y, "%s[%d]" % (path, i))
+            if r:
+                return r
+        return None
+    return None if a == b else path
+where = keeps(json.loads(sys.argv[2]), json.loads(sys.argv[3]), "")
+sys.exit(0 if where is None else "%s: %s differs:\n%s\n%s" % (sys.argv[1], where or "the whole", sys.argv[2][:300], sys.argv[3][:300]))' "$1" "$2" "$3" ||
+		flunk "$1: a figure of the old answer is not in the new one"
+}
+
 # tls_raw [--wait S] [--send-plain]: send stdin's bytes on a TLS connection
 # to the collector (no HTTP client in between; the certificate is checked)
 # and print "STATUS <line>" for the first answer line or "CLOSED" when the
