@@ -37,6 +37,7 @@ struct collector_config {
 	char *lifecycle;		/* the lifecycle file; "" = the installed one */
 	struct lifecycle *lifecycle_data;	/* loaded from it by main (lifecycle_load);
 					 * NULL = none: every version unknown */
+	char *geoip_database;		/* a MaxMind DB file; "" = no countries */
 	char *user;			/* started as root: run as this one; "" = stay */
 	bool user_set;			/* user was in the file (not the default) */
 
@@ -53,6 +54,8 @@ struct collector_config {
 					 * counts in public figures; 0 or 1: at once */
 	long retention_days;
 	bool log_addresses;
+	long history_days;		/* days of daily figures and of each
+					 * server's changes kept */
 };
 
 /*
