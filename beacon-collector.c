@@ -137,6 +137,10 @@ run_retention(struct store *st, const struct collector_config *cfg)
 		say("retention: deleted %ld server(s) silent for more than %ld "
 		    "days or never reported within 48 hours of registering",
 		    deleted, cfg->retention_days);
+	/* Each server's changes are kept history_days (the fleet view). */
+	if (store_changes_prune(st, collector_now() -
+	    (time_t)cfg->history_days * 86400, &deleted, err, sizeof err) < 0)
+		say("retention: changes: %s", err);
 }
 
 /* The statistics' periodic job: servers out of active_days stop counting,

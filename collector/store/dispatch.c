@@ -115,6 +115,39 @@ store_fleet_get(struct store *st, const char *id, struct fleet_server *out)
 	return ops_of(st)->fleet_get(st, id, out);
 }
 
+enum store_status
+store_fleet_history(struct store *st, const char *id, time_t since,
+    long limit, struct fleet_history *out)
+{
+	memset(out, 0, sizeof *out);
+	if (ops_of(st)->fleet_history == NULL)
+		return STORE_UNAVAILABLE;
+	return ops_of(st)->fleet_history(st, id, since, limit, out);
+}
+
+void
+fleet_history_free(struct fleet_history *h)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].kind);
+		free(h->v[i].detail);
+	}
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
+int
+store_changes_prune(struct store *st, time_t cutoff, long *deleted,
+    char *err, size_t errlen)
+{
+	*deleted = 0;
+	if (ops_of(st)->changes_prune == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->changes_prune(st, cutoff, deleted, err, errlen);
+}
+
 void
 fleet_server_free(struct fleet_server *s)
 {
@@ -123,6 +156,9 @@ fleet_server_free(struct fleet_server *s)
 	free(s->private_name);
 	free(s->version);
 	free(s->startup_time);
+	free(s->sys_name);
+	free(s->kernel);
+	free(s->machine);
 	free(s->report);
 	free(s->previous_report);
 	memset(s, 0, sizeof *s);

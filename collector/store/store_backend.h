@@ -37,6 +37,11 @@ struct store_ops {
 	    const struct fleet_filter *f, struct fleet_list *out);
 	enum store_status (*fleet_get)(struct store *st, const char *id,
 	    struct fleet_server *out);
+	/* The change history (changes_sql.h): a read, and the prune. */
+	enum store_status (*fleet_history)(struct store *st, const char *id,
+	    time_t since, long limit, struct fleet_history *out);
+	int (*changes_prune)(struct store *st, time_t cutoff, long *deleted,
+	    char *err, size_t errlen);
 };
 
 /* The common head of every backend's struct store. */

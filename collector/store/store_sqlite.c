@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "../base/changes.h"
 #include "../base/health.h"
 #include "../base/summary.h"
 #include "store_backend.h"
@@ -30,6 +31,7 @@
 #ifndef STORE_SQL_PARAM
 #define STORE_SQL_PARAM(n) "?" #n
 #endif
+#include "changes_sql.h"
 #include "stats_sql.h"
 #include "store_sql.h"
 
@@ -193,6 +195,9 @@ prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, char *err,
 	return 0;
 }
 
+static int changes_create(sqlite3 *db);
+static int changes_record(sqlite3 *db, const struct store_job *job);
+
 /* Bring the schema to STORE_SCHEMA_VERSION in one transaction, so that two
  * processes starting at once migrate once (BEGIN IMMEDIATE waits). */
 static int
@@ -224,6 +229,10 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 				set_err(err, errlen, "migrate", db);
 				goto fail;
 			}
+	}
+	if (changes_create(db) < 0) {
+		set_err(err, errlen, "migrate", db);
+		goto fail;
 	}
 	if (version < STORE_SCHEMA_VERSION) {
 		char pragma[64];
@@ -471,6 +480,8 @@ run_job(struct store *s, struct store_job *job)
 	job->status = store_decide_update(job, found == 1, &state);
 	if (job->status != STORE_OK)
 		return 0;
+	if (changes_record(s->wdb, job) < 0)	/* before the report is replaced */
+		return -1;
 	sqlite3_bind_text(s->w_update, 1, job->server_id, -1, SQLITE_STATIC);
 	bind_token(s->w_update, 2, &state.tokens.current);
 	bind_token(s->w_update, 4, &state.tokens.previous);
@@ -991,7 +1002,13 @@ fail:
 	" coalesce(json_array_length(report, '$.asterisk.modules'), 0) END," \
 	" json_extract(report, '$.asterisk.stats.run_time.startup_time')," \
 	" json_extract(report, '$.asterisk.stats.calls.active')," \
-	" json_extract(report, '$.asterisk.stats.calls.processed')"
+	" json_extract(report, '$.asterisk.stats.calls.processed')," \
+	" json_extract(report, '$.operating_system.sys_name')," \
+	" json_extract(report, '$.operating_system.release')," \
+	" json_extract(report, '$.operating_system.machine')," \
+	" json_extract(report, '$.operating_system.cpu_count')," \
+	" json_extract(report, '$.operating_system.memory_total_kb')," \
+	" json_extract(report, '$.operating_system.uptime')"
 
 static const char sql_fleet_page[] = FLEET_COLUMNS FLEET_FROM FLEET_WHERE
 	" ORDER BY last_seen DESC, id LIMIT ?5 OFFSET ?6";
@@ -1024,6 +1041,14 @@ column_dup(sqlite3_stmt *st, int col, bool *oom)
 	return copy;
 }
 
+/* An integer column, -1 when NULL or not an integer. */
+static long long
+column_ll(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_INTEGER ?
+	    (long long)sqlite3_column_int64(st, col) : -1;
+}
+
 /* The row st is on into out; false when out of memory. */
 static bool
 fleet_row(sqlite3_stmt *st, struct fleet_server *out, bool both)
@@ -1045,9 +1070,15 @@ fleet_row(sqlite3_stmt *st, struct fleet_server *out, bool both)
 	    (long long)sqlite3_column_int64(st, 8) : -1;
 	out->calls_processed = sqlite3_column_type(st, 9) == SQLITE_INTEGER ?
 	    (long long)sqlite3_column_int64(st, 9) : -1;
+	out->sys_name = column_dup(st, 10, &oom);
+	out->kernel = column_dup(st, 11, &oom);
+	out->machine = column_dup(st, 12, &oom);
+	out->cpus = column_ll(st, 13);
+	out->memory_kb = column_ll(st, 14);
+	out->os_uptime = column_ll(st, 15);
 	if (both) {
-		out->report = column_dup(st, 10, &oom);
-		out->previous_report = column_dup(st, 11, &oom);
+		out->report = column_dup(st, 16, &oom);
+		out->previous_report = column_dup(st, 17, &oom);
 	}
 	return !oom;
 }
@@ -1123,6 +1154,124 @@ out:
 	return status;
 }
 
+/* ---- each server's changes (changes_sql.h) ----------------------------- */
+
+static int
+changes_create(sqlite3 *db)
+{
+	static const char *const sql[] = { CHANGES_SQL_CREATE_SQLITE, NULL };
+
+	for (const char *const *q = sql; *q != NULL; q++)
+		if (exec_all(db, *q) < 0)
+			return -1;
+	return 0;
+}
+
+/* The rows of job's report against the one stored, and the server's rows
+ * past history_days pruned: in the writer's transaction. */
+static int
+changes_record(sqlite3 *db, const struct store_job *job)
+{
+	sqlite3_stmt *prev = NULL, *ins = NULL, *prune = NULL;
+	struct change_list l = { 0 };
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, CHANGES_SQL_PREVIOUS, -1, &prev, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, CHANGES_SQL_INSERT, -1, &ins,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db, CHANGES_SQL_PRUNE_ONE,
+	    -1, &prune, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(prev, 1, job->server_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(prev) != SQLITE_ROW)
+		goto out;
+	if (changes_between((const char *)sqlite3_column_text(prev, 0),
+	    (size_t)sqlite3_column_bytes(prev, 0), job->report != NULL ?
+	    job->report : "", job->report_len, &l) < 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		sqlite3_bind_text(ins, 1, job->server_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, (sqlite3_int64)job->now);
+		sqlite3_bind_int64(ins, 3, (sqlite3_int64)i);
+		sqlite3_bind_text(ins, 4, l.v[i].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 5, l.v[i].detail, -1, SQLITE_STATIC);
+		if (step_done(ins) < 0)
+			goto out;
+	}
+	sqlite3_bind_text(prune, 1, job->server_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(prune, 2, (sqlite3_int64)job->history_since);
+	rc = step_done(prune);
+out:
+	change_list_free(&l);
+	sqlite3_finalize(prev);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(prune);
+	return rc;
+}
+
+static enum store_status
+sqlite_fleet_history(struct store *s, const char *id, time_t since,
+    long limit, struct fleet_history *out)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *st = NULL;
+	enum store_status status = STORE_UNAVAILABLE;
+	size_t cap = 0;
+	int rc = SQLITE_ERROR;
+
+	if (sqlite3_prepare_v2(r->db, CHANGES_SQL_READ, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct fleet_change *nv = realloc(out->v, ncap * sizeof *nv);
+			if (nv == NULL)
+				goto out;
+			out->v = nv;
+			cap = ncap;
+		}
+		out->v[out->n].at = (time_t)sqlite3_column_int64(st, 0);
+		out->v[out->n].kind = column_dup(st, 1, &oom);
+		out->v[out->n++].detail = column_dup(st, 2, &oom);
+		if (oom)
+			goto out;
+	}
+	if (rc == SQLITE_DONE)
+		status = STORE_OK;
+out:
+	if (status != STORE_OK)
+		fleet_history_free(out);
+	sqlite3_finalize(st);
+	give_reader(s, r);
+	return status;
+}
+
+static int
+sqlite_changes_prune(struct store *s, time_t cutoff, long *deleted,
+    char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (prepare(r->db, CHANGES_SQL_PRUNE, &st, err, errlen) == 0) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+		if (step_done(st) == 0) {
+			*deleted = (long)sqlite3_changes(r->db);
+			rc = 0;
+		} else {
+			set_err(err, errlen, "changes", r->db);
+		}
+	}
+	sqlite3_finalize(st);
+	give_reader(s, r);
+	return rc;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -1135,4 +1284,6 @@ static const struct store_ops sqlite_ops = {
 	.stats_daily = sqlite_stats_daily,
 	.fleet_list = sqlite_fleet_list,
 	.fleet_get = sqlite_fleet_get,
+	.fleet_history = sqlite_fleet_history,
+	.changes_prune = sqlite_changes_prune,
 };

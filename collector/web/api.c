@@ -297,6 +297,7 @@ finish_update(struct api_request *req)
 	job->report_len = req->body.len;
 	job->min_update_interval_s = req->app->cfg->min_update_interval * 60;
 	job->established_days = req->app->cfg->established_days;
+	job->history_since = req->now - (time_t)req->app->cfg->history_days * 86400;
 	return submit(req);
 }
 

@@ -1,0 +1,163 @@
+/* One report against the one before: the rows of a PBX's history. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "changes.h"
+
+static int
+add(struct change_list *l, const char *kind, const char *a, const char *b)
+{
+	size_t len = strlen(a) + (b != NULL ? strlen(b) + 4 : 0) + 1;
+	struct change *nv;
+	char *d;
+
+	if (l->n >= CHANGES_MAX) {
+		l->dropped++;
+		return 0;
+	}
+	if ((d = malloc(len)) == NULL)
+		return -1;
+	if (b != NULL)
+		snprintf(d, len, "%s -> %s", a, b);
+	else
+		memcpy(d, a, len);
+	if ((nv = realloc(l->v, (l->n + 1) * sizeof *nv)) == NULL) {
+		free(d);
+		return -1;
+	}
+	l->v = nv;
+	l->v[l->n].kind = kind;
+	l->v[l->n++].detail = d;
+	return 0;
+}
+
+static const char *
+version_of(json_t *r)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(
+	    json_object_get(r, "asterisk"), "version"), "name"));
+
+	if (v != NULL && strncmp(v, "Asterisk ", 9) == 0)
+		v += 9;
+	return v;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted, distinct module names of r (they live in r); NULL when out
+ * of memory. */
+static const char **
+modules_of(json_t *r, size_t *n)
+{
+	json_t *mods = json_object_get(json_object_get(r, "asterisk"), "modules");
+	size_t len = json_array_size(mods), k = 0;
+	const char **names = calloc(len + 1, sizeof *names);
+
+	if (names == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		const char *name = json_string_value(json_object_get(
+		    json_array_get(mods, i), "name"));
+		if (name != NULL)
+			names[k++] = name;
+	}
+	qsort(names, k, sizeof *names, cmp_str);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (*n == 0 || strcmp(names[*n - 1], names[i]) != 0)
+			names[(*n)++] = names[i];
+	return names;
+}
+
+static int
+modules(struct change_list *l, json_t *a, json_t *b)
+{
+	size_t la = 0, lb = 0, ia = 0, ib = 0;
+	const char **na = modules_of(a, &la), **nb = modules_of(b, &lb);
+	int rc = na != NULL && nb != NULL ? 0 : -1;
+
+	/* Removed first, then added: two merges of the sorted lists. */
+	while (rc == 0 && ia < la) {
+		int c = ib == lb ? -1 : strcmp(na[ia], nb[ib]);
+		if (c < 0)
+			rc = add(l, CHANGE_REMOVED, na[ia++], NULL);
+		else if (c > 0)
+			ib++;
+		else
+			ia++, ib++;
+	}
+	ia = ib = 0;
+	while (rc == 0 && ib < lb) {
+		int c = ia == la ? 1 : strcmp(na[ia], nb[ib]);
+		if (c > 0)
+			rc = add(l, CHANGE_ADDED, nb[ib++], NULL);
+		else if (c < 0)
+			ia++;
+		else
+			ia++, ib++;
+	}
+	free(na);
+	free(nb);
+	return rc;
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+int
+changes_between(const char *previous, size_t previous_len,
+    const char *latest, size_t latest_len, struct change_list *out)
+{
+	json_t *a = NULL, *b;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	b = json_loadb(latest, latest_len, 0, NULL);
+	if (b == NULL)
+		return -1;
+	if (previous != NULL)
+		a = json_loadb(previous, previous_len, 0, NULL);
+	if (a == NULL) {
+		/* The first report (or an unreadable one before: start over). */
+		const char *v = version_of(b);
+		rc = add(out, CHANGE_FIRST, v != NULL ? v : "", NULL);
+		goto out;
+	}
+	{
+		const char *va = version_of(a), *vb = version_of(b);
+		const char *pa = json_string_value(json_object_get(a, "private_name"));
+		const char *pb = json_string_value(json_object_get(b, "private_name"));
+
+		if (!same(va, vb) && add(out, CHANGE_VERSION, va != NULL ? va :
+		    "unknown", vb != NULL ? vb : "unknown") < 0)
+			goto out;
+		if (!same(pa, pb) && add(out, CHANGE_NAME, pb != NULL ? pb : "",
+		    NULL) < 0)
+			goto out;
+	}
+	rc = modules(out, a, b);
+out:
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
+void
+change_list_free(struct change_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].detail);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
