@@ -99,7 +99,7 @@ int
 fleet_version_cmp(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
-		return (a == NULL) - (b == NULL);
+		return (a != NULL) - (b != NULL);
 	a = fleet_version_core(a);
 	b = fleet_version_core(b);
 	while (*a != '\0' && *b != '\0') {
