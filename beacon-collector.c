@@ -25,6 +25,7 @@
 #include "collector/web/auth.h"
 #include "collector/base/clock.h"
 #include "collector/base/config.h"
+#include "collector/base/geoip.h"
 #include "collector/base/lifecycle.h"
 #include "collector/front/http.h"
 #include "collector/base/limits.h"
@@ -313,6 +314,16 @@ main(int argc, char **argv)
 	    sizeof err) < 0) {
 		say("%s", err);
 		goto out;
+	}
+	if (cfg.geoip_database[0] != '\0') {
+		char gerr[768];
+
+		if (geoip_open(cfg.geoip_database, &cfg.geoip_data, gerr,
+		    sizeof gerr) < 0) {
+			say("%s:%d: geoip_database: %s", cfg.path,
+			    cfg.geoip_database_line, gerr);
+			goto out;
+		}
 	}
 	/* Every file it creates (the SQLite database, -wal, -shm) is its
 	 * user's alone. */

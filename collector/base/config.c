@@ -21,6 +21,7 @@
 #include "../../common/text.h"
 #include "config.h"
 #include "ini_file.h"
+#include "geoip.h"
 #include "lifecycle.h"
 
 
@@ -577,6 +578,8 @@ collector_config_load(const char *path, struct collector_config *cfg,
 			cfg->database_line = p.seen[i];
 		else if (strcmp(options[i].name, "user") == 0)
 			cfg->user_set = p.seen[i] != 0;
+		else if (strcmp(options[i].name, "geoip_database") == 0)
+			cfg->geoip_database_line = p.seen[i];
 	return p.ini.error ? -1 : 0;
 }
 
@@ -595,6 +598,7 @@ collector_config_free(struct collector_config *cfg)
 	free(cfg->admin_password_hash);
 	free(cfg->lifecycle);
 	free(cfg->geoip_database);
+	geoip_close(cfg->geoip_data);
 	lifecycle_free(cfg->lifecycle_data);
 	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);

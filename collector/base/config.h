@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct lifecycle;
+struct geoip;
 
 #define COLLECTOR_MAX_LISTEN 16
 #define COLLECTOR_MAX_PROXIES 64
@@ -38,6 +39,9 @@ struct collector_config {
 	struct lifecycle *lifecycle_data;	/* loaded from it by main (lifecycle_load);
 					 * NULL = none: every version unknown */
 	char *geoip_database;		/* a MaxMind DB file; "" = no countries */
+	int geoip_database_line;	/* the line that set it */
+	struct geoip *geoip_data;	/* opened from it by main (geoip_open);
+					 * NULL = no countries */
 	char *user;			/* started as root: run as this one; "" = stay */
 	bool user_set;			/* user was in the file (not the default) */
 

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "../base/geoip.h"
 #include "../base/clock.h"
 #include "metrics.h"
 #include "../base/lifecycle.h"
@@ -270,6 +271,23 @@ lifecycle_notice_for(struct api_request *req, const json_t *report)
 	    req->notice_id, req->notice_text);
 }
 
+/* The country of the client address, when geoip_database is set, counted
+ * with the report's summary; the address itself goes no further. */
+static int
+add_country(struct api_request *req)
+{
+	char cc[3];
+	char *with;
+
+	if (!geoip_country(req->app->cfg->geoip_data, req->client, cc))
+		return 0;
+	if ((with = stats_summary_add(req->summary, "country", cc)) == NULL)
+		return -1;
+	free(req->summary);
+	req->summary = with;
+	return 0;
+}
+
 static enum api_next
 finish_update(struct api_request *req)
 {
@@ -285,7 +303,7 @@ finish_update(struct api_request *req)
 	req->summary = stats_summary(report, req->now);
 	lifecycle_notice_for(req, report);
 	json_decref(report);
-	if (req->summary == NULL)
+	if (req->summary == NULL || add_country(req) < 0)
 		return refuse(req, 503, "out of memory");
 	job->summary = req->summary;
 	job->kind = STORE_JOB_UPDATE;
