@@ -268,8 +268,8 @@ render_csv(const struct fleet_list *l, time_t active_since,
 {
 	static const char head[] = "id,private_name,version,first_seen,last_seen,"
 	    "state,modules,uptime_seconds,calls_active,calls_processed,reports,"
-	    "lifecycle,cpus,memory_kb,sys_name,kernel,machine,"
-	    "system_uptime_seconds\r\n";
+	    "cpus,memory_kb,sys_name,kernel,machine,system_uptime_seconds,"
+	    "lifecycle\r\n";
 	struct buf b = { 0 };
 	bool bad = buf_append(&b, head, strlen(head)) < 0;
 
@@ -302,8 +302,6 @@ render_csv(const struct fleet_list *l, time_t active_since,
 		    buf_append(&b, ",", 1) < 0 ||
 		    csv_num(&b, s->reports) < 0 ||
 		    buf_append(&b, ",", 1) < 0 ||
-		    fleet_csv_cell(&b, lifecycle_status_name(row_status(lc, s, now))) < 0 ||
-		    buf_append(&b, ",", 1) < 0 ||
 		    csv_num(&b, s->cpus) < 0 ||
 		    buf_append(&b, ",", 1) < 0 ||
 		    csv_num(&b, s->memory_kb) < 0 ||
@@ -315,6 +313,8 @@ render_csv(const struct fleet_list *l, time_t active_since,
 		    fleet_csv_cell(&b, s->machine) < 0 ||
 		    buf_append(&b, ",", 1) < 0 ||
 		    csv_num(&b, s->os_uptime) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, lifecycle_status_name(row_status(lc, s, now))) < 0 ||
 		    buf_append(&b, "\r\n", 2) < 0;
 	}
 	if (bad) {

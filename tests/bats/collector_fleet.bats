@@ -235,20 +235,20 @@ assert "\n" not in raw.replace("\r\n", ""), "a bare LF"
 rows = list(csv.reader(raw.splitlines()))
 head = ["id", "private_name", "version", "first_seen", "last_seen", "state",
         "modules", "uptime_seconds", "calls_active", "calls_processed", "reports",
-        "lifecycle", "cpus", "memory_kb", "sys_name", "kernel", "machine",
-        "system_uptime_seconds"]
+        "cpus", "memory_kb", "sys_name", "kernel", "machine",
+        "system_uptime_seconds", "lifecycle"]
 assert rows[0] == head, rows[0]
 assert len(rows) == 5, rows
 for r in rows[1:]:
     assert len(r) == 18, r
-    assert r[11] in ("supported", "security", "eol", "unknown"), r
+    assert r[17] in ("supported", "security", "eol", "unknown"), r
     assert r[5] in ("active", "stale"), r
     assert r[6] == "5" and r[8] == "2" and r[9] == "1234" and r[10] == "1", r
 # the operating system's columns, as inert as the name
 acme = [r for r in rows[1:] if r[1].startswith("ACME")][0]
-assert acme[12:] == ["8", "1048576", "'-Linux", "'@6.1", "'+x86", "7200"], acme
+assert acme[11:17] == ["8", "1048576", "'-Linux", "'@6.1", "'+x86", "7200"], acme
 plain = [r for r in rows[1:] if r[1] == "plain"][0]
-assert plain[12:] == ["", "", "Linux", "6.1.0-28-amd64", "x86_64", ""], plain
+assert plain[11:17] == ["", "", "Linux", "6.1.0-28-amd64", "x86_64", ""], plain
 names = sorted(r[1] for r in rows[1:])
 assert names == ["'=HYPERLINK(\"x\")", "ACME;=cmd|' /C calc'!A0", 'Quote "q", comma', "plain"], names
 PY
