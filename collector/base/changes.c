@@ -153,6 +153,129 @@ out:
 	return rc;
 }
 
+/* ---- from two summaries ------------------------------------------------- */
+
+/* The next "dim\tkey\tN" line of dimension dim from *p on: key and its
+ * length; false at the end of the dimension (summaries are sorted). */
+static bool
+next_key(const char **p, const char *dim, const char **key, size_t *klen)
+{
+	size_t dl = strlen(dim);
+
+	while (**p != '\0') {
+		const char *line = *p, *end = strchr(line, '\n'), *tab;
+		int c;
+
+		*p = end != NULL ? end + 1 : line + strlen(line);
+		c = strncmp(line, dim, dl);
+		if (c == 0 && line[dl] != '\t')	/* a longer name: "module_status" */
+			c = (unsigned char)line[dl] < '\t' ? -1 : 1;
+		if (c < 0)
+			continue;	/* an earlier dimension */
+		if (c > 0)
+			return false;
+		*key = line + dl + 1;
+		tab = memchr(*key, '\t', (size_t)(*p - *key));
+		*klen = tab != NULL ? (size_t)(tab - *key) : (size_t)(*p - *key);
+		return true;
+	}
+	return false;
+}
+
+/* key as a C string in buf (cut to its size). */
+static const char *
+key_str(char *buf, size_t size, const char *key, size_t klen)
+{
+	if (klen >= size)
+		klen = size - 1;
+	memcpy(buf, key, klen);
+	buf[klen] = '\0';
+	return buf;
+}
+
+/* The first key of dim in summary s, or NULL; in buf. */
+static const char *
+first_key(const char *s, const char *dim, char *buf, size_t size)
+{
+	const char *k;
+	size_t kl;
+
+	if (s == NULL || !next_key(&s, dim, &k, &kl))
+		return NULL;
+	return key_str(buf, size, k, kl);
+}
+
+static int
+cmp_keys(const char *a, size_t al, const char *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c != 0 ? c : al < bl ? -1 : al > bl;
+}
+
+int
+changes_from_summaries(const char *previous, const char *latest,
+    const char *previous_name, const char *latest_name,
+    struct change_list *out)
+{
+	char va[256], vb[256], name[256];
+	const char *a, *b, *ka = NULL, *kb = NULL;
+	size_t la = 0, lb = 0;
+	bool ha, hb;
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (latest == NULL)
+		return 1;
+	if (previous == NULL) {
+		const char *v = first_key(latest, "version", vb, sizeof vb);
+		return add(out, CHANGE_FIRST, v != NULL ? v : "", NULL);
+	}
+	/* A module the summary before counted only as "other": its name is
+	 * not there to compare with. */
+	a = previous;
+	while (next_key(&a, "module", &ka, &la))
+		if (la == 1 && ka[0] == '\x1f')
+			return 1;
+	{
+		const char *v1 = first_key(previous, "version", va, sizeof va);
+		const char *v2 = first_key(latest, "version", vb, sizeof vb);
+
+		if (!same(v1, v2) && add(out, CHANGE_VERSION, v1 != NULL ? v1 :
+		    "unknown", v2 != NULL ? v2 : "unknown") < 0)
+			return -1;
+	}
+	if (!same(previous_name, latest_name) && add(out, CHANGE_NAME,
+	    latest_name != NULL ? latest_name : "", NULL) < 0)
+		return -1;
+	/* Removed, then added: two merges of the sorted module lines. */
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		a = previous;
+		b = latest;
+		ha = next_key(&a, "module", &ka, &la);
+		hb = next_key(&b, "module", &kb, &lb);
+		while (rc == 0 && (pass == 0 ? ha : hb)) {
+			int c = !ha ? 1 : !hb ? -1 : cmp_keys(ka, la, kb, lb);
+
+			if (c < 0) {
+				if (pass == 0)
+					rc = add(out, CHANGE_REMOVED, key_str(name,
+					    sizeof name, ka, la), NULL);
+				ha = next_key(&a, "module", &ka, &la);
+			} else if (c > 0) {
+				if (pass == 1)
+					rc = add(out, CHANGE_ADDED, key_str(name,
+					    sizeof name, kb, lb), NULL);
+				hb = next_key(&b, "module", &kb, &lb);
+			} else {
+				ha = next_key(&a, "module", &ka, &la);
+				hb = next_key(&b, "module", &kb, &lb);
+			}
+		}
+	}
+	return rc;
+}
+
 void
 change_list_free(struct change_list *l)
 {

@@ -38,6 +38,20 @@ struct change_list {
 int changes_between(const char *previous, size_t previous_len,
     const char *latest, size_t latest_len, struct change_list *out);
 
+/*
+ * The same from what the store has at hand without parsing a report
+ * (the writer's thread must stay cheap): the summaries (summary.h) of the
+ * report before (NULL: none, the first report) and of this one, and the
+ * private_name of each (NULL: none).  The version and module names are
+ * the summaries' keys (cut and cleaned as summary.h says).  1 when a
+ * summary cannot tell (the one before kept a module as "other", bounded
+ * keys): then use changes_between; 0 done; -1 out of memory.  Free out
+ * with change_list_free either way.
+ */
+int changes_from_summaries(const char *previous, const char *latest,
+    const char *previous_name, const char *latest_name,
+    struct change_list *out);
+
 void change_list_free(struct change_list *l);
 
 #endif

@@ -37,9 +37,19 @@
 	" ON server_changes (server_id, at)", \
 	"CREATE INDEX IF NOT EXISTS server_changes_by_at ON server_changes (at)"
 
-/* The report before this one: id.  Read before the UPDATE replaces it. */
-#define CHANGES_SQL_PREVIOUS \
-	"SELECT report FROM servers WHERE id = " CP_(1)
+/* What the changes are made of, read after the UPDATE and before the
+ * summary is replaced (changes_from_summaries): the summary before, the
+ * private_name before and now, and the report before (for the rare case
+ * the summary cannot tell): id.  SQLite, then PostgreSQL. */
+#define CHANGES_SQL_PREVIOUS_SQLITE \
+	"SELECT summary, CASE WHEN json_valid(previous_report) THEN" \
+	" json_extract(previous_report, '$.private_name') END," \
+	" CASE WHEN json_valid(report) THEN json_extract(report, '$.private_name')" \
+	" END, previous_report FROM servers WHERE id = " CP_(1)
+#define CHANGES_SQL_PREVIOUS_PG \
+	"SELECT summary, previous_report::jsonb ->> 'private_name'," \
+	" report::jsonb ->> 'private_name', previous_report FROM servers" \
+	" WHERE id = " CP_(1)
 
 /* id, at, seq, kind, detail. */
 #define CHANGES_SQL_INSERT \

@@ -257,7 +257,7 @@ static const struct {
 	{ "fleet_get", PG_FLEET_COLUMNS ", report, previous_report"
 	    PG_FLEET_FROM " WHERE id = $1", 1 },
 	/* each server's changes (changes_sql.h) */
-	{ "changes_previous", CHANGES_SQL_PREVIOUS, 1 },
+	{ "changes_previous", CHANGES_SQL_PREVIOUS_PG, 1 },
 	{ "changes_insert", CHANGES_SQL_INSERT, 5 },
 	{ "changes_prune_one", CHANGES_SQL_PRUNE_ONE, 2 },
 	{ "changes_prune", CHANGES_SQL_PRUNE, 1 },
@@ -970,8 +970,9 @@ run_register(PGconn *pg, struct store_job *job)
 
 /* ---- each server's changes (changes_sql.h) ----------------------------- */
 
-/* The rows of job's report against the one stored, and the server's rows
- * past history_days pruned: in the report's transaction, its row locked. */
+/* The rows of job's report against the one before (changes.h), and the
+ * server's rows past history_days pruned: in the report's transaction,
+ * its row locked, after the UPDATE and before the summary is replaced. */
 static enum pg_outcome
 changes_record(PGconn *pg, const struct store_job *job)
 {
@@ -982,12 +983,24 @@ changes_record(PGconn *pg, const struct store_job *job)
 	    NULL, 0);
 	enum pg_outcome o = outcome(pg, res);
 
-	if (o == PG_DONE && changes_between(PQntuples(res) == 1 &&
-	    !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : NULL,
-	    PQntuples(res) == 1 ? (size_t)PQgetlength(res, 0, 0) : 0,
-	    job->report != NULL ? job->report : "", job->report_len, &l) < 0) {
-		snprintf(last_error, sizeof last_error, "out of memory");
-		o = PG_FAILED;
+	if (o == PG_DONE && PQntuples(res) == 1) {
+#define COL(c) (PQgetisnull(res, 0, (c)) ? NULL : PQgetvalue(res, 0, (c)))
+		int how = changes_from_summaries(COL(0), job->summary, COL(1),
+		    COL(2), &l);
+
+		if (how == 1 || (how == 0 && COL(0) == NULL && COL(3) != NULL)) {
+			/* The summary cannot tell (or a report from before
+			 * summaries). */
+			change_list_free(&l);
+			how = changes_between(COL(3), COL(3) != NULL ?
+			    (size_t)PQgetlength(res, 0, 3) : 0, job->report != NULL ?
+			    job->report : "", job->report_len, &l);
+		}
+#undef COL
+		if (how < 0) {
+			snprintf(last_error, sizeof last_error, "out of memory");
+			o = PG_FAILED;
+		}
 	}
 	PQclear(res);
 	snprintf(at, sizeof at, "%" PRId64, (int64_t)job->now);
@@ -1041,8 +1054,6 @@ run_update(PGconn *pg, struct store_job *job)
 	job->status = store_decide_update(job, found, &st);
 	if (job->status != STORE_OK)
 		return PG_DONE;
-	if ((o = changes_record(pg, job)) != PG_DONE)	/* before the UPDATE */
-		return o;
 	snprintf(tiss, sizeof tiss, "%" PRId64, (int64_t)st.tokens.current.issued);
 	snprintf(piss, sizeof piss, "%" PRId64, (int64_t)st.tokens.previous.issued);
 	snprintf(seen, sizeof seen, "%" PRId64, (int64_t)st.last_seen);
@@ -1062,6 +1073,8 @@ run_update(PGconn *pg, struct store_job *job)
 	len[8] = (int)job->report_len;
 	fmt[8] = 1;
 	o = exec_prepared(pg, "update", 9, v, len, fmt);
+	if (o == PG_DONE)	/* before the summary moves on */
+		o = changes_record(pg, job);
 	if (o == PG_DONE && st.reports == 1) {
 		/* The first accepted report makes it a known server. */
 		struct deltas d = { NULL };

@@ -480,8 +480,6 @@ run_job(struct store *s, struct store_job *job)
 	job->status = store_decide_update(job, found == 1, &state);
 	if (job->status != STORE_OK)
 		return 0;
-	if (changes_record(s->wdb, job) < 0)	/* before the report is replaced */
-		return -1;
 	sqlite3_bind_text(s->w_update, 1, job->server_id, -1, SQLITE_STATIC);
 	bind_token(s->w_update, 2, &state.tokens.current);
 	bind_token(s->w_update, 4, &state.tokens.previous);
@@ -491,6 +489,8 @@ run_job(struct store *s, struct store_job *job)
 	sqlite3_bind_text(s->w_update, 9, job->report, (int)job->report_len,
 	    SQLITE_STATIC);
 	if (step_done(s->w_update) < 0)
+		return -1;
+	if (changes_record(s->wdb, job) < 0)	/* before the summary moves on */
 		return -1;
 	/* The first accepted report makes it a known server. */
 	if (state.reports == 1 && (bump_known(s->w_bump, 1) < 0 ||
@@ -1167,26 +1167,38 @@ changes_create(sqlite3 *db)
 	return 0;
 }
 
-/* The rows of job's report against the one stored, and the server's rows
- * past history_days pruned: in the writer's transaction. */
+/* The rows of job's report against the one before (changes.h), and the
+ * server's rows past history_days pruned: in the writer's transaction,
+ * after the UPDATE (report and previous_report are this one and the one
+ * before) and before the summary is replaced. */
 static int
 changes_record(sqlite3 *db, const struct store_job *job)
 {
 	sqlite3_stmt *prev = NULL, *ins = NULL, *prune = NULL;
 	struct change_list l = { 0 };
-	int rc = -1;
+	int rc = -1, how;
 
-	if (sqlite3_prepare_v2(db, CHANGES_SQL_PREVIOUS, -1, &prev, NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(db, CHANGES_SQL_INSERT, -1, &ins,
-	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db, CHANGES_SQL_PRUNE_ONE,
-	    -1, &prune, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, CHANGES_SQL_PREVIOUS_SQLITE, -1, &prev,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db, CHANGES_SQL_INSERT, -1,
+	    &ins, NULL) != SQLITE_OK || sqlite3_prepare_v2(db,
+	    CHANGES_SQL_PRUNE_ONE, -1, &prune, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(prev, 1, job->server_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(prev) != SQLITE_ROW)
 		goto out;
-	if (changes_between((const char *)sqlite3_column_text(prev, 0),
-	    (size_t)sqlite3_column_bytes(prev, 0), job->report != NULL ?
-	    job->report : "", job->report_len, &l) < 0)
+	how = changes_from_summaries(
+	    (const char *)sqlite3_column_text(prev, 0), job->summary,
+	    (const char *)sqlite3_column_text(prev, 1),
+	    (const char *)sqlite3_column_text(prev, 2), &l);
+	if (how == 1 || (how == 0 && sqlite3_column_type(prev, 0) == SQLITE_NULL &&
+	    sqlite3_column_type(prev, 3) != SQLITE_NULL)) {
+		/* The summary cannot tell (or a report from before summaries). */
+		change_list_free(&l);
+		how = changes_between((const char *)sqlite3_column_text(prev, 3),
+		    (size_t)sqlite3_column_bytes(prev, 3), job->report != NULL ?
+		    job->report : "", job->report_len, &l);
+	}
+	if (how < 0)
 		goto out;
 	for (size_t i = 0; i < l.n; i++) {
 		sqlite3_bind_text(ins, 1, job->server_id, -1, SQLITE_STATIC);

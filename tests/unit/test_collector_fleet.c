@@ -216,6 +216,59 @@ test_changes(void)
 	}
 }
 
+/* "kind=detail|..." of the changes between two summaries; "(1)" when
+ * they cannot tell. */
+static const char *
+from_summaries(const char *a, const char *b, const char *na, const char *nb)
+{
+	static char out[2048];
+	struct change_list l;
+	int rc = changes_from_summaries(a, b, na, nb, &l);
+
+	out[0] = '\0';
+	if (rc != 0) {
+		change_list_free(&l);
+		return rc > 0 ? "(1)" : "(error)";
+	}
+	for (size_t i = 0; i < l.n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s=%s",
+		    i ? "|" : "", l.v[i].kind, l.v[i].detail);
+	change_list_free(&l);
+	return out;
+}
+
+static void
+test_from_summaries(void)
+{
+	const char *a = "major\t20\t1\nmodule\tb.so\t1\nmodule\tc.so\t1\n"
+	    "module_status\tb.so/Running\t1\nservers\tactive\t1\n"
+	    "version\t20.5.0\t1\n";
+	const char *b = "major\t22\t1\nmodule\ta.so\t1\nmodule\tc.so\t1\n"
+	    "module\td.so\t1\nmodule_status\ta.so/Running\t1\n"
+	    "servers\tactive\t1\nversion\t22.1.0\t1\n";
+
+	CHECK_STR(from_summaries(NULL, b, NULL, "x"), "first_report=22.1.0");
+	CHECK_STR(from_summaries(NULL, "servers\tactive\t1\n", NULL, NULL),
+	    "first_report=");
+	CHECK_STR(from_summaries(a, a, "x", "x"), "");
+	CHECK_STR(from_summaries(a, b, "x", "y"),
+	    "version=20.5.0 -> 22.1.0|private_name=y|module_removed=b.so|"
+	    "module_added=a.so|module_added=d.so");
+	CHECK_STR(from_summaries(a, a, "x", NULL), "private_name=");
+	CHECK_STR(from_summaries(a, a, NULL, "x"), "private_name=x");
+	/* "module_status" lines are not modules */
+	CHECK_STR(from_summaries("module_status\tx.so/Running\t1\n",
+	    "module\tx.so\t1\n", NULL, NULL), "module_added=x.so");
+	/* a module counted as "other" before: the summary cannot tell */
+	CHECK_STR(from_summaries("module\t\x1f\t3\nmodule\ta.so\t1\n", b,
+	    NULL, NULL), "(1)");
+	CHECK_STR(from_summaries(a, NULL, NULL, NULL), "(1)");
+	/* a summary and the report agree */
+	CHECK_STR(from_summaries(a, b, NULL, NULL), changes(
+	    R("null", "20.5.0", M("c.so") "," M("b.so")),
+	    R("null", "22.1.0", M("d.so") "," M("c.so") "," M("a.so"))));
+}
+
 int
 main(void)
 {
@@ -224,5 +277,6 @@ main(void)
 	test_match();
 	test_sort();
 	test_changes();
+	test_from_summaries();
 	UNIT_END("collector_fleet");
 }
