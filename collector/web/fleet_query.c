@@ -250,5 +250,6 @@ fleet_sort(struct fleet_server *v, size_t n, enum fleet_col col, bool desc,
 {
 	struct sort_ctx c = { col, desc, lc, now };
 
-	qsort_r(v, n, sizeof *v, cmp_rows, &c);
+	if (n > 1)		/* v may be NULL when there is nothing */
+		qsort_r(v, n, sizeof *v, cmp_rows, &c);
 }

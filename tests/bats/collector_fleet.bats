@@ -499,7 +499,7 @@ os() {
 	local a=$SID
 	seed "charlie" "certified/18.9-cert5" "$(os "cpu_count=8")"
 	local c=$SID
-	seed "delta" 22.2.0
+	seed "delta" 22.2.0 "$(os "memory_total_kb=262144")"
 	local d=$SID
 
 	api GET "/api/v1/fleet?sort=name" "${AUTH[@]}"
@@ -513,6 +513,9 @@ os() {
 	assert_eq "cpus (desc by default; unknown last)" "Alpha,charlie,bravo,delta" "$(names_in_order)"
 	api GET "/api/v1/fleet?sort=memory&order=asc" "${AUTH[@]}"
 	assert_eq "memory asc (unknown first)" "charlie,delta,bravo,Alpha" "$(names_in_order)"
+	api GET "/api/v1/fleet?sort=name&q=nobody" "${AUTH[@]}"
+	assert_api 200
+	assert_eq "sorted, nothing matches" 0 "$(api_json total)"
 	# a page of a sorted list is that part of the whole order
 	api GET "/api/v1/fleet?sort=name&limit=2&offset=2" "${AUTH[@]}"
 	assert_eq "page 2" "charlie,delta" "$(names_in_order)"

@@ -155,6 +155,9 @@ test_sort(void)
 	fleet_sort(v, 4, COL_MEMORY, true, NULL, 0);	/* all unknown */
 	CHECK_STR(ORDER(), "a c d b");
 #undef ORDER
+	fleet_sort(NULL, 0, COL_NAME, false, NULL, 0);	/* nothing: no call */
+	fleet_sort(v, 1, COL_NAME, false, NULL, 0);
+	CHECK_STR(v[0].id, "id-a");
 }
 
 /* "kind=detail|..." of the changes from a to b. */
