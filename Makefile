@@ -212,7 +212,7 @@ DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 	libinih-dev libssl-dev openssl ca-certificates bats python3 \
 	mandoc man-db groff-base systemd tzdata python3-jsonschema \
 	libmicrohttpd-dev libgnutls28-dev libsqlite3-dev sqlite3 libpq-dev \
-	libsystemd-dev libcrypt-dev curl jq prometheus chromium \
+	libsystemd-dev libcrypt-dev libmaxminddb-dev curl jq prometheus chromium \
 	debhelper dpkg-dev po-debconf debconf fakeroot lintian git ssl-cert adduser procps
 deps:
 	@if $(PKG_CONFIG) --exists $(PKGS) $(COLLECTOR_PKGS) 2>/dev/null && command -v bats >/dev/null \

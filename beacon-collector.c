@@ -25,6 +25,7 @@
 #include "collector/web/auth.h"
 #include "collector/base/clock.h"
 #include "collector/base/config.h"
+#include "collector/base/geoip.h"
 #include "collector/base/lifecycle.h"
 #include "collector/front/http.h"
 #include "collector/base/limits.h"
@@ -137,6 +138,10 @@ run_retention(struct store *st, const struct collector_config *cfg)
 		say("retention: deleted %ld server(s) silent for more than %ld "
 		    "days or never reported within 48 hours of registering",
 		    deleted, cfg->retention_days);
+	/* Each server's changes are kept history_days (the fleet view). */
+	if (store_changes_prune(st, collector_now() -
+	    (time_t)cfg->history_days * 86400, &deleted, err, sizeof err) < 0)
+		say("retention: changes: %s", err);
 }
 
 /* The statistics' periodic job: servers out of active_days stop counting,
@@ -309,6 +314,16 @@ main(int argc, char **argv)
 	    sizeof err) < 0) {
 		say("%s", err);
 		goto out;
+	}
+	if (cfg.geoip_database[0] != '\0') {
+		char gerr[768];
+
+		if (geoip_open(cfg.geoip_database, &cfg.geoip_data, gerr,
+		    sizeof gerr) < 0) {
+			say("%s:%d: geoip_database: %s", cfg.path,
+			    cfg.geoip_database_line, gerr);
+			goto out;
+		}
 	}
 	/* Every file it creates (the SQLite database, -wal, -shm) is its
 	 * user's alone. */

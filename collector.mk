@@ -4,7 +4,7 @@
 # floors, each using only those below it (tests/layers.txt):
 # front/ → web/ → stats/ → store/ → base/ → common/.
 
-COLLECTOR_PKGS = libmicrohttpd gnutls jansson inih sqlite3 libpq libsystemd libcrypt
+COLLECTOR_PKGS = libmicrohttpd gnutls jansson inih sqlite3 libpq libsystemd libcrypt libmaxminddb
 COLLECTOR_SYSCONFDIR = /etc
 COLLECTOR_DEFAULT_CONFIG = $(COLLECTOR_SYSCONFDIR)/beacon-collector/beacon-collector.ini
 # Asterisk's release lifecycle, installed with the collector (lifecycle =).

@@ -21,6 +21,7 @@
 #include "../../common/text.h"
 #include "config.h"
 #include "ini_file.h"
+#include "geoip.h"
 #include "lifecycle.h"
 
 
@@ -54,6 +55,7 @@ static const struct option options[] = {
 	{ "collector", "max_connections_per_address", T_LONG,
 	    OFF(max_connections_per_address), 0, 100000 },
 	{ "collector", "user", T_STRING, OFF(user), 0, 0 },
+	{ "collector", "geoip_database", T_STRING, OFF(geoip_database), 0, 0 },
 	{ "limits", "registrations_per_address_per_hour", T_LONG,
 	    OFF(registrations_per_address_per_hour), 0, BIG },
 	{ "limits", "requests_per_address_per_minute", T_LONG,
@@ -65,8 +67,8 @@ static const struct option options[] = {
 	{ "privacy", "active_days", T_LONG, OFF(active_days), 1, 36500 },
 	{ "privacy", "established_days", T_LONG, OFF(established_days), 0, 36500 },
 	{ "privacy", "retention_days", T_LONG, OFF(retention_days), 1, 36500 },
-	{ "privacy", "history_days", T_LONG, OFF(history_days), 1, 36500 },
 	{ "privacy", "log_addresses", T_BOOL, OFF(log_addresses), 0, 0 },
+	{ "privacy", "history_days", T_LONG, OFF(history_days), 1, 36500 },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -354,7 +356,8 @@ check_string(const char *name, const char *v)
 		return v[0] == '\0' || (plain_text(v) && strchr(v, ':') == NULL) ?
 		    NULL : "is not a user name";
 	if (v[0] == '\0')
-		return strcmp(name, "lifecycle") == 0 ? NULL : "must not be empty";
+		return strcmp(name, "lifecycle") == 0 ||
+		    strcmp(name, "geoip_database") == 0 ? NULL : "must not be empty";
 	if (!plain_text(v))
 		return "holds blanks or characters that are not printable ASCII";
 	if (strcmp(name, "admin_user") == 0)
@@ -498,6 +501,7 @@ defaults(struct parse *p)
 	cfg->admin_user = strdup("admin");
 	cfg->admin_password_hash = strdup("");
 	cfg->lifecycle = strdup("");
+	cfg->geoip_database = strdup("");
 	cfg->registrations_per_address_per_hour = 20;
 	cfg->requests_per_address_per_minute = 120;
 	cfg->min_update_interval = 30;
@@ -506,12 +510,13 @@ defaults(struct parse *p)
 	cfg->established_days = 3;
 	cfg->failed_logins_per_address_per_hour = 10;
 	cfg->retention_days = 400;
-	cfg->history_days = 400;
 	cfg->log_addresses = false;
+	cfg->history_days = 730;
 	cfg->path = strdup(p->ini.path);
 	if (cfg->listen[0] == NULL || cfg->tls_cert == NULL || cfg->tls_key == NULL ||
 	    cfg->database == NULL || cfg->admin_user == NULL ||
 	    cfg->admin_password_hash == NULL || cfg->lifecycle == NULL ||
+	    cfg->geoip_database == NULL ||
 	    cfg->path == NULL || cfg->user == NULL)
 		ini_file_error(&p->ini, 0, "out of memory");
 }
@@ -573,6 +578,8 @@ collector_config_load(const char *path, struct collector_config *cfg,
 			cfg->database_line = p.seen[i];
 		else if (strcmp(options[i].name, "user") == 0)
 			cfg->user_set = p.seen[i] != 0;
+		else if (strcmp(options[i].name, "geoip_database") == 0)
+			cfg->geoip_database_line = p.seen[i];
 	return p.ini.error ? -1 : 0;
 }
 
@@ -590,6 +597,8 @@ collector_config_free(struct collector_config *cfg)
 	free(cfg->admin_user);
 	free(cfg->admin_password_hash);
 	free(cfg->lifecycle);
+	free(cfg->geoip_database);
+	geoip_close(cfg->geoip_data);
 	lifecycle_free(cfg->lifecycle_data);
 	free(cfg->user);
 	memset(cfg, 0, sizeof *cfg);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct lifecycle;
+struct geoip;
 
 #define COLLECTOR_MAX_LISTEN 16
 #define COLLECTOR_MAX_PROXIES 64
@@ -37,6 +38,10 @@ struct collector_config {
 	char *lifecycle;		/* the lifecycle file; "" = the installed one */
 	struct lifecycle *lifecycle_data;	/* loaded from it by main (lifecycle_load);
 					 * NULL = none: every version unknown */
+	char *geoip_database;		/* a MaxMind DB file; "" = no countries */
+	int geoip_database_line;	/* the line that set it */
+	struct geoip *geoip_data;	/* opened from it by main (geoip_open);
+					 * NULL = no countries */
 	char *user;			/* started as root: run as this one; "" = stay */
 	bool user_set;			/* user was in the file (not the default) */
 
@@ -52,8 +57,9 @@ struct collector_config {
 	long established_days;		/* distinct UTC report days before a server
 					 * counts in public figures; 0 or 1: at once */
 	long retention_days;
-	long history_days;		/* days of the daily figures kept (stats_daily) */
 	bool log_addresses;
+	long history_days;		/* days of daily figures and of each
+					 * server's changes kept */
 };
 
 /*

@@ -359,6 +359,50 @@ stats_summary(const json_t *report, time_t now)
 	return buf_steal(&out);
 }
 
+char *
+stats_summary_add(const char *summary, const char *dim, const char *key)
+{
+	struct buf out = { 0 }, pre = { 0 };
+	const char *p = summary != NULL ? summary : "";
+	bool placed = false, bad;
+
+	bad = buf_append(&pre, dim, strlen(dim)) < 0 ||
+	    buf_append(&pre, "\t", 1) < 0 || buf_append(&pre, key, strlen(key)) < 0;
+	while (!bad && *p != '\0') {
+		const char *end = strchr(p, '\n');
+		const char *tab = strchr(p, '\t');
+		size_t len = end != NULL ? (size_t)(end - p) + 1 : strlen(p);
+		size_t plen = len;
+
+		if (tab != NULL && (tab = strchr(tab + 1, '\t')) != NULL &&
+		    tab < p + len)
+			plen = (size_t)(tab - p);
+		if (!placed) {
+			int c = cmp_prefix(p, plen, pre.data, pre.len);
+
+			if (c == 0)
+				placed = true;		/* there already */
+			else if (c > 0) {
+				bad = buf_append(&out, pre.data, pre.len) < 0 ||
+				    buf_append(&out, "\t1\n", 3) < 0;
+				placed = true;
+			}
+		}
+		bad = bad || buf_append(&out, p, len) < 0;
+		p += len;
+	}
+	if (!bad && !placed)
+		bad = buf_append(&out, pre.data, pre.len) < 0 ||
+		    buf_append(&out, "\t1\n", 3) < 0;
+	bad = bad || buf_append(&out, "", 1) < 0;	/* the NUL */
+	buf_free(&pre);
+	if (bad) {
+		buf_free(&out);
+		return NULL;
+	}
+	return buf_steal(&out);
+}
+
 /* ---- the diff ----------------------------------------------------------- */
 
 struct cursor {

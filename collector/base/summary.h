@@ -33,6 +33,8 @@
  *   uptime         "< 1 day", "1-7 days", "7-30 days", "30-365 days",
  *                  "> 1 year", "unknown" (from startup_time at the report)
  *   calls          "active", "processed" (sums)
+ *   country        "DE" (ISO 3166, from geoip_database at the report;
+ *                  stats_summary_add)
  *
  * Besides, the row ("known", "") counts the stored servers, and the rows
  * ("first_seen", "YYYY-MM-DD") those first seen on each UTC day (register
@@ -53,6 +55,12 @@ void stats_utc_day(time_t t, char out[11]);
 /* The summary of a validated report (the json_t report_validate gave),
  * made on the MHD thread; malloc'd, NULL when out of memory. */
 char *stats_summary(const json_t *report, time_t now);
+
+/* The summary with the membership line "dim\tkey\t1" added in its place
+ * (kept as it is when the line is there already); malloc'd, NULL when out
+ * of memory.  For what the report itself does not say: its country. */
+char *stats_summary_add(const char *summary, const char *dim,
+    const char *key);
 
 /* ---- bounded keys (COLLECTOR.md §4) ------------------------------------------
  *

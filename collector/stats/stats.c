@@ -83,6 +83,7 @@ stats_free(struct stats *s)
 	list_free(&s->machines);
 	list_free(&s->kernel_releases);
 	list_free(&s->uptime_buckets);
+	list_free(&s->countries);
 	list_free(&s->lifecycle);
 	for (size_t i = 0; i < s->n_history; i++) {
 		list_free(&s->history[i].major_versions);
@@ -192,6 +193,7 @@ list_of(struct stats *s, const char *dim)
 		{ "machine", offsetof(struct stats, machines) },
 		{ "release", offsetof(struct stats, kernel_releases) },
 		{ "uptime", offsetof(struct stats, uptime_buckets) },
+		{ "country", offsetof(struct stats, countries) },
 	};
 
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -200,7 +202,7 @@ list_of(struct stats *s, const char *dim)
 	return NULL;
 }
 
-#define N_LISTS 8
+#define N_LISTS 9
 
 static int
 build_modules(struct stats *s, const struct stat_rows *rows, long k)
@@ -434,7 +436,8 @@ stats_build(const struct stat_rows *rows, long min_group, long active_days,
 	struct stats *s = &box->s;
 	struct gather g[N_LISTS];
 	const char *dims[N_LISTS] = { "version", "major", "deprecated",
-	    "channel_driver", "sys_name", "machine", "release", "uptime" };
+	    "channel_driver", "sys_name", "machine", "release", "uptime",
+	    "country" };
 	long k = min_group > 1 ? min_group : 1;
 	long long calls_active = 0, calls_processed = 0;
 	char week[11];
@@ -871,6 +874,12 @@ stats_to_json(const struct stats *s)
 	    "active", sum_json(s->calls_active_total),
 	    "processed", sum_json(s->calls_processed_total),
 	    "history", hist);
+	/* Countries only when there are (geoip_database set). */
+	if (root != NULL && s->countries.n > 0 && json_object_set_new(root,
+	    "countries", list_json(&s->countries)) < 0) {
+		json_decref(root);
+		root = NULL;
+	}
 	if (root != NULL && json_object_set_new(root, "lifecycle",
 	    lifecycle_json(s)) < 0) {
 		json_decref(root);

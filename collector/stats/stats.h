@@ -74,6 +74,7 @@ struct stats {
 	struct stat_list sys_names;
 	struct stat_list machines;
 	struct stat_list kernel_releases;
+	struct stat_list countries;		/* "DE": with geoip_database only */
 	struct stat_list uptime_buckets;	/* "< 1 day", "1-7 days", "7-30 days", "30-365 days", "> 1 year" */
 	long calls_active_total;		/* STATS_HIDDEN: not shown, one */
 	long calls_processed_total;		/* server makes up more than half */

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "../base/changes.h"
+#include "pack.h"
 #include "store_backend.h"
 
 int
@@ -172,6 +176,39 @@ fleet_unpack(struct fleet_server *out, const char *rest, const char *modules,
 	return out->previous_report != NULL ? 0 : -1;
 }
 
+enum store_status
+store_fleet_history(struct store *st, const char *id, time_t since,
+    long limit, struct fleet_history *out)
+{
+	memset(out, 0, sizeof *out);
+	if (ops_of(st)->fleet_history == NULL)
+		return STORE_UNAVAILABLE;
+	return ops_of(st)->fleet_history(st, id, since, limit, out);
+}
+
+void
+fleet_history_free(struct fleet_history *h)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].kind);
+		free(h->v[i].detail);
+	}
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
+int
+store_changes_prune(struct store *st, time_t cutoff, long *deleted,
+    char *err, size_t errlen)
+{
+	*deleted = 0;
+	if (ops_of(st)->changes_prune == NULL)
+		return not_here(st, err, errlen);
+	return ops_of(st)->changes_prune(st, cutoff, deleted, err, errlen);
+}
+
 void
 fleet_server_free(struct fleet_server *s)
 {
@@ -180,6 +217,9 @@ fleet_server_free(struct fleet_server *s)
 	free(s->private_name);
 	free(s->version);
 	free(s->startup_time);
+	free(s->sys_name);
+	free(s->kernel);
+	free(s->machine);
 	free(s->report);
 	free(s->previous_report);
 	memset(s, 0, sizeof *s);
@@ -238,4 +278,56 @@ store_decide_update(struct store_job *job, bool found, struct server_state *st)
 	st->reports++;
 	job->token = st->tokens.current;
 	return STORE_OK;
+}
+
+/* A report rest's private_name, malloc'd; NULL when none (or not JSON:
+ * then the changes simply carry no name). */
+static char *
+private_name_of(const char *rest)
+{
+	json_t *o = rest != NULL ? json_loads(rest, 0, NULL) : NULL;
+	const char *name = json_string_value(json_object_get(o, "private_name"));
+	char *copy = name != NULL ? strdup(name) : NULL;
+
+	json_decref(o);
+	return copy;
+}
+
+int
+changes_for_job(const struct store_job *job, const char *summary_own,
+    const char *summary_shared, const char *rest, const char *prev_diff,
+    const char *prev_modules, struct change_list *out)
+{
+	char *before = NULL, *prev_rest = NULL, *prev = NULL;
+	char *old_name = NULL, *new_name = NULL;
+	int how = -1;
+
+	if ((summary_own != NULL || summary_shared != NULL) &&
+	    (before = summary_join(summary_own, summary_shared)) == NULL)
+		goto out;
+	if (prev_diff != NULL && rest != NULL &&
+	    (prev_rest = report_undiff(rest, prev_diff)) == NULL)
+		goto out;
+	old_name = private_name_of(prev_rest);
+	new_name = private_name_of(rest);
+	how = changes_from_summaries(before, job->summary, old_name, new_name,
+	    out);
+	if (how == 1 || (how == 0 && before == NULL && prev_rest != NULL)) {
+		/* The summary cannot tell (or a report from before summaries). */
+		change_list_free(out);
+		how = -1;
+		if (prev_rest != NULL &&
+		    (prev = report_unpack(prev_rest, prev_modules)) == NULL)
+			goto out;
+		how = changes_between(prev, prev != NULL ? strlen(prev) : 0,
+		    job->report != NULL ? job->report : "", job->report_len,
+		    out);
+	}
+out:
+	free(before);
+	free(prev_rest);
+	free(prev);
+	free(old_name);
+	free(new_name);
+	return how < 0 ? -1 : 0;
 }

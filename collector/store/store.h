@@ -57,6 +57,8 @@ struct store_job {
 	const char *summary;		/* UPDATE: stats_summary() of the report,
 					 * applied to the counters in the same
 					 * transaction (stats_diff); NULL = none */
+	time_t history_since;		/* UPDATE: its changes before this are
+					 * pruned (now - history_days) */
 	long established_days;		/* UPDATE: the server counts in the
 					 * figures once it has reported on this
 					 * many distinct UTC days (0, 1: at once) */
@@ -188,6 +190,12 @@ struct fleet_server {
 	char *startup_time;	/* as reported; NULL: none */
 	long long calls_active;	/* -1: not reported */
 	long long calls_processed;
+	char *sys_name;		/* operating_system.sys_name; NULL: none */
+	char *kernel;		/* operating_system.release */
+	char *machine;		/* operating_system.machine */
+	long long cpus;		/* operating_system.cpu_count; -1: none */
+	long long memory_kb;	/* operating_system.memory_total_kb */
+	long long os_uptime;	/* operating_system.uptime, seconds */
 	char *report;		/* store_fleet_get only: the latest, as received */
 	char *previous_report;	/* store_fleet_get only: the one before */
 };
@@ -210,6 +218,30 @@ enum store_status store_fleet_get(struct store *st, const char *id,
 
 void fleet_server_free(struct fleet_server *s);
 void fleet_list_free(struct fleet_list *l);
+
+/* A server's history (COLLECTOR.md §5): the rows changes_between() made
+ * from each accepted report against the one before (changes_sql.h). */
+struct fleet_change {
+	time_t at;
+	char *kind;			/* CHANGE_* of changes.h */
+	char *detail;
+};
+
+struct fleet_history {
+	struct fleet_change *v;		/* newest first */
+	size_t n;
+};
+
+/* Server id's changes since `since`, at most limit rows: STORE_OK (maybe
+ * none) or STORE_UNAVAILABLE; free with fleet_history_free. */
+enum store_status store_fleet_history(struct store *st, const char *id,
+    time_t since, long limit, struct fleet_history *out);
+void fleet_history_free(struct fleet_history *h);
+
+/* Delete every server's changes older than cutoff (now - history_days);
+ * how many in *deleted.  0, or -1 with a message in err. */
+int store_changes_prune(struct store *st, time_t cutoff, long *deleted,
+    char *err, size_t errlen);
 
 /* The figures' data changed: a report, a registration or an expiry was
  * committed.  store_generation() moves on with every store_touch(), so

@@ -40,6 +40,11 @@ struct store_ops {
 	    const struct fleet_filter *f, struct fleet_list *out);
 	enum store_status (*fleet_get)(struct store *st, const char *id,
 	    struct fleet_server *out);
+	/* The change history (changes_sql.h): a read, and the prune. */
+	enum store_status (*fleet_history)(struct store *st, const char *id,
+	    time_t since, long limit, struct fleet_history *out);
+	int (*changes_prune)(struct store *st, time_t cutoff, long *deleted,
+	    char *err, size_t errlen);
 };
 
 /* The common head of every backend's struct store. */
@@ -71,6 +76,19 @@ enum store_status store_decide_update(struct store_job *job, bool found,
  * none).  0, or -1 when out of memory or not what was stored. */
 int fleet_unpack(struct fleet_server *out, const char *rest,
     const char *modules, const char *prev_diff, const char *prev_modules);
+
+struct change_list;
+
+/* The changes job's accepted report makes (base/changes.h) into out, from
+ * the server's row as it stands after the UPDATE and before its summary
+ * moves on (changes_sql.h CHANGES_SQL_PREVIOUS): the summary before (its
+ * own lines and module lines), the latest report's rest, the previous
+ * report's diff and module set (each NULL: none).  0, or -1 when out of
+ * memory or a stored value is not what a collector stored; free out with
+ * change_list_free either way. */
+int changes_for_job(const struct store_job *job, const char *summary_own,
+    const char *summary_shared, const char *rest, const char *prev_diff,
+    const char *prev_modules, struct change_list *out);
 
 /* Free what store_submit added to the job, then call its done(). */
 void store_job_done(struct store_job *job);

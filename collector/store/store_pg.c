@@ -45,11 +45,13 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "../base/changes.h"
 #include "../base/health.h"
 #include "../base/summary.h"
 #include "store_backend.h"
 #include "store_pool.h"
 #define STORE_SQL_PARAM(n) "$" #n
+#include "changes_sql.h"
 #include "stats_sql.h"
 #include "store_sql.h"
 
@@ -224,7 +226,13 @@ static const char *const *const migrations[STORE_SCHEMA_VERSION] = {
 	" WHERE hash = modules_set), 0) END," \
 	" r #>> '{asterisk,stats,run_time,startup_time}'," \
 	PG_FLEET_INT("{asterisk,stats,calls,active}") "," \
-	PG_FLEET_INT("{asterisk,stats,calls,processed}")
+	PG_FLEET_INT("{asterisk,stats,calls,processed}") "," \
+	" r #>> '{operating_system,sys_name}'," \
+	" r #>> '{operating_system,release}'," \
+	" r #>> '{operating_system,machine}'," \
+	PG_FLEET_INT("{operating_system,cpu_count}") "," \
+	PG_FLEET_INT("{operating_system,memory_total_kb}") "," \
+	PG_FLEET_INT("{operating_system,uptime}")
 
 /* The prepared statements every connection has, by name. */
 static const struct {
@@ -279,6 +287,12 @@ static const struct {
 	    STORE_SQL_SET_BODY("modules_set") ", "
 	    STORE_SQL_SET_BODY("previous_modules_set")
 	    PG_FLEET_FROM " WHERE id = $1", 1 },
+	/* each server's changes (changes_sql.h) */
+	{ "changes_previous", CHANGES_SQL_PREVIOUS, 1 },
+	{ "changes_insert", CHANGES_SQL_INSERT, 5 },
+	{ "changes_prune_one", CHANGES_SQL_PRUNE_ONE, 2 },
+	{ "changes_prune", CHANGES_SQL_PRUNE, 1 },
+	{ "changes_read", CHANGES_SQL_READ, 3 },
 };
 
 /* One connection with what it needs to come back after a fault. */
@@ -619,6 +633,8 @@ resfail:
  * (The lock is taken before anything is read or created: CREATE TABLE IF
  * NOT EXISTS alone is not safe against a concurrent one.)
  */
+static const char *const changes_tables[] = { CHANGES_SQL_CREATE_PG, NULL };
+
 static int
 migrate(PGconn *pg, char *err, size_t errlen)
 {
@@ -666,6 +682,12 @@ migrate(PGconn *pg, char *err, size_t errlen)
 		res = NULL;
 		if (v == 4 && migrate_v5_rows(pg, err, errlen) < 0)
 			goto fail;
+	}
+	for (const char *const *sql = changes_tables; *sql; sql++) {
+		res = PQexec(pg, *sql);
+		if (!res_ok(res))
+			goto resfail;
+		PQclear(res);
 	}
 	res = NULL;
 	if (version < STORE_SCHEMA_VERSION) {
@@ -1190,6 +1212,51 @@ run_register(PGconn *pg, struct store_job *job)
 	return o;
 }
 
+/* ---- each server's changes (changes_sql.h) ----------------------------- */
+
+/* The rows of job's report against the one before (changes.h), and the
+ * server's rows past history_days pruned: in the report's transaction,
+ * its row locked, after the UPDATE and before the summary is replaced. */
+static enum pg_outcome
+changes_record(PGconn *pg, const struct store_job *job)
+{
+	const char *id[1] = { job->server_id };
+	char at[24], seq[24], since[24];
+	struct change_list l = { 0 };
+	PGresult *res = PQexecPrepared(pg, "changes_previous", 1, id, NULL,
+	    NULL, 0);
+	enum pg_outcome o = outcome(pg, res);
+
+	if (o == PG_DONE && PQntuples(res) == 1) {
+#define COL(c) (PQgetisnull(res, 0, (c)) ? NULL : PQgetvalue(res, 0, (c)))
+		int how = changes_for_job(job, COL(0), COL(1), COL(2), COL(3),
+		    COL(4), &l);
+
+#undef COL
+		if (how < 0) {
+			snprintf(last_error, sizeof last_error, "out of memory");
+			o = PG_FAILED;
+		}
+	}
+	PQclear(res);
+	snprintf(at, sizeof at, "%" PRId64, (int64_t)job->now);
+	for (size_t i = 0; o == PG_DONE && i < l.n; i++) {
+		const char *v[5] = { job->server_id, at, seq, l.v[i].kind,
+		    l.v[i].detail };
+
+		snprintf(seq, sizeof seq, "%zu", i);
+		o = exec_prepared(pg, "changes_insert", 5, v, NULL, NULL);
+	}
+	change_list_free(&l);
+	if (o == PG_DONE) {
+		const char *v[2] = { job->server_id, since };
+
+		snprintf(since, sizeof since, "%" PRId64, (int64_t)job->history_since);
+		o = exec_prepared(pg, "changes_prune_one", 2, v, NULL, NULL);
+	}
+	return o;
+}
+
 /*
  * One UPDATE, inside the caller's transaction.
  *
@@ -1263,6 +1330,8 @@ run_update(PGconn *pg, struct store_job *job)
 	v[10] = job->packed.hash[0] != '\0' ? job->packed.hash : NULL;
 	o = exec_prepared(pg, "update", 11, v, NULL, NULL);
 	free(diff);
+	if (o == PG_DONE)	/* before the summary moves on */
+		o = changes_record(pg, job);
 	if (o == PG_DONE && st.reports == 1) {
 		/* The first accepted report makes it a known server. */
 		struct deltas d = { NULL };
@@ -1982,9 +2051,17 @@ fleet_row(const PGresult *res, int row, struct fleet_server *out, bool both)
 	out->startup_time = value_dup(res, row, 7, &oom);
 	out->calls_active = value_ll(res, row, 8, -1);
 	out->calls_processed = value_ll(res, row, 9, -1);
+	out->sys_name = value_dup(res, row, 10, &oom);
+	out->kernel = value_dup(res, row, 11, &oom);
+	out->machine = value_dup(res, row, 12, &oom);
+	out->cpus = value_ll(res, row, 13, -1);
+	out->memory_kb = value_ll(res, row, 14, -1);
+	out->os_uptime = value_ll(res, row, 15, -1);
+	/* the report without its modules, the one before as a diff of it,
+	 * and their module sets' bodies (pack.h) */
 #define V(c) (PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c))
-	if (both && V(10) != NULL &&
-	    fleet_unpack(out, V(10), V(12), V(11), V(13)) < 0)
+	if (both && V(16) != NULL &&
+	    fleet_unpack(out, V(16), V(18), V(17), V(19)) < 0)
 		oom = true;
 #undef V
 	return !oom;
@@ -2090,6 +2167,100 @@ pg_fleet_get(struct store *s, const char *id, struct fleet_server *out)
 	return status;
 }
 
+/* ---- each server's changes, read and pruned ----------------------------- */
+
+struct changes_read_arg {
+	const char *id;
+	char since[24], limit[24];
+	struct fleet_history *out;
+};
+
+static enum pg_outcome
+changes_read_tx(PGconn *pg, void *arg)
+{
+	struct changes_read_arg *a = arg;
+	const char *v[3] = { a->id, a->since, a->limit };
+	PGresult *res;
+	enum pg_outcome o;
+
+	fleet_history_free(a->out);
+	res = PQexecPrepared(pg, "changes_read", 3, v, NULL, NULL, 0);
+	o = outcome(pg, res);
+	if (o == PG_DONE && PQntuples(res) > 0) {
+		size_t n = (size_t)PQntuples(res);
+		bool oom = (a->out->v = calloc(n, sizeof *a->out->v)) == NULL;
+
+		for (size_t i = 0; !oom && i < n; i++) {
+			a->out->n = i + 1;
+			a->out->v[i].at = (time_t)value_ll(res, (int)i, 0, 0);
+			a->out->v[i].kind = value_dup(res, (int)i, 1, &oom);
+			a->out->v[i].detail = value_dup(res, (int)i, 2, &oom);
+		}
+		if (oom) {
+			snprintf(last_error, sizeof last_error, "out of memory");
+			o = PG_FAILED;
+		}
+	}
+	PQclear(res);
+	return o;
+}
+
+static enum store_status
+pg_fleet_history(struct store *s, const char *id, time_t since, long limit,
+    struct fleet_history *out)
+{
+	struct reader *r = take_reader(s);
+	struct changes_read_arg a = { .id = id, .out = out };
+	char err[512];
+	int rc;
+
+	snprintf(a.since, sizeof a.since, "%" PRId64, (int64_t)since);
+	snprintf(a.limit, sizeof a.limit, "%ld", limit);
+	rc = reader_tx(s, &r->c, "BEGIN READ ONLY", changes_read_tx, &a, "changes",
+	    err, sizeof err);
+	give_reader(s, r);
+	if (rc < 0) {
+		fprintf(stderr, "beacon-collector: %s\n", err);
+		fleet_history_free(out);
+		return STORE_UNAVAILABLE;
+	}
+	return STORE_OK;
+}
+
+struct prune_arg {
+	char cutoff[24];
+	long deleted;
+};
+
+static enum pg_outcome
+prune_tx(PGconn *pg, void *arg)
+{
+	struct prune_arg *a = arg;
+	const char *v[1] = { a->cutoff };
+	PGresult *res = PQexecPrepared(pg, "changes_prune", 1, v, NULL, NULL, 0);
+	enum pg_outcome o = outcome(pg, res);
+
+	if (o == PG_DONE)
+		a->deleted = strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return o;
+}
+
+static int
+pg_changes_prune(struct store *s, time_t cutoff, long *deleted, char *err,
+    size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	struct prune_arg a = { .deleted = 0 };
+	int rc;
+
+	snprintf(a.cutoff, sizeof a.cutoff, "%" PRId64, (int64_t)cutoff);
+	rc = reader_tx(s, &r->c, "BEGIN", prune_tx, &a, "changes", err, errlen);
+	give_reader(s, r);
+	*deleted = a.deleted;
+	return rc;
+}
+
 /* ---- open and close ---------------------------------------------------- */
 
 static void
@@ -2181,4 +2352,6 @@ static const struct store_ops pg_ops = {
 	.stats_history = pg_stats_history,
 	.fleet_list = pg_fleet_list,
 	.fleet_get = pg_fleet_get,
+	.fleet_history = pg_fleet_history,
+	.changes_prune = pg_changes_prune,
 };

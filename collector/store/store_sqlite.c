@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "../base/changes.h"
 #include "../base/health.h"
 #include "../base/summary.h"
 #include "store_backend.h"
@@ -30,6 +31,7 @@
 #ifndef STORE_SQL_PARAM
 #define STORE_SQL_PARAM(n) "?" #n
 #endif
+#include "changes_sql.h"
 #include "stats_sql.h"
 #include "store_sql.h"
 
@@ -283,6 +285,9 @@ out:
 	return rc;
 }
 
+static int changes_create(sqlite3 *db);
+static int changes_record(sqlite3 *db, const struct store_job *job);
+
 /* Bring the schema to STORE_SCHEMA_VERSION in one transaction, so that two
  * processes starting at once migrate once (BEGIN IMMEDIATE waits). */
 static int
@@ -318,6 +323,10 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 			set_err(err, errlen, "migrate to schema 5", db);
 			goto fail;
 		}
+	}
+	if (changes_create(db) < 0) {
+		set_err(err, errlen, "migrate", db);
+		goto fail;
 	}
 	if (version < STORE_SCHEMA_VERSION) {
 		char pragma[64];
@@ -625,6 +634,8 @@ run_job(struct store *s, struct store_job *job)
 		sqlite3_clear_bindings(s->w_update);
 	free(diff);
 	if (rc < 0)
+		return -1;
+	if (changes_record(s->wdb, job) < 0)	/* before the summary moves on */
 		return -1;
 	/* The first accepted report makes it a known server. */
 	if (state.reports == 1 && (bump_known(s->w_bump, 1) < 0 ||
@@ -1218,7 +1229,13 @@ fail:
 	" WHERE hash = modules_set), 0) END," \
 	" json_extract(report, '$.asterisk.stats.run_time.startup_time')," \
 	" json_extract(report, '$.asterisk.stats.calls.active')," \
-	" json_extract(report, '$.asterisk.stats.calls.processed')"
+	" json_extract(report, '$.asterisk.stats.calls.processed')," \
+	" json_extract(report, '$.operating_system.sys_name')," \
+	" json_extract(report, '$.operating_system.release')," \
+	" json_extract(report, '$.operating_system.machine')," \
+	" json_extract(report, '$.operating_system.cpu_count')," \
+	" json_extract(report, '$.operating_system.memory_total_kb')," \
+	" json_extract(report, '$.operating_system.uptime')"
 
 static const char sql_fleet_page[] = FLEET_COLUMNS FLEET_FROM FLEET_WHERE
 	" ORDER BY last_seen DESC, id LIMIT ?5 OFFSET ?6";
@@ -1252,6 +1269,14 @@ column_dup(sqlite3_stmt *st, int col, bool *oom)
 	return copy;
 }
 
+/* An integer column, -1 when NULL or not an integer. */
+static long long
+column_ll(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_INTEGER ?
+	    (long long)sqlite3_column_int64(st, col) : -1;
+}
+
 /* The row st is on into out; false when out of memory. */
 static bool
 fleet_row(sqlite3_stmt *st, struct fleet_server *out, bool both)
@@ -1273,11 +1298,19 @@ fleet_row(sqlite3_stmt *st, struct fleet_server *out, bool both)
 	    (long long)sqlite3_column_int64(st, 8) : -1;
 	out->calls_processed = sqlite3_column_type(st, 9) == SQLITE_INTEGER ?
 	    (long long)sqlite3_column_int64(st, 9) : -1;
-	if (both && sqlite3_column_type(st, 10) != SQLITE_NULL &&
-	    fleet_unpack(out, (const char *)sqlite3_column_text(st, 10),
-	    (const char *)sqlite3_column_text(st, 12),
-	    (const char *)sqlite3_column_text(st, 11),
-	    (const char *)sqlite3_column_text(st, 13)) < 0)
+	out->sys_name = column_dup(st, 10, &oom);
+	out->kernel = column_dup(st, 11, &oom);
+	out->machine = column_dup(st, 12, &oom);
+	out->cpus = column_ll(st, 13);
+	out->memory_kb = column_ll(st, 14);
+	out->os_uptime = column_ll(st, 15);
+	/* the report without its modules, the one before as a diff of it,
+	 * and their module sets' bodies (pack.h) */
+	if (both && sqlite3_column_type(st, 16) != SQLITE_NULL &&
+	    fleet_unpack(out, (const char *)sqlite3_column_text(st, 16),
+	    (const char *)sqlite3_column_text(st, 18),
+	    (const char *)sqlite3_column_text(st, 17),
+	    (const char *)sqlite3_column_text(st, 19)) < 0)
 		oom = true;
 	return !oom;
 }
@@ -1353,6 +1386,129 @@ out:
 	return status;
 }
 
+/* ---- each server's changes (changes_sql.h) ----------------------------- */
+
+static int
+changes_create(sqlite3 *db)
+{
+	static const char *const sql[] = { CHANGES_SQL_CREATE_SQLITE, NULL };
+
+	for (const char *const *q = sql; *q != NULL; q++)
+		if (exec_all(db, *q) < 0)
+			return -1;
+	return 0;
+}
+
+/* The rows of job's report against the one before (changes.h), and the
+ * server's rows past history_days pruned: in the writer's transaction,
+ * after the UPDATE (report and previous_report are this one and the one
+ * before) and before the summary is replaced. */
+static int
+changes_record(sqlite3 *db, const struct store_job *job)
+{
+	sqlite3_stmt *prev = NULL, *ins = NULL, *prune = NULL;
+	struct change_list l = { 0 };
+	int rc = -1, how;
+
+	if (sqlite3_prepare_v2(db, CHANGES_SQL_PREVIOUS, -1, &prev,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(db, CHANGES_SQL_INSERT, -1,
+	    &ins, NULL) != SQLITE_OK || sqlite3_prepare_v2(db,
+	    CHANGES_SQL_PRUNE_ONE, -1, &prune, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(prev, 1, job->server_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(prev) != SQLITE_ROW)
+		goto out;
+	how = changes_for_job(job, (const char *)sqlite3_column_text(prev, 0),
+	    (const char *)sqlite3_column_text(prev, 1),
+	    (const char *)sqlite3_column_text(prev, 2),
+	    (const char *)sqlite3_column_text(prev, 3),
+	    (const char *)sqlite3_column_text(prev, 4), &l);
+	if (how < 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		sqlite3_bind_text(ins, 1, job->server_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, (sqlite3_int64)job->now);
+		sqlite3_bind_int64(ins, 3, (sqlite3_int64)i);
+		sqlite3_bind_text(ins, 4, l.v[i].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 5, l.v[i].detail, -1, SQLITE_STATIC);
+		if (step_done(ins) < 0)
+			goto out;
+	}
+	sqlite3_bind_text(prune, 1, job->server_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(prune, 2, (sqlite3_int64)job->history_since);
+	rc = step_done(prune);
+out:
+	change_list_free(&l);
+	sqlite3_finalize(prev);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(prune);
+	return rc;
+}
+
+static enum store_status
+sqlite_fleet_history(struct store *s, const char *id, time_t since,
+    long limit, struct fleet_history *out)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *st = NULL;
+	enum store_status status = STORE_UNAVAILABLE;
+	size_t cap = 0;
+	int rc = SQLITE_ERROR;
+
+	if (sqlite3_prepare_v2(r->db, CHANGES_SQL_READ, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool oom = false;
+
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct fleet_change *nv = realloc(out->v, ncap * sizeof *nv);
+			if (nv == NULL)
+				goto out;
+			out->v = nv;
+			cap = ncap;
+		}
+		out->v[out->n].at = (time_t)sqlite3_column_int64(st, 0);
+		out->v[out->n].kind = column_dup(st, 1, &oom);
+		out->v[out->n++].detail = column_dup(st, 2, &oom);
+		if (oom)
+			goto out;
+	}
+	if (rc == SQLITE_DONE)
+		status = STORE_OK;
+out:
+	if (status != STORE_OK)
+		fleet_history_free(out);
+	sqlite3_finalize(st);
+	give_reader(s, r);
+	return status;
+}
+
+static int
+sqlite_changes_prune(struct store *s, time_t cutoff, long *deleted,
+    char *err, size_t errlen)
+{
+	struct reader *r = take_reader(s);
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (prepare(r->db, CHANGES_SQL_PRUNE, &st, err, errlen) == 0) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+		if (step_done(st) == 0) {
+			*deleted = (long)sqlite3_changes(r->db);
+			rc = 0;
+		} else {
+			set_err(err, errlen, "changes", r->db);
+		}
+	}
+	sqlite3_finalize(st);
+	give_reader(s, r);
+	return rc;
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -1366,4 +1522,6 @@ static const struct store_ops sqlite_ops = {
 	.stats_history = sqlite_stats_history,
 	.fleet_list = sqlite_fleet_list,
 	.fleet_get = sqlite_fleet_get,
+	.fleet_history = sqlite_fleet_history,
+	.changes_prune = sqlite_changes_prune,
 };

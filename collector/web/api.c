@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "../base/geoip.h"
 #include "../base/clock.h"
 #include "history_api.h"
 #include "metrics.h"
@@ -282,6 +283,23 @@ lifecycle_notice_for(struct api_request *req, const json_t *report)
 	    req->notice_id, req->notice_text);
 }
 
+/* The country of the client address, when geoip_database is set, counted
+ * with the report's summary; the address itself goes no further. */
+static int
+add_country(struct api_request *req)
+{
+	char cc[3];
+	char *with;
+
+	if (!geoip_country(req->app->cfg->geoip_data, req->client, cc))
+		return 0;
+	if ((with = stats_summary_add(req->summary, "country", cc)) == NULL)
+		return -1;
+	free(req->summary);
+	req->summary = with;
+	return 0;
+}
+
 static enum api_next
 finish_update(struct api_request *req)
 {
@@ -299,7 +317,7 @@ finish_update(struct api_request *req)
 	if (req->summary != NULL)	/* from this parse, not another */
 		store_job_pack(job, report);
 	json_decref(report);
-	if (req->summary == NULL)
+	if (req->summary == NULL || add_country(req) < 0)
 		return refuse(req, 503, "out of memory");
 	job->summary = req->summary;
 	job->kind = STORE_JOB_UPDATE;
@@ -311,6 +329,7 @@ finish_update(struct api_request *req)
 	job->report_len = req->body.len;
 	job->min_update_interval_s = req->app->cfg->min_update_interval * 60;
 	job->established_days = req->app->cfg->established_days;
+	job->history_since = req->now - (time_t)req->app->cfg->history_days * 86400;
 	return submit(req);
 }
 

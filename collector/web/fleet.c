@@ -6,18 +6,23 @@
 
 #include <jansson.h>
 
+#include "../base/changes.h"
 #include "../base/clock.h"
 #include "../base/lifecycle.h"
 #include "dashboard.h"
 #include "fleet.h"
+#include "fleet_query.h"
 #include "html.h"
 
 #define PAGE_ROWS 100		/* HTML */
+#define HISTORY_ROWS 1000	/* one server's changes shown, newest first */
 #define API_ROWS 1000		/* JSON, default */
 #define API_ROWS_MAX 100000	/* JSON and CSV */
 #define FILTER_MAX 200		/* bytes of a filter value */
-/* ?lifecycle= is applied to the rows as read, SCAN_CHUNK at a time, over
- * at most SCAN_MAX servers (the status depends on the day: not stored). */
+/* A sort, ?q=, ?version=, ?machine=, ?kernel= and ?lifecycle= are applied
+ * to the rows as read, SCAN_CHUNK at a time, over at most SCAN_MAX servers
+ * (the status depends on the day: not stored; a certified version is its
+ * major's; one code for both databases). */
 #define SCAN_CHUNK 1000
 #define SCAN_MAX 1000000
 
@@ -36,16 +41,28 @@ fleet_path(const char *p)
 
 /* ---- what a row says ---------------------------------------------------- */
 
-/* The uptime at the last report, in seconds; -1 when unknown. */
-static long long
-uptime_of(const struct fleet_server *s)
-{
-	time_t start;
+#define uptime_of fleet_uptime
 
-	if (s->startup_time == NULL || time_parse_utc(s->startup_time, &start) < 0 ||
-	    start > s->last_seen)
-		return -1;
-	return (long long)(s->last_seen - start);
+/* What a list request asks for. */
+struct query {
+	struct fleet_filter f;	/* the store's part (module, stale) and the page */
+	struct fleet_match m;	/* applied after reading */
+	enum fleet_col col;
+	bool desc;
+};
+
+/* "16 GiB", "1.5 GiB", "512 MiB"; "-" when unknown. */
+static void
+memory_text(long long kb, char *out, size_t outlen)
+{
+	if (kb < 0)
+		snprintf(out, outlen, "-");
+	else if (kb < 1048576)
+		snprintf(out, outlen, "%lld MiB", kb / 1024);
+	else if (kb % 1048576 == 0)
+		snprintf(out, outlen, "%lld GiB", kb / 1048576);
+	else
+		snprintf(out, outlen, "%.2f GiB", (double)kb / 1048576.0);
 }
 
 /* "3 d 4 h", "5 h 12 min", "40 min", "12 s". */
@@ -251,6 +268,7 @@ render_csv(const struct fleet_list *l, time_t active_since,
 {
 	static const char head[] = "id,private_name,version,first_seen,last_seen,"
 	    "state,modules,uptime_seconds,calls_active,calls_processed,reports,"
+	    "cpus,memory_kb,sys_name,kernel,machine,system_uptime_seconds,"
 	    "lifecycle\r\n";
 	struct buf b = { 0 };
 	bool bad = buf_append(&b, head, strlen(head)) < 0;
@@ -284,6 +302,18 @@ render_csv(const struct fleet_list *l, time_t active_since,
 		    buf_append(&b, ",", 1) < 0 ||
 		    csv_num(&b, s->reports) < 0 ||
 		    buf_append(&b, ",", 1) < 0 ||
+		    csv_num(&b, s->cpus) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    csv_num(&b, s->memory_kb) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, s->sys_name) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, s->kernel) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    fleet_csv_cell(&b, s->machine) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
+		    csv_num(&b, s->os_uptime) < 0 ||
+		    buf_append(&b, ",", 1) < 0 ||
 		    fleet_csv_cell(&b, lifecycle_status_name(row_status(lc, s, now))) < 0 ||
 		    buf_append(&b, "\r\n", 2) < 0;
 	}
@@ -316,7 +346,8 @@ server_json(const struct fleet_server *s, time_t active_since,
 
 	time_format_utc(s->first_seen, first);
 	time_format_utc(s->last_seen, last);
-	return json_pack("{s:s,s:o,s:o,s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:I,s:s}",
+	return json_pack("{s:s,s:o,s:o,s:s,s:s,s:b,s:o,s:o,s:o,s:o,s:I,s:s,"
+	    "s:o,s:o,s:o,s:o,s:o,s:o}",
 	    "id", s->id, "private_name", str_or_null(s->private_name),
 	    "version", str_or_null(s->version), "first_seen", first,
 	    "last_seen", last, "active", is_active(s, active_since),
@@ -325,7 +356,11 @@ server_json(const struct fleet_server *s, time_t active_since,
 	    "calls_active", num_or_null(s->calls_active),
 	    "calls_processed", num_or_null(s->calls_processed),
 	    "reports", (json_int_t)s->reports,
-	    "lifecycle", lifecycle_status_name(row_status(lc, s, now)));
+	    "lifecycle", lifecycle_status_name(row_status(lc, s, now)),
+	    "cpus", num_or_null(s->cpus), "memory_kb", num_or_null(s->memory_kb),
+	    "sys_name", str_or_null(s->sys_name), "kernel", str_or_null(s->kernel),
+	    "machine", str_or_null(s->machine),
+	    "system_uptime_seconds", num_or_null(s->os_uptime));
 }
 
 static json_t *
@@ -357,8 +392,26 @@ names_json(char **names, size_t n)
 	return arr;
 }
 
+/* The dated history, newest first: [{"at","kind","detail"}]. */
+static json_t *
+history_json(const struct fleet_history *hist)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr != NULL && i < hist->n; i++) {
+		char at[RFC3339_LEN + 1];
+
+		time_format_utc(hist->v[i].at, at);
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "at", at,
+		    "kind", hist->v[i].kind != NULL ? hist->v[i].kind : "",
+		    "detail", hist->v[i].detail != NULL ? hist->v[i].detail : ""));
+	}
+	return arr;
+}
+
 static json_t *
 one_json(const struct fleet_server *s, const struct fleet_changes *c,
+    const struct fleet_history *hist, long history_days,
     time_t active_since, const struct lifecycle *lc, time_t now)
 {
 	json_t *report = s->report != NULL ? json_loads(s->report, 0, NULL) : NULL;
@@ -366,13 +419,15 @@ one_json(const struct fleet_server *s, const struct fleet_changes *c,
 	    json_pack("{s:s,s:s}", "from", c->version_from, "to", c->version_to) :
 	    json_null();
 
-	return json_pack("{s:o,s:o,s:{s:b,s:o,s:o,s:o}}",
+	return json_pack("{s:o,s:o,s:{s:b,s:o,s:o,s:o},s:I,s:o}",
 	    "server", server_json(s, active_since, lc, now),
 	    "report", report != NULL ? report : json_null(),
 	    "changes", "previous_report", s->previous_report != NULL,
 	    "version", version,
 	    "modules_added", names_json(c->added, c->n_added),
-	    "modules_removed", names_json(c->removed, c->n_removed));
+	    "modules_removed", names_json(c->removed, c->n_removed),
+	    "history_days", (json_int_t)history_days,
+	    "history", history_json(hist));
 }
 
 /* ---- HTML ----------------------------------------------------------------- */
@@ -394,39 +449,79 @@ url_value(struct buf *b, const char *s)
 	}
 }
 
-/* href to the list with f's filters and another offset. */
 static void
-list_link(struct html *h, const struct fleet_filter *f, long offset,
-    const char *text)
+query_arg(struct buf *u, const char *key, const char *value)
 {
-	struct buf u = { 0 };
+	if (value == NULL)
+		return;
+	buf_append(u, "&", 1);
+	buf_append(u, key, strlen(key));
+	buf_append(u, "=", 1);
+	url_value(u, value);
+}
+
+/* href to the list with q's filters, sorted by col (desc), from offset. */
+static void
+list_href(struct buf *u, const struct query *q, enum fleet_col col, bool desc,
+    long offset)
+{
 	char num[32];
 
-	buf_append(&u, "/fleet?", 7);
-	if (f->version != NULL) {
-		buf_append(&u, "version=", 8);
-		url_value(&u, f->version);
-		buf_append(&u, "&", 1);
+	buf_append(u, "/fleet?sort=", 12);
+	buf_append(u, fleet_col_name(col), strlen(fleet_col_name(col)));
+	buf_append(u, desc ? "&order=desc" : "&order=asc", desc ? 11 : 10);
+	query_arg(u, "q", q->m.q);
+	query_arg(u, "version", q->m.version);
+	query_arg(u, "module", q->f.module);
+	query_arg(u, "machine", q->m.machine);
+	query_arg(u, "kernel", q->m.kernel);
+	query_arg(u, "lifecycle", q->f.lifecycle);
+	if (q->f.stale_only)
+		buf_append(u, "&stale=1", 8);
+	if (offset > 0) {
+		snprintf(num, sizeof num, "&offset=%ld", offset);
+		buf_append(u, num, strlen(num));
 	}
-	if (f->module != NULL) {
-		buf_append(&u, "module=", 7);
-		url_value(&u, f->module);
-		buf_append(&u, "&", 1);
-	}
-	if (f->stale_only)
-		buf_append(&u, "stale=1&", 8);
-	if (f->lifecycle != NULL) {
-		buf_append(&u, "lifecycle=", 10);
-		url_value(&u, f->lifecycle);
-		buf_append(&u, "&", 1);
-	}
-	snprintf(num, sizeof num, "offset=%ld", offset);
-	buf_append(&u, num, strlen(num));
+}
+
+static void
+list_link(struct html *h, const struct query *q, long offset, const char *text)
+{
+	struct buf u = { 0 };
+
+	list_href(&u, q, q->col, q->desc, offset);
 	html_raw(h, "<a");
 	html_attr(h, "href", u.data != NULL ? u.data : "/fleet");
 	html_raw(h, ">");
 	html_text(h, text);
 	html_raw(h, "</a>");
+	buf_free(&u);
+}
+
+/* A column's header: a link that sorts by it (again: the other way), and
+ * aria-sort on the one sorted by. */
+static void
+sort_header(struct html *h, const struct query *q, enum fleet_col col,
+    const char *label, bool num)
+{
+	struct buf u = { 0 };
+	bool current = q->col == col;
+	bool desc = current ? !q->desc : fleet_col_desc(col);
+
+	list_href(&u, q, col, desc, 0);
+	html_raw(h, "<th scope=\"col\"");
+	if (num)
+		html_raw(h, " class=\"num\"");
+	if (current)
+		html_raw(h, q->desc ? " aria-sort=\"descending\"" :
+		    " aria-sort=\"ascending\"");
+	html_raw(h, "><a");
+	html_attr(h, "href", u.data != NULL ? u.data : "/fleet");
+	html_raw(h, ">");
+	html_text(h, label);
+	if (current)
+		html_raw(h, q->desc ? " \xE2\x96\xBC" : " \xE2\x96\xB2");
+	html_raw(h, "</a></th>");
 	buf_free(&u);
 }
 
@@ -503,12 +598,34 @@ page_footer(struct html *h)
 	    "</html>\n");
 }
 
+/* A text input of the filter form. */
+static void
+filter_input(struct html *h, const char *label, const char *name,
+    const char *placeholder, const char *value)
+{
+	html_raw(h, "<label>");
+	html_text(h, label);
+	html_raw(h, "<input type=\"text\"");
+	html_attr(h, "name", name);
+	html_attr(h, "placeholder", placeholder);
+	html_attr(h, "value", value);
+	html_raw(h, "></label>");
+}
+
+static bool
+filtered(const struct query *q)
+{
+	return q->m.q || q->m.version || q->f.module || q->f.stale_only ||
+	    q->f.lifecycle || q->m.machine || q->m.kernel;
+}
+
 static char *
-render_list(const struct fleet_list *l, const struct fleet_filter *f,
+render_list(const struct fleet_list *l, const struct query *q,
     const struct lifecycle *lc, time_t now)
 {
 	static const char *const choices[] = { "eol", "security", "supported",
 	    "unknown" };
+	const struct fleet_filter *f = &q->f;
 	struct html h = { 0 };
 	char sub[160], total[32], when[48];
 
@@ -516,19 +633,22 @@ render_list(const struct fleet_list *l, const struct fleet_filter *f,
 	dashboard_human_time(now, when, sizeof when);
 	snprintf(sub, sizeof sub, "%s server%s%s. As of %s.", total,
 	    l->total == 1 ? "" : "s",
-	    f->version || f->module || f->stale_only || f->lifecycle ?
-	    " match the filter" :
-	    " report here", when);
+	    filtered(q) ? " match the filter" : " report here", when);
 	page_header(&h, "Fleet", sub);
 
 	html_raw(&h, "<div class=\"card\"><form class=\"filters\" method=\"get\" "
-	    "action=\"/fleet\"><label>Version<input type=\"text\" name=\"version\" "
-	    "placeholder=\"22 or 22.10.1\"");
-	html_attr(&h, "value", f->version);
-	html_raw(&h, "></label><label>Module<input type=\"text\" name=\"module\" "
-	    "placeholder=\"chan_sip\"");
-	html_attr(&h, "value", f->module);
-	html_raw(&h, "></label><label class=\"check\"><input type=\"checkbox\" "
+	    "action=\"/fleet\">");
+	html_raw(&h, "<input type=\"hidden\" name=\"sort\"");
+	html_attr(&h, "value", fleet_col_name(q->col));
+	html_raw(&h, "><input type=\"hidden\" name=\"order\"");
+	html_attr(&h, "value", q->desc ? "desc" : "asc");
+	html_raw(&h, ">");
+	filter_input(&h, "Name", "q", "part of a name", q->m.q);
+	filter_input(&h, "Version", "version", "22 or 22.10.1", q->m.version);
+	filter_input(&h, "Module", "module", "chan_sip", f->module);
+	filter_input(&h, "Machine", "machine", "x86_64", q->m.machine);
+	filter_input(&h, "Kernel", "kernel", "6.1", q->m.kernel);
+	html_raw(&h, "<label class=\"check\"><input type=\"checkbox\" "
 	    "name=\"stale\" value=\"1\"");
 	html_raw(&h, f->stale_only ? " checked" : "");
 	html_raw(&h, "> Stale only</label><label>Lifecycle<select "
@@ -548,20 +668,31 @@ render_list(const struct fleet_list *l, const struct fleet_filter *f,
 	html_raw(&h, "</select></label><button type=\"submit\">Filter</button>"
 	    "</form>");
 
-	html_raw(&h, "<div class=\"scroll\"><table><caption>Servers, most recently "
-	    "seen first</caption><thead><tr><th scope=\"col\">Name</th>"
-	    "<th scope=\"col\">Version</th><th scope=\"col\">Lifecycle</th>"
-	    "<th scope=\"col\">Last seen (UTC)</th>"
-	    "<th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Modules</th>"
-	    "<th scope=\"col\" class=\"num\">Uptime</th>"
-	    "<th scope=\"col\" class=\"num\">Calls now</th>"
-	    "<th scope=\"col\" class=\"num\">Calls processed</th></tr></thead><tbody>");
+	html_rawf(&h, "<div class=\"scroll\"><table><caption>Servers, by %s "
+	    "(%s); a column's header sorts by it</caption><thead><tr>",
+	    fleet_col_name(q->col), q->desc ? "descending" : "ascending");
+	sort_header(&h, q, COL_NAME, "Name", false);
+	sort_header(&h, q, COL_VERSION, "Version", false);
+	sort_header(&h, q, COL_LIFECYCLE, "Lifecycle", false);
+	sort_header(&h, q, COL_LAST_SEEN, "Last seen (UTC)", false);
+	html_raw(&h, "<th scope=\"col\">State</th>");
+	sort_header(&h, q, COL_MODULES, "Modules", true);
+	sort_header(&h, q, COL_UPTIME, "Uptime", true);
+	sort_header(&h, q, COL_CALLS, "Calls now", true);
+	sort_header(&h, q, COL_PROCESSED, "Calls processed", true);
+	sort_header(&h, q, COL_CPUS, "CPUs", true);
+	sort_header(&h, q, COL_MEMORY, "Memory", true);
+	sort_header(&h, q, COL_SYSTEM, "System", false);
+	sort_header(&h, q, COL_MACHINE, "Machine", false);
+	sort_header(&h, q, COL_KERNEL, "Kernel", false);
+	html_raw(&h, "</tr></thead><tbody>");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct fleet_server *s = &l->servers[i];
-		char last[RFC3339_LEN + 1], up[32];
+		char last[RFC3339_LEN + 1], up[32], mem[32];
 
 		time_format_utc(s->last_seen, last);
 		duration(uptime_of(s), up, sizeof up);
+		memory_text(s->memory_kb, mem, sizeof mem);
 		html_raw(&h, "<tr><th scope=\"row\">");
 		server_link(&h, s);
 		html_raw(&h, "</th><td>");
@@ -581,20 +712,29 @@ render_list(const struct fleet_list *l, const struct fleet_filter *f,
 		html_raw(&h, "</td>");
 		td_num(&h, s->calls_active);
 		td_num(&h, s->calls_processed);
-		html_raw(&h, "</tr>");
+		td_num(&h, s->cpus);
+		html_raw(&h, "<td class=\"num\">");
+		html_text(&h, mem);
+		html_raw(&h, "</td><td>");
+		html_text_cut(&h, s->sys_name != NULL ? s->sys_name : "-", 40);
+		html_raw(&h, "</td><td>");
+		html_text_cut(&h, s->machine != NULL ? s->machine : "-", 40);
+		html_raw(&h, "</td><td>");
+		html_text_cut(&h, s->kernel != NULL ? s->kernel : "-", 60);
+		html_raw(&h, "</td></tr>");
 	}
 	if (l->n == 0)
-		html_raw(&h, "<tr><td colspan=\"9\">No server matches.</td></tr>");
+		html_raw(&h, "<tr><td colspan=\"14\">No server matches.</td></tr>");
 	html_raw(&h, "</tbody></table></div>");
 	if (f->offset > 0 || f->offset + (long)l->n < l->total) {
 		html_raw(&h, "<p>");
 		if (f->offset > 0)
-			list_link(&h, f, f->offset > f->limit ? f->offset - f->limit : 0,
-			    "\xE2\x86\x90 Newer");
+			list_link(&h, q, f->offset > f->limit ? f->offset - f->limit : 0,
+			    "\xE2\x86\x90 Previous");
 		html_rawf(&h, " Servers %ld\xE2\x80\x93%ld ", f->offset + 1,
 		    f->offset + (long)l->n);
 		if (f->offset + (long)l->n < l->total)
-			list_link(&h, f, f->offset + f->limit, "Older \xE2\x86\x92");
+			list_link(&h, q, f->offset + f->limit, "Next \xE2\x86\x92");
 		html_raw(&h, "</p>");
 	}
 	html_raw(&h, "</div>");
@@ -646,8 +786,77 @@ module_table(struct html *h, json_t *report)
 	html_raw(h, "</tbody></table></div></details>");
 }
 
+/* What a change row says, for a person. */
+static void
+change_text(struct html *h, const struct fleet_change *c)
+{
+	const char *k = c->kind != NULL ? c->kind : "";
+	const char *d = c->detail != NULL ? c->detail : "";
+
+	if (strcmp(k, CHANGE_FIRST) == 0) {
+		html_raw(h, "First report");
+		if (d[0] != '\0') {
+			html_raw(h, ": ");
+			html_text(h, d);
+		}
+	} else if (strcmp(k, CHANGE_VERSION) == 0) {
+		html_raw(h, "Version ");
+		html_text(h, d);
+	} else if (strcmp(k, CHANGE_ADDED) == 0) {
+		html_raw(h, "<span class=\"added\">+ module ");
+		html_text(h, d);
+		html_raw(h, "</span>");
+	} else if (strcmp(k, CHANGE_REMOVED) == 0) {
+		html_raw(h, "<span class=\"removed\">\xE2\x88\x92 module ");
+		html_text(h, d);
+		html_raw(h, "</span>");
+	} else if (strcmp(k, CHANGE_NAME) == 0) {
+		html_raw(h, "Name ");
+		if (d[0] != '\0') {
+			html_raw(h, "set to ");
+			html_text_cut(h, d, 80);
+		} else {
+			html_raw(h, "removed");
+		}
+	} else {
+		html_text(h, k);
+		html_raw(h, " ");
+		html_text(h, d);
+	}
+}
+
+/* The dated history, newest first, one row per change. */
+static void
+history_card(struct html *h, const struct fleet_history *hist, long days)
+{
+	html_rawf(h, "<div class=\"card wide\"><h2>History of changes</h2>"
+	    "<p>Version upgrades, modules added and removed and the name, as "
+	    "reported, over the last %ld days (newest first).</p>", days);
+	if (hist->n == 0) {
+		html_raw(h, "<p>No change recorded.</p></div>");
+		return;
+	}
+	html_raw(h, "<div class=\"scroll\"><table class=\"history\"><thead><tr>"
+	    "<th scope=\"col\">When (UTC)</th><th scope=\"col\">Change</th>"
+	    "</tr></thead><tbody>");
+	for (size_t i = 0; i < hist->n; i++) {
+		char at[RFC3339_LEN + 1];
+
+		time_format_utc(hist->v[i].at, at);
+		html_raw(h, "<tr><td><time");
+		html_attr(h, "datetime", at);
+		html_raw(h, ">");
+		html_text(h, at);
+		html_raw(h, "</time></td><td>");
+		change_text(h, &hist->v[i]);
+		html_raw(h, "</td></tr>");
+	}
+	html_raw(h, "</tbody></table></div></div>");
+}
+
 static char *
 render_one(const struct fleet_server *s, const struct fleet_changes *c,
+    const struct fleet_history *hist, long history_days,
     time_t active_since, const struct lifecycle *lc, time_t now)
 {
 	struct html h = { 0 };
@@ -690,6 +899,18 @@ render_one(const struct fleet_server *s, const struct fleet_changes *c,
 	fact(&h, "System", json_string_value(json_object_get(os, "sys_name")));
 	fact(&h, "Kernel", json_string_value(json_object_get(os, "release")));
 	fact(&h, "Machine", json_string_value(json_object_get(os, "machine")));
+	if (s->cpus >= 0) {
+		html_format_count((long)s->cpus, num, sizeof num);
+		fact(&h, "CPUs", num);
+	}
+	if (s->memory_kb >= 0) {
+		memory_text(s->memory_kb, num, sizeof num);
+		fact(&h, "Memory", num);
+	}
+	if (s->os_uptime >= 0) {
+		duration(s->os_uptime, up, sizeof up);
+		fact(&h, "System uptime", up);
+	}
 	html_raw(&h, "</dl></div>");
 
 	html_raw(&h, "<div class=\"card\"><h2>Since the report before</h2>");
@@ -726,7 +947,9 @@ render_one(const struct fleet_server *s, const struct fleet_changes *c,
 			html_raw(&h, "</ul>");
 		}
 	}
-	html_raw(&h, "</div><div class=\"card wide\"><h2>Modules</h2>");
+	html_raw(&h, "</div>");
+	history_card(&h, hist, history_days);
+	html_raw(&h, "<div class=\"card wide\"><h2>Modules</h2>");
 	module_table(&h, report);
 	html_raw(&h, "<details class=\"data\"><summary>The report as received"
 	    "</summary><pre>");
@@ -796,24 +1019,32 @@ count_arg(struct api_request *req, const char *key, long *out, long max)
 	return 0;
 }
 
+/* True when the store's own page (newest first) is the answer. */
+static bool
+store_pages(const struct query *q)
+{
+	return q->col == COL_LAST_SEEN && q->desc && q->m.q == NULL &&
+	    q->m.version == NULL && q->m.machine == NULL &&
+	    q->m.kernel == NULL && !q->m.lifecycle_set;
+}
+
 /*
- * The page f asks for among the servers whose version has status want
- * today: the rows read SCAN_CHUNK at a time (at most SCAN_MAX), each
- * matching row of the page moved into out, the others counted in
- * out->total.  STORE_OK or STORE_UNAVAILABLE; free out with
- * fleet_list_free.
+ * The page q asks for when the rows must be filtered or sorted here: the
+ * rows the store's filters let through read SCAN_CHUNK at a time (at most
+ * SCAN_MAX), those that match kept, sorted, and the page moved into out
+ * (out->total: all that match).  STORE_OK or STORE_UNAVAILABLE; free out
+ * with fleet_list_free.
  */
 static enum store_status
-list_by_lifecycle(struct store *st, const struct lifecycle *lc,
-    enum lc_status want, time_t now, const struct fleet_filter *f,
-    struct fleet_list *out)
+list_scan(struct store *st, const struct lifecycle *lc, time_t now,
+    const struct query *q, struct fleet_list *out)
 {
-	struct fleet_filter chunk = *f;
+	struct fleet_filter chunk = q->f;
+	struct fleet_list all = { 0 };
+	size_t cap = 0;
 
 	memset(out, 0, sizeof *out);
-	out->servers = calloc((size_t)f->limit, sizeof *out->servers);
-	if (out->servers == NULL)
-		return STORE_UNAVAILABLE;
+	chunk.version = NULL;		/* fleet_matches: certified too */
 	chunk.limit = SCAN_CHUNK;
 	for (chunk.offset = 0; chunk.offset < SCAN_MAX;
 	    chunk.offset += SCAN_CHUNK) {
@@ -821,24 +1052,50 @@ list_by_lifecycle(struct store *st, const struct lifecycle *lc,
 		size_t got;
 
 		if (store_fleet_list(st, &chunk, &part) != STORE_OK) {
-			fleet_list_free(out);
+			fleet_list_free(&all);
 			return STORE_UNAVAILABLE;
 		}
 		for (size_t i = 0; i < part.n; i++) {
-			if (row_status(lc, &part.servers[i], now) != want)
+			if (!fleet_matches(&q->m, &part.servers[i], lc, now))
 				continue;
-			if (out->total >= f->offset && (long)out->n < f->limit) {
-				/* moved: the part no longer owns its strings */
-				out->servers[out->n++] = part.servers[i];
-				memset(&part.servers[i], 0, sizeof part.servers[i]);
+			if (all.n == cap) {
+				size_t ncap = cap ? cap * 2 : 256;
+				struct fleet_server *nv = realloc(all.servers,
+				    ncap * sizeof *nv);
+				if (nv == NULL) {
+					fleet_list_free(&part);
+					fleet_list_free(&all);
+					return STORE_UNAVAILABLE;
+				}
+				all.servers = nv;
+				cap = ncap;
 			}
-			out->total++;
+			/* moved: the part no longer owns its strings */
+			all.servers[all.n++] = part.servers[i];
+			memset(&part.servers[i], 0, sizeof part.servers[i]);
 		}
 		got = part.n;
 		fleet_list_free(&part);
 		if (got < SCAN_CHUNK)
 			break;
 	}
+	fleet_sort(all.servers, all.n, q->col, q->desc, lc, now);
+	out->total = (long)all.n;
+	if (q->f.offset < (long)all.n) {
+		size_t from = (size_t)q->f.offset;
+		size_t n = all.n - from < (size_t)q->f.limit ? all.n - from :
+		    (size_t)q->f.limit;
+
+		out->servers = calloc(n, sizeof *out->servers);
+		if (out->servers == NULL) {
+			fleet_list_free(&all);
+			return STORE_UNAVAILABLE;
+		}
+		memcpy(out->servers, all.servers + from, n * sizeof *out->servers);
+		memset(all.servers + from, 0, n * sizeof *out->servers);
+		out->n = n;
+	}
+	fleet_list_free(&all);
 	return STORE_OK;
 }
 
@@ -846,50 +1103,60 @@ static void
 list(struct api_request *req, enum fleet_format fmt)
 {
 	const char *stale = api_arg(req, "stale");
-	struct fleet_filter f = { .limit = fmt == FMT_HTML ? PAGE_ROWS :
-	    fmt == FMT_CSV ? API_ROWS_MAX : API_ROWS };
+	struct query q = { .f = { .limit = fmt == FMT_HTML ? PAGE_ROWS :
+	    fmt == FMT_CSV ? API_ROWS_MAX : API_ROWS } };
 	struct fleet_list l;
 	time_t now = collector_now();
-
-	f.active_since = now - (time_t)req->app->cfg->active_days * 86400;
 	const struct lifecycle *lc = req->app->cfg->lifecycle_data;
-	enum lc_status want = LC_UNKNOWN;
 	enum store_status got;
 
-	if (filter_arg(req, "version", &f.version) < 0 ||
-	    filter_arg(req, "module", &f.module) < 0 ||
-	    filter_arg(req, "lifecycle", &f.lifecycle) < 0) {
+	q.f.active_since = now - (time_t)req->app->cfg->active_days * 86400;
+	if (filter_arg(req, "version", &q.m.version) < 0 ||
+	    filter_arg(req, "module", &q.f.module) < 0 ||
+	    filter_arg(req, "lifecycle", &q.f.lifecycle) < 0 ||
+	    filter_arg(req, "q", &q.m.q) < 0 ||
+	    filter_arg(req, "machine", &q.m.machine) < 0 ||
+	    filter_arg(req, "kernel", &q.m.kernel) < 0) {
 		api_error(&req->resp, 400, "filter value too long");
 		return;
 	}
-	if (f.lifecycle != NULL && !lifecycle_status_parse(f.lifecycle, &want)) {
-		api_error(&req->resp, 400,
-		    "lifecycle: not eol, security, supported or unknown");
+	if (q.f.lifecycle != NULL) {
+		if (!lifecycle_status_parse(q.f.lifecycle, &q.m.lifecycle)) {
+			api_error(&req->resp, 400,
+			    "lifecycle: not eol, security, supported or unknown");
+			return;
+		}
+		q.m.lifecycle_set = true;
+	}
+	if (!fleet_sort_parse(api_arg(req, "sort"), api_arg(req, "order"),
+	    &q.col, &q.desc)) {
+		api_error(&req->resp, 400, "sort or order: not a column of the "
+		    "list, or not asc or desc");
 		return;
 	}
-	f.stale_only = stale != NULL && strcmp(stale, "1") == 0;
-	if (count_arg(req, "offset", &f.offset, 1000000000L) < 0 ||
-	    (fmt != FMT_HTML && count_arg(req, "limit", &f.limit, API_ROWS_MAX) < 0)) {
+	q.f.stale_only = stale != NULL && strcmp(stale, "1") == 0;
+	if (count_arg(req, "offset", &q.f.offset, 1000000000L) < 0 ||
+	    (fmt != FMT_HTML && count_arg(req, "limit", &q.f.limit, API_ROWS_MAX) < 0)) {
 		api_error(&req->resp, 400, "offset or limit: not a number in range");
 		return;
 	}
-	if (f.limit == 0)
-		f.limit = 1;
-	got = f.lifecycle != NULL ?
-	    list_by_lifecycle(req->app->store, lc, want, now, &f, &l) :
-	    store_fleet_list(req->app->store, &f, &l);
+	if (q.f.limit == 0)
+		q.f.limit = 1;
+	got = store_pages(&q) ?
+	    store_fleet_list(req->app->store, &q.f, &l) :
+	    list_scan(req->app->store, lc, now, &q, &l);
 	if (got != STORE_OK) {
 		req->resp.retry_after = 60;
 		api_error(&req->resp, 503, "database unavailable");
 		return;
 	}
 	if (fmt == FMT_JSON)
-		respond_json(req, list_json(&l, &f, lc, now));
+		respond_json(req, list_json(&l, &q.f, lc, now));
 	else if (fmt == FMT_CSV)
-		respond(req, render_csv(&l, f.active_since, lc, now),
+		respond(req, render_csv(&l, q.f.active_since, lc, now),
 		    "text/csv; charset=utf-8", false);
 	else
-		respond(req, render_list(&l, &f, lc, now), "text/html; charset=utf-8",
+		respond(req, render_list(&l, &q, lc, now), "text/html; charset=utf-8",
 		    true);
 	fleet_list_free(&l);
 }
@@ -903,6 +1170,8 @@ one(struct api_request *req, const char *id, enum fleet_format fmt)
 	time_t now = collector_now();
 	time_t active_since = now - (time_t)req->app->cfg->active_days * 86400;
 	const struct lifecycle *lc = req->app->cfg->lifecycle_data;
+	long days = req->app->cfg->history_days;
+	struct fleet_history hist;
 
 	if (!uuid_is_valid(id)) {
 		api_error(&req->resp, 404, "No such server");
@@ -918,17 +1187,27 @@ one(struct api_request *req, const char *id, enum fleet_format fmt)
 		api_error(&req->resp, 503, "database unavailable");
 		return;
 	}
+	if (store_fleet_history(req->app->store, id, now - (time_t)days * 86400,
+	    HISTORY_ROWS, &hist) != STORE_OK) {
+		fleet_server_free(&s);
+		req->resp.retry_after = 60;
+		api_error(&req->resp, 503, "database unavailable");
+		return;
+	}
 	if (fleet_diff(s.previous_report, s.report, &c) < 0) {
+		fleet_history_free(&hist);
 		fleet_server_free(&s);
 		api_error(&req->resp, 503, "out of memory");
 		return;
 	}
 	if (fmt == FMT_JSON)
-		respond_json(req, one_json(&s, &c, active_since, lc, now));
+		respond_json(req, one_json(&s, &c, &hist, days, active_since, lc,
+		    now));
 	else
-		respond(req, render_one(&s, &c, active_since, lc, now),
+		respond(req, render_one(&s, &c, &hist, days, active_since, lc, now),
 		    "text/html; charset=utf-8", true);
 	fleet_changes_free(&c);
+	fleet_history_free(&hist);
 	fleet_server_free(&s);
 }
 

@@ -212,12 +212,13 @@ pty_password() {
 	[[ $API_BODY == *'>stale<'* && $API_BODY == *'>active<'* ]] || flunk "no state words"
 }
 
-@test "GET /api/v1/fleet.csv: a header, one CRLF line per server, 12 fields, quoting and inert formulas" {
+@test "GET /api/v1/fleet.csv: a header, one CRLF line per server, 18 fields, quoting and inert formulas" {
 	start_fleet
 	seed 'Quote "q", comma' 22.10.1
 	seed '=HYPERLINK("x")' 20.5.0
 	seed 'plain' 18.1.0
-	seed "ACME;=cmd|' /C calc'!A0" 18.2.0
+	seed "ACME;=cmd|' /C calc'!A0" 18.2.0 \
+		"r['operating_system'].update(sys_name='-Linux', release='@6.1', machine='+x86', cpu_count=8, memory_total_kb=4*262144, uptime=7200)"
 	api GET /api/v1/fleet.csv "${AUTH[@]}"
 	# COLLECTOR.md 6: a cell holding ';' is quoted too (a spreadsheet
 	# splitting on ';' must not see a formula).
@@ -234,14 +235,20 @@ assert "\n" not in raw.replace("\r\n", ""), "a bare LF"
 rows = list(csv.reader(raw.splitlines()))
 head = ["id", "private_name", "version", "first_seen", "last_seen", "state",
         "modules", "uptime_seconds", "calls_active", "calls_processed", "reports",
-        "lifecycle"]
+        "cpus", "memory_kb", "sys_name", "kernel", "machine",
+        "system_uptime_seconds", "lifecycle"]
 assert rows[0] == head, rows[0]
 assert len(rows) == 5, rows
 for r in rows[1:]:
-    assert len(r) == 12, r
-    assert r[11] in ("supported", "security", "eol", "unknown"), r
+    assert len(r) == 18, r
+    assert r[17] in ("supported", "security", "eol", "unknown"), r
     assert r[5] in ("active", "stale"), r
     assert r[6] == "5" and r[8] == "2" and r[9] == "1234" and r[10] == "1", r
+# the operating system's columns, as inert as the name
+acme = [r for r in rows[1:] if r[1].startswith("ACME")][0]
+assert acme[11:17] == ["8", "1048576", "'-Linux", "'@6.1", "'+x86", "7200"], acme
+plain = [r for r in rows[1:] if r[1] == "plain"][0]
+assert plain[11:17] == ["", "", "Linux", "6.1.0-28-amd64", "x86_64", ""], plain
 names = sorted(r[1] for r in rows[1:])
 assert names == ["'=HYPERLINK(\"x\")", "ACME;=cmd|' /C calc'!A0", 'Quote "q", comma', "plain"], names
 PY
@@ -389,4 +396,241 @@ PY
 	# Remembered: the same credentials again need no check (still 200).
 	api GET /fleet "${AUTH[@]}" --interface 127.0.0.6
 	assert_api 200
+}
+
+# ---- issue 22: sorting, the new filters, the system's columns, the history ----
+
+# ids_in_order: the ids of the JSON list in $API_BODY, in its order.
+ids_in_order() {
+	printf '%s' "$API_BODY" | jq -r '[.servers[].id] | join(" ")'
+}
+
+# names_in_order: the private_names of the JSON list in $API_BODY, in order.
+names_in_order() {
+	printf '%s' "$API_BODY" | jq -r '[.servers[].private_name] | join(",")'
+}
+
+# os PYTHON-DICT: a put_report statement setting operating_system fields.
+os() {
+	printf "r['operating_system'].update(%s)" "$1"
+}
+
+@test "fleet: every server with its CPUs, memory, system, kernel, machine and system uptime (JSON, HTML)" {
+	start_fleet
+	seed "arm-box" 22.10.1 "$(os "machine='aarch64', release='6.12.5-arm64', cpu_count=4, memory_total_kb=6*262144, uptime=3*86400")"
+	local sid=$SID
+	api GET /api/v1/fleet "${AUTH[@]}"
+	assert_api 200
+	assert_eq cpus 4 "$(api_json servers.0.cpus)"
+	assert_eq memory_kb 1572864 "$(api_json servers.0.memory_kb)"
+	assert_eq sys_name Linux "$(api_json servers.0.sys_name)"
+	assert_eq kernel 6.12.5-arm64 "$(api_json servers.0.kernel)"
+	assert_eq machine aarch64 "$(api_json servers.0.machine)"
+	assert_eq system_uptime_seconds 259200 "$(api_json servers.0.system_uptime_seconds)"
+	api GET /fleet "${AUTH[@]}"
+	assert_api 200
+	local want
+	for want in '>CPUs' '>Memory' '>System' '>Machine' '>Kernel' '1.50 GiB' 'aarch64' '6.12.5-arm64'; do
+		[[ $API_BODY == *"$want"* ]] || flunk "/fleet lacks $want"
+	done
+	api GET "/fleet/$sid" "${AUTH[@]}"
+	for want in '<dt>CPUs</dt><dd>4</dd>' '<dt>Memory</dt><dd>1.50 GiB</dd>' '<dt>System uptime</dt><dd>3 d 0 h</dd>'; do
+		[[ $API_BODY == *"$want"* ]] || flunk "/fleet/ID lacks $want"
+	done
+	# Not reported (an older beacon-report): null, never 0.
+	seed "old-reporter" 22.10.1
+	api GET "/api/v1/fleet?q=old-reporter" "${AUTH[@]}"
+	assert_eq "cpus unknown" null "$(api_json servers.0.cpus)"
+	assert_eq "memory unknown" null "$(api_json servers.0.memory_kb)"
+}
+
+@test "fleet filters: ?q= (part of the name, any case), ?version=18 takes certified/18.9-cert5, ?machine=, ?kernel=, together" {
+	start_fleet
+	seed "ACME Berlin" 22.10.1 "$(os "machine='aarch64', release='6.12.5-arm64'")"
+	local berlin=$SID
+	seed "acme-paris" "certified/18.9-cert5" "r['asterisk']['version']['number'] = '180905'"
+	local paris=$SID
+	seed "Other Co" 18.2.0 "$(os "release='5.10.0-30-amd64'")"
+	local other=$SID
+	seed "unnamed-22" 22.1.0
+	local u22=$SID
+
+	sorted() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
+	ids() { printf '%s' "$API_BODY" | jq -r '[.servers[].id] | sort | join(" ")'; }
+
+	api GET "/api/v1/fleet?q=acme" "${AUTH[@]}"
+	assert_api 200
+	assert_eq "q=acme" "$(sorted "$berlin" "$paris")" "$(ids)"
+	assert_eq "q=acme: total" 2 "$(api_json total)"
+	api GET "/api/v1/fleet?q=BERL" "${AUTH[@]}"
+	assert_eq "q=BERL" "$berlin" "$(ids)"
+	api GET "/api/v1/fleet?q=%25" "${AUTH[@]}"
+	assert_eq "q=% is only text" "" "$(ids)"
+	api GET "/api/v1/fleet?version=18" "${AUTH[@]}"
+	assert_eq "version=18: certified/18.9-cert5 is 18" "$(sorted "$paris" "$other")" "$(ids)"
+	api GET "/api/v1/fleet?version=18.9" "${AUTH[@]}"
+	assert_eq "version=18.9" "$paris" "$(ids)"
+	api GET "/api/v1/fleet?version=certified/18.9-cert5" "${AUTH[@]}"
+	assert_eq "version=certified/18.9-cert5" "$paris" "$(ids)"
+	api GET "/api/v1/fleet?version=22.1" "${AUTH[@]}"
+	assert_eq "version=22.1 is not 22.10" "$u22" "$(ids)"
+	api GET "/api/v1/fleet?machine=AARCH64" "${AUTH[@]}"
+	assert_eq "machine=AARCH64" "$berlin" "$(ids)"
+	api GET "/api/v1/fleet?kernel=5.10" "${AUTH[@]}"
+	assert_eq "kernel=5.10" "$other" "$(ids)"
+	api GET "/api/v1/fleet?machine=x86_64&version=18&q=co" "${AUTH[@]}"
+	assert_eq "together" "$other" "$(ids)"
+	# the CSV and the page filter the same way
+	api GET "/api/v1/fleet.csv?q=acme" "${AUTH[@]}"
+	assert_eq "csv rows" 3 "$(printf '%s' "$API_BODY" | tr -d '\r' | grep -c .)"
+	api GET "/fleet?q=acme&version=18" "${AUTH[@]}"
+	[[ $API_BODY == *acme-paris* && $API_BODY != *"ACME Berlin"* && $API_BODY != *"Other Co"* ]] ||
+		flunk "/fleet?q=acme&version=18: $API_BODY"
+	[[ $API_BODY == *'name="q" placeholder="part of a name" value="acme"'* ]] || flunk "the form forgot q"
+	api GET "/api/v1/fleet?q=$(printf 'x%.0s' {1..201})" "${AUTH[@]}"
+	assert_api_error 400
+}
+
+@test "fleet sorting: ?sort=COL&order=asc|desc on every format, versions in numeric order, stable pages, header links without JavaScript" {
+	start_fleet
+	seed "bravo" 22.10.1 "$(os "cpu_count=2, memory_total_kb=2*262144")"
+	local b=$SID
+	seed "Alpha" 9.0.0 "$(os "cpu_count=16, memory_total_kb=64*262144")"
+	local a=$SID
+	seed "charlie" "certified/18.9-cert5" "$(os "cpu_count=8")"
+	local c=$SID
+	seed "delta" 22.2.0 "$(os "memory_total_kb=262144")"
+	local d=$SID
+
+	api GET "/api/v1/fleet?sort=name" "${AUTH[@]}"
+	assert_api 200
+	assert_eq "name (asc by default, any case)" "Alpha,bravo,charlie,delta" "$(names_in_order)"
+	api GET "/api/v1/fleet?sort=name&order=desc" "${AUTH[@]}"
+	assert_eq "name desc" "delta,charlie,bravo,Alpha" "$(names_in_order)"
+	api GET "/api/v1/fleet?sort=version&order=asc" "${AUTH[@]}"
+	assert_eq "version: 9 < 18.9-cert5 < 22.2 < 22.10" "Alpha,charlie,delta,bravo" "$(names_in_order)"
+	api GET "/api/v1/fleet?sort=cpus" "${AUTH[@]}"
+	assert_eq "cpus (desc by default; unknown last)" "Alpha,charlie,bravo,delta" "$(names_in_order)"
+	api GET "/api/v1/fleet?sort=memory&order=asc" "${AUTH[@]}"
+	assert_eq "memory asc (unknown first)" "charlie,delta,bravo,Alpha" "$(names_in_order)"
+	api GET "/api/v1/fleet?sort=name&q=nobody" "${AUTH[@]}"
+	assert_api 200
+	assert_eq "sorted, nothing matches" 0 "$(api_json total)"
+	# a page of a sorted list is that part of the whole order
+	api GET "/api/v1/fleet?sort=name&limit=2&offset=2" "${AUTH[@]}"
+	assert_eq "page 2" "charlie,delta" "$(names_in_order)"
+	assert_eq "page 2: total" 4 "$(api_json total)"
+	api GET "/api/v1/fleet.csv?sort=name&order=desc" "${AUTH[@]}"
+	assert_eq "csv order" "delta,charlie,bravo,Alpha" "$(printf '%s' "$API_BODY" | tr -d '\r' | tail -n +2 | cut -d, -f2 | paste -sd,)"
+	for bad in "sort=nope" "sort=name&order=up" "order=sideways" "sort=id;drop"; do
+		api GET "/api/v1/fleet?$bad" "${AUTH[@]}"
+		assert_api_error 400
+	done
+	# The page: each header a plain link; the sorted one says so and
+	# links to the other order; the filters ride along.
+	api GET "/fleet?sort=name&order=asc&module=app_dial" "${AUTH[@]}"
+	assert_api 200
+	[[ $API_BODY != *"<script"* ]] || flunk "JavaScript on /fleet"
+	[[ $API_BODY == *'aria-sort="ascending"><a href="/fleet?sort=name&amp;order=desc&amp;module=app_dial">Name'* ]] ||
+		flunk "no link to the other order: $API_BODY"
+	[[ $API_BODY == *'<a href="/fleet?sort=cpus&amp;order=desc&amp;module=app_dial">CPUs</a>'* ]] ||
+		flunk "no sort link on CPUs"
+	local pos_a pos_d
+	pos_a=$(grep -bo '>Alpha<' <<<"$API_BODY" | head -1 | cut -d: -f1)
+	pos_d=$(grep -bo '>delta<' <<<"$API_BODY" | head -1 | cut -d: -f1)
+	((pos_a < pos_d)) || flunk "the page is not sorted by name"
+	: "$b $c $d $a"
+}
+
+# history SID: the JSON history of SID as "kind=detail" lines, newest first.
+history() {
+	api GET "/api/v1/fleet/$1" "${AUTH[@]}"
+	assert_api 200
+	printf '%s' "$API_BODY" | jq -r '.history[] | "\(.kind)=\(.detail)"'
+}
+
+@test "fleet history: each accepted report's changes, dated, newest first (version, modules, private_name); a refused report writes none" {
+	start_fleet
+	seed "changer" 20.5.0
+	local sid=$SID tok
+	tok=$TOK
+	assert_eq "first report" "first_report=20.5.0" "$(history "$sid")"
+	collector_clock_at 86400 >/dev/null
+	put_report "$sid" "$tok" "r['private_name'] = 'changer-2'" \
+		"r['asterisk']['version']['name'] = '22.10.1'" \
+		"r['asterisk']['modules'] = [m for m in r['asterisk']['modules'] if m['name'] != 'func_curl.so']" \
+		"r['asterisk']['modules'].append({'name':'app_queue.so','description':'Q','status':'Running','support_level':'core'})"
+	assert_api 200
+	tok=$(api_json id)
+	# Too soon (min_update_interval, 30 min): refused, nothing recorded.
+	collector_clock_at $((86400 + 60)) >/dev/null
+	put_report "$sid" "$tok" "r['asterisk']['version']['name'] = '23.0.0'"
+	assert_api_error 429
+	# The same report a day later: no change, no row.
+	collector_clock_at $((2 * 86400)) >/dev/null
+	put_report "$sid" "$tok" "r['private_name'] = 'changer-2'" \
+		"r['asterisk']['version']['name'] = '22.10.1'" \
+		"r['asterisk']['modules'] = [m for m in r['asterisk']['modules'] if m['name'] != 'func_curl.so']" \
+		"r['asterisk']['modules'].append({'name':'app_queue.so','description':'Q','status':'Running','support_level':'core'})"
+	assert_api 200
+	tok=$(api_json id)
+	assert_eq "history" "$(printf '%s\n' "version=20.5.0 -> 22.10.1" "private_name=changer-2" \
+		"module_removed=func_curl.so" "module_added=app_queue.so" "first_report=20.5.0")" "$(history "$sid")"
+	local day1 day0
+	day1=$(date -u -d "@$((CLOCK0 + 86400))" +%Y-%m-%dT%H:%M:%SZ)
+	day0=$(date -u -d "@$CLOCK0" +%Y-%m-%dT%H:%M:%SZ)
+	api GET "/api/v1/fleet/$sid" "${AUTH[@]}"
+	assert_eq "dates" "$(printf '%s\n' "$day1" "$day1" "$day1" "$day1" "$day0")" \
+		"$(printf '%s' "$API_BODY" | jq -r '.history[].at')"
+	assert_eq "history_days" 730 "$(api_json history_days)"
+	assert_eq "rows stored" 5 "$(db_sql "SELECT count(*) FROM server_changes WHERE server_id = '$sid'")"
+	api GET "/fleet/$sid" "${AUTH[@]}"
+	local want
+	for want in 'History of changes' "<time datetime=\"$day1\">$day1</time>" 'Version 20.5.0 -&gt; 22.10.1' \
+		'<span class="added">+ module app_queue.so</span>' 'module func_curl.so</span>' \
+		'Name set to changer-2' 'First report: 20.5.0'; do
+		[[ $API_BODY == *"$want"* ]] || flunk "/fleet/ID lacks: $want"
+	done
+	# Removing the name is a change too.
+	collector_clock_at $((3 * 86400)) >/dev/null
+	put_report "$sid" "$tok" "r['asterisk']['version']['name'] = '22.10.1'" \
+		"r['asterisk']['modules'] = [m for m in r['asterisk']['modules'] if m['name'] != 'func_curl.so']" \
+		"r['asterisk']['modules'].append({'name':'app_queue.so','description':'Q','status':'Running','support_level':'core'})"
+	assert_api 200
+	assert_eq "name removed" "private_name=" "$(history "$sid" | head -1)"
+	api GET "/fleet/$sid" "${AUTH[@]}"
+	[[ $API_BODY == *'Name removed'* ]] || flunk "no 'Name removed'"
+}
+
+@test "fleet history: kept history_days (pruned at the next report and at start), deleted with the server by retention" {
+	start_fleet limits.min_update_interval=0 privacy.history_days=2
+	seed "pruned" 20.5.0
+	local sid=$SID tok=$TOK
+	seed "other" 20.5.0
+	local other=$SID
+	collector_clock_at 86400 >/dev/null
+	put_report "$sid" "$tok" "r['private_name'] = 'pruned'" "r['asterisk']['version']['name'] = '21.0.0'"
+	assert_api 200
+	tok=$(api_json id)
+	assert_eq "two rows" 2 "$(db_sql "SELECT count(*) FROM server_changes WHERE server_id = '$sid'")"
+	# Three days after the first report: the page shows only the last two
+	# days, and the next report prunes the server's older rows.
+	collector_clock_at $((3 * 86400)) >/dev/null
+	assert_eq "shown" "version=20.5.0 -> 21.0.0" "$(history "$sid")"
+	put_report "$sid" "$tok" "r['private_name'] = 'pruned'" "r['asterisk']['version']['name'] = '22.0.0'"
+	assert_api 200
+	assert_eq "pruned at the report" "$(printf '%s\n' "version=21.0.0 -> 22.0.0" "version=20.5.0 -> 21.0.0")" \
+		"$(db_sql "SELECT kind || '=' || detail FROM server_changes WHERE server_id = '$sid' ORDER BY at DESC")"
+	# The other server's old row goes at the next start (retention's prune).
+	assert_eq "other: still stored" 1 "$(db_sql "SELECT count(*) FROM server_changes WHERE server_id = '$other'")"
+	stop_beacon_collector
+	start_fleet limits.min_update_interval=0 privacy.history_days=2
+	assert_eq "other: pruned at start" 0 "$(db_sql "SELECT count(*) FROM server_changes WHERE server_id = '$other'")"
+	assert_eq "this one: kept" 2 "$(db_sql "SELECT count(*) FROM server_changes WHERE server_id = '$sid'")"
+	# Retention deletes the server and its history with it.
+	stop_beacon_collector
+	collector_clock_at $((10 * 86400)) >/dev/null
+	start_fleet limits.min_update_interval=0 privacy.history_days=30 privacy.retention_days=5
+	assert_eq "server deleted" 0 "$(db_sql "SELECT count(*) FROM servers WHERE id = '$sid'")"
+	assert_eq "its history too" 0 "$(db_sql "SELECT count(*) FROM server_changes")"
 }

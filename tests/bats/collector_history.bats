@@ -154,7 +154,7 @@ days() { pyjson "$B" "'; '.join(d['date'] + ' ' + ($G)(d) for d in j['history'])
 @test "history: every dimension day by day, k-anonymous, majors by version, certified as its major" {
 	two_days
 	get "/api/v1/history?dimension=major"
-	eq "$(pyjson "$B" '(j["dimension"], j["days"], j["min_group"])')" "('major', 400, 2)"
+	eq "$(pyjson "$B" '(j["dimension"], j["days"], j["min_group"])')" "('major', 730, 2)"
 	# 20 alone is "other"; certified 18.9 is 18 (certified); by version.
 	eq "$(days)" "2026-12-01 22=2,18 (certified)=2,other=1; 2026-12-02 23=2,18 (certified)=2,other=1"
 	get "/api/v1/history?dimension=servers"
@@ -228,10 +228,10 @@ JSON
 		eq "$STATUS" 400
 		grep -q '"error": *"dimension: not one of servers, major' "$B" || flunk "$q:" "$(cat "$B")"
 	done
-	for q in "days=0" "days=401" "days=-1" "days=1x" "days=" "days=99999999999999999999" "days=%201"; do
+	for q in "days=0" "days=731" "days=-1" "days=1x" "days=" "days=99999999999999999999" "days=%201"; do
 		fetch "/api/v1/history?dimension=major&$q"
 		eq "$STATUS" 400
-		grep -q '"error": *"days: not a whole number from 1 to history_days (400)' "$B" || flunk "$q:" "$(cat "$B")"
+		grep -q '"error": *"days: not a whole number from 1 to history_days (730)' "$B" || flunk "$q:" "$(cat "$B")"
 	done
 	fetch "/api/v1/history.csv?dimension=nope"
 	eq "$STATUS" 400

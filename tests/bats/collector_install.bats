@@ -252,7 +252,7 @@ the database cannot be opened, created or migrated"
 	local key keys
 	uncomment >"$BATS_TEST_TMPDIR/all.ini"
 	keys=$(inih_dump "$BATS_TEST_TMPDIR/all.ini" | cut -f2 | sort -u)
-	[ "$(wc -w <<<"$keys")" -eq 25 ] || flunk "want the 25 keys of COLLECTOR.md built so far (not geoip_database), got: $keys"
+	[ "$(wc -w <<<"$keys")" -eq 26 ] || flunk "want the 26 keys of COLLECTOR.md, got: $keys"
 	for key in $keys; do
 		grep -qE "^\.It Cm $key( |$)" <(source_section CONFIGURATION) ||
 			flunk "CONFIGURATION does not document $key"
@@ -281,15 +281,16 @@ the database cannot be opened, created or migrated"
 		$'collector\tmax_connections\t1024' \
 		$'collector\tmax_connections_per_address\t32' $'collector\tpublic_stats\tyes' \
 		$'collector\tadmin_user\tadmin' $'collector\tadmin_password_hash\t' \
-		$'collector\tlifecycle\t' $'collector\tuser\tbeacon-collector' \
+		$'collector\tlifecycle\t' $'collector\tgeoip_database\t' \
+		$'collector\tuser\tbeacon-collector' \
 		$'limits\tregistrations_per_address_per_hour\t20' \
 		$'limits\trequests_per_address_per_minute\t120' \
 		$'limits\tmin_update_interval\t30' \
 		$'limits\tfailed_logins_per_address_per_hour\t10' \
 		$'privacy\tmin_group\t10' $'privacy\testablished_days\t3' \
 		$'privacy\tactive_days\t7' \
-		$'privacy\tretention_days\t400' $'privacy\thistory_days\t400' \
-		$'privacy\tlog_addresses\tno')"
+		$'privacy\tretention_days\t400' $'privacy\tlog_addresses\tno' \
+		$'privacy\thistory_days\t730')"
 }
 
 @test "beacon-collector.ini: the Debian postinst's edit names exactly the snakeoil pair" {

@@ -177,7 +177,7 @@ beacon_servers_lifecycle{status="unknown"} 1' "$m"
 	[[ $API_BODY == *',20.17.0,'*',security'$'\r' ]] || flunk "CSV: $API_BODY"
 	api GET "/fleet?lifecycle=eol" -u admin:pw
 	assert_api 200
-	[[ $API_BODY == *'<th scope="col">Lifecycle</th>'* ]] || flunk "no Lifecycle column"
+	[[ $API_BODY == *'<th scope="col"><a href="/fleet?sort=lifecycle&amp;order=asc&amp;lifecycle=eol">Lifecycle</a></th>'* ]] || flunk "no Lifecycle column (a sort link, the filter kept)"
 	[[ $(grep -o '<span class="badge lc-eol">end of life</span>' <<<"$API_BODY" | wc -l) == 3 ]] || flunk "not 3 end-of-life badges: $API_BODY"
 	[[ $API_BODY == *'<option value="eol" selected>'* ]] || flunk "the filter is not shown as selected"
 	# one server's page says it too
