@@ -19,6 +19,15 @@ setup_file() {
 	local bin="${COLLECTOR_BIN:-$REPO/build-test/beacon-collector}"
 	BROWSER_HASH=$(printf 'show me\n' | "$bin" --hash-password)
 	export BROWSER_HASH
+	# Chromium 120 (Debian 11) sizes --headless=new's screenshots as it
+	# likes (526x735 for --window-size=390,844, measured); its old headless
+	# mode, still built in until 131, honours the size.  Later ones (156 on
+	# Debian 12) honour it in the new mode, the only one they have.
+	local major
+	major=$(chromium --version | awk '{ split($2, v, "."); print v[1] + 0 }')
+	HEADLESS=new
+	[ "$major" -gt 120 ] || HEADLESS=old
+	export HEADLESS
 }
 
 setup() {
@@ -100,7 +109,7 @@ seed_fleet() {
 browse() {
 	local out=$1 url=$2
 	shift 2
-	timeout 90 chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars \
+	timeout 90 chromium --headless="$HEADLESS" --no-sandbox --disable-gpu --hide-scrollbars \
 		--no-first-run --no-default-browser-check --disable-extensions \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--disable-features=AutofillServerCommunication,Translate,OptimizationHints \
