@@ -27,7 +27,7 @@ PORT=${TEST_BEACON_PORT:-47443}
 FILES=(compat transport collector_e2e collector_abuse collector_limits
 	collector_install collector_browser privacy_schema docs harness review)
 
-make -s test-binaries TEST_BEACON_PORT="$PORT" || { echo "0 passed, 1 failed"; exit 1; }
+make -s -j2 test-binaries TEST_BEACON_PORT="$PORT" || { echo "0 passed, 1 failed"; exit 1; }
 B=$PWD/build-test
 export BEACON_BIN=$B/beacon-report BEACON_DEV_BIN=$B-dev/beacon-report \
 	COLLECTOR_BIN=$B/beacon-collector BEACON_COMPAT_BIN=$B-compat/beacon-report \
