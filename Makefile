@@ -238,10 +238,13 @@ print-deb-pkgs:
 
 # The build, make check and tests/deb-check.sh on Debian 11 and 13, each in
 # a debootstrap chroot kept in /var/cache/beacon-distro (root; see the
-# script).  RELEASES picks others: make distro-check RELEASES=trixie
+# script).  RELEASES picks others: make distro-check RELEASES=trixie;
+# DISTRO_SUBSET=ci runs the build, the unit tests and the bats files of
+# tests/distro-subset.sh instead of the whole make check (what CI runs).
 RELEASES = bullseye trixie
+DISTRO_SUBSET =
 distro-check:
-	bash tests/distro-check.sh $(RELEASES)
+	DISTRO_SUBSET=$(DISTRO_SUBSET) bash tests/distro-check.sh $(RELEASES)
 
 # Both Debian packages, beacon-report and beacon-collector, in the
 # directory above this one (dpkg-buildpackage's place for them).

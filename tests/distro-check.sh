@@ -4,6 +4,7 @@
 #
 #   tests/distro-check.sh [RELEASE...]     default: bullseye trixie (11, 13)
 #   BEACON_DISTRO_PORT  the tests' TEST_BEACON_PORT (default 47943)
+#   DISTRO_SUBSET=ci    tests/distro-subset.sh instead of make check (CI)
 #
 # Run as root from the repository root.  Each chroot is made with
 # debootstrap (--variant=minbase) from the Debian mirror the host's apt uses
@@ -12,8 +13,13 @@
 # needs.  It is kept between runs in $BEACON_DISTRO_CACHE/RELEASE (default
 # /var/cache/beacon-distro), and made again when the package list, the
 # mirror or this script's chroot recipe changes (a sha256 of them, in
-# RELEASE/.beacon-hash).  The tree (tracked and new files, as git sees them)
-# is copied to /root/beacon inside, afresh each run.  PostgreSQL is started
+# RELEASE/.beacon-hash).  Debian 11's bats (1.2.1) is replaced by Debian
+# 12's from the same archive (newer_bats).  Each run works in an overlay of
+# the cached chroot (RELEASE/run, its changes in RELEASE/upper, kept until
+# the next run), so that no run sees another's leftovers.  The tree
+# (tracked and new files, as git sees them) is copied to /root/beacon
+# inside, afresh each run.  tests/versions.sh's versions are checked against
+# tests/min-versions.txt (RELEASE.versions in the logs).  PostgreSQL is started
 # by the tests themselves (tests/pg.sh, as the unprivileged beacon-pgtest).
 #
 # Prints one line per release at the end, "RELEASE: N passed, N failed"
@@ -26,6 +32,15 @@ SRC=$(pwd)
 CACHE=${BEACON_DISTRO_CACHE:-/var/cache/beacon-distro}
 LOGS=${BEACON_DISTRO_LOGS:-$CACHE/logs}
 RECIPE_VERSION=1
+# DISTRO_SUBSET=ci: tests/distro-subset.sh (the build, the unit tests and
+# the named bats files that meet what differs between releases) instead of
+# the whole `make check`; what CI runs.
+SUBSET=${DISTRO_SUBSET:-}
+case $SUBSET in
+'') SUBSET_NAME="make check" ;;
+ci) SUBSET_NAME="subset ci" ;;
+*) echo "distro-check: DISTRO_SUBSET is '' (everything) or ci" >&2; exit 2 ;;
+esac
 # The chroot shares the host's network: the tests' port, apart from the
 # host's own runs (make check's default is 47443).
 PORT=${BEACON_DISTRO_PORT:-47943}
@@ -95,12 +110,19 @@ make_root() {
 	umount_all
 }
 
+# /sys and /dev with what is mounted under them (rbind): systemd 247's
+# `systemd-analyze verify` needs /sys/fs/cgroup ("Cannot determine cgroup
+# we are running in" without it); rslave, so that unmounting them here
+# never unmounts the host's.
+rbind() { # rbind SRC DST
+	mount --rbind "$1" "$2" && mounted+=("$2") && mount --make-rslave "$2"
+}
+
 mount_root() {
 	local root=$1
 	bind /proc "$root/proc"
-	bind /sys "$root/sys"
-	bind /dev "$root/dev"
-	bind /dev/pts "$root/dev/pts"
+	rbind /sys "$root/sys"
+	rbind /dev "$root/dev"
 	mount -t tmpfs tmpfs "$root/tmp" && mounted+=("$root/tmp")
 	mount -t tmpfs tmpfs "$root/run" && mounted+=("$root/run")
 	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
@@ -119,6 +141,55 @@ copy_tree() {
 			commit -q -m "tests/distro-check.sh: a copy of $(git -C "$SRC" rev-parse --short HEAD)"
 }
 
+# newer_bats RELEASE ROOT: a release whose bats is older than the suite
+# needs (Debian 11's 1.2.1: no --separate-stderr, no private temp dirs)
+# gets the next release's from the same archive, pinned so that nothing
+# else comes from there (bats is "Architecture: all", shell only).
+newer_bats() {
+	local rel=$1 root=$2 from v
+	case $rel in
+	bullseye) from=bookworm ;;
+	*) return 0 ;;
+	esac
+	v=$(chroot "$root" dpkg-query -W -f='${Version}' bats 2>/dev/null || true)
+	if [ -n "$v" ] && dpkg --compare-versions "$v" ge 1.8; then return 0; fi
+	echo "deb $MIRROR $from main" >"$root/etc/apt/sources.list.d/beacon-bats.list"
+	printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$from" \
+		>"$root/etc/apt/preferences.d/beacon-bats"
+	mount_root "$root"
+	in_root "$root" apt-get update &&
+		in_root "$root" apt-get install -y --no-install-recommends -t "$from" bats &&
+		in_root "$root" apt-get clean
+	local rc=$?
+	umount_all
+	return "$rc"
+}
+
+# versions_ok LOG: tests/versions.sh's lines in LOG against
+# tests/min-versions.txt: at least the minimum everywhere, and on the
+# "oldest" release the minimum itself (each number given equal).
+versions_ok() {
+	local log=$1 rel=$2 oldest name min found next bad=0
+	oldest=$(awk '$1 == "oldest" { print $2 }' "$SRC/tests/min-versions.txt")
+	while read -r name min; do
+		case $name in '#'* | '' | oldest) continue ;; esac
+		found=$(awk -v n="$name" '$1 == n { print $2 }' "$log")
+		if [ -z "$found" ] || [ "$found" = none ]; then
+			echo "versions: $name not found on $rel"; bad=1; continue
+		fi
+		if dpkg --compare-versions "$found" lt "$min"; then
+			echo "versions: $name $found on $rel is older than the minimum $min"; bad=1
+		elif [ "$rel" = "$oldest" ]; then
+			# The next version after MIN at MIN's precision (7.74 -> 7.75).
+			next=$(awk -F. -v OFS=. '{ $NF = $NF + 1; print }' <<<"$min")
+			if ! dpkg --compare-versions "$found" lt "$next"; then
+				echo "versions: $name $found on $rel, the oldest release: tests/min-versions.txt says $min (raise it)"; bad=1
+			fi
+		fi
+	done <"$SRC/tests/min-versions.txt"
+	return "$bad"
+}
+
 # main RELEASE...: the whole run, in a function so that bash has read all
 # of it before it starts (an edit of this file meanwhile changes nothing).
 main() {
@@ -126,16 +197,16 @@ summary=()
 any_failed=0
 mkdir -p "$LOGS"
 for rel in "$@"; do
-	root=$CACHE/$rel/root
+	base=$CACHE/$rel/root
 	log=$LOGS/$rel
 	hash=$(printf '%s\n' "$RECIPE_VERSION" "$MIRROR" "$rel" $PKGS | sha256sum | cut -d' ' -f1)
 	t0=$(date +%s)
 	built=kept
-	if [ "$(cat "$CACHE/$rel/.beacon-hash" 2>/dev/null)" != "$hash" ] || [ ! -x "$root/usr/bin/make" ]; then
-		echo "== $rel: making the chroot in $root (log: $log.chroot.log)"
+	if [ "$(cat "$CACHE/$rel/.beacon-hash" 2>/dev/null)" != "$hash" ] || [ ! -x "$base/usr/bin/make" ]; then
+		echo "== $rel: making the chroot in $base (log: $log.chroot.log)"
 		mkdir -p "$CACHE/$rel"
 		rm -f "$CACHE/$rel/.beacon-hash"
-		if ! make_root "$rel" "$root" >"$log.chroot.log" 2>&1; then
+		if ! make_root "$rel" "$base" >"$log.chroot.log" 2>&1; then
 			umount_all
 			tail -n 20 "$log.chroot.log"
 			summary+=("$rel: 0 passed, 1 failed (the chroot could not be made: $log.chroot.log)")
@@ -145,6 +216,25 @@ for rel in "$@"; do
 		echo "$hash" >"$CACHE/$rel/.beacon-hash"
 		built=made
 	fi
+	if ! newer_bats "$rel" "$base" >>"$log.chroot.log" 2>&1; then
+		umount_all
+		tail -n 20 "$log.chroot.log"
+		summary+=("$rel: 0 passed, 1 failed (no newer bats: $log.chroot.log)")
+		any_failed=1
+		continue
+	fi
+	# The run writes into an overlay of the cached chroot, thrown away at
+	# the next run: every run starts from the chroot as debootstrap and
+	# apt made it (deb-check's and install-check's leftovers, such as an
+	# empty /etc/cron.d, never reach the next run).
+	root=$CACHE/$rel/run
+	for d in upper work run; do
+		[ ! -d "$CACHE/$rel/$d" ] || rm -rf "${CACHE:?}/$rel/$d"
+		mkdir -p "$CACHE/$rel/$d"
+	done
+	mount -t overlay overlay \
+		-o "lowerdir=$base,upperdir=$CACHE/$rel/upper,workdir=$CACHE/$rel/work" "$root" &&
+		mounted+=("$root")
 	t1=$(date +%s)
 	copy_tree "$root/root/beacon"
 	mount_root "$root"
@@ -155,26 +245,40 @@ for rel in "$@"; do
 	else
 		bf=1; tail -n 20 "$log.build.log"
 	fi
+	in_root "$root" bash /root/beacon/tests/versions.sh >"$log.versions" 2>&1 || true
+	vp=1 vf=0
+	versions_ok "$log.versions" "$rel" || { vp=0 vf=1; }
 	t2=$(date +%s)
-	echo "== $rel: make check (log: $log.check.log)"
-	in_root "$root" make -C /root/beacon check TEST_BEACON_PORT="$PORT" >"$log.check.log" 2>&1 || true
+	if [ "$SUBSET" = ci ]; then
+		echo "== $rel: tests/distro-subset.sh (log: $log.check.log)"
+		in_root "$root" /bin/bash -c "cd /root/beacon && TEST_BEACON_PORT=$PORT bash tests/distro-subset.sh" \
+			>"$log.check.log" 2>&1 || true
+	else
+		echo "== $rel: make check (log: $log.check.log)"
+		# The test binaries on both cores first; make check itself without
+		# -j (its tests run make, which must not join our jobserver).
+		{ in_root "$root" make -j2 -C /root/beacon test-binaries TEST_BEACON_PORT="$PORT" &&
+			in_root "$root" make -C /root/beacon check TEST_BEACON_PORT="$PORT"; } >"$log.check.log" 2>&1 || true
+	fi
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log.check.log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		cp=${line%% passed*}; cf=${line#*, }; cf=${cf%% failed*}
 	else
 		cp=0 cf=1; tail -n 20 "$log.check.log"
 	fi
+	grep -E '^not ok ' "$log.check.log" || true
 	t3=$(date +%s)
 	echo "== $rel: tests/deb-check.sh (log: $log.deb.log)"
 	in_root "$root" /bin/bash -c 'cd /root/beacon && bash tests/deb-check.sh' >"$log.deb.log" 2>&1 || true
 	dp=$(grep -c '^PASS: ' "$log.deb.log" || true)
 	df=$(grep -c '^FAIL: ' "$log.deb.log" || true)
 	grep -q '^PASS: \|^FAIL: ' "$log.deb.log" || df=$((df + 1))
+	grep '^FAIL: ' "$log.deb.log" || true
 	t4=$(date +%s)
 	umount_all
-	p=$((bp + cp + dp)) f=$((bf + cf + df))
+	p=$((bp + vp + cp + dp)) f=$((bf + vf + cf + df))
 	[ "$f" -eq 0 ] || any_failed=1
-	summary+=("$rel: $p passed, $f failed (build $bp/$((bp + bf)), make check $cp passed $cf failed, deb-check $dp passed $df failed; chroot $built $((t1 - t0))s, build $((t2 - t1))s, make check $((t3 - t2))s, deb-check $((t4 - t3))s)")
+	summary+=("$rel: $p passed, $f failed (build $bp/$((bp + bf)), versions $vp/$((vp + vf)), ${SUBSET_NAME} $cp passed $cf failed, deb-check $dp passed $df failed; chroot $built $((t1 - t0))s, build $((t2 - t1))s, ${SUBSET_NAME} $((t3 - t2))s, deb-check $((t4 - t3))s)")
 done
 printf '%s\n' "${summary[@]}"
 return "$any_failed"

@@ -30,12 +30,22 @@ for f in "$SBIN" "$CONF" "$CRON" "$STATE"; do
 	fi
 done
 [ -d /etc/asterisk ] || made_confdir=1
+# The folders make install makes where there were none (deepest first):
+# /etc/cron.d on a system without cron (Debian 13's minimal one).  Left
+# behind, dpkg -i of the package would adopt it at the next deb-check and
+# its purge remove it (deb-check's "leaves nothing behind" then fails).
+made_dirs=()
+for d in /etc/cron.d /usr/local/sbin /usr/local/share/man/man8 /usr/local/lib/systemd/system; do
+	while [ ! -e "$d" ]; do made_dirs+=("$d"); d=$(dirname "$d"); done
+done
 
 cleanup() {
 	(unset MAKEFLAGS MFLAGS MAKELEVEL; make -s -C "$SRC" uninstall) >/dev/null 2>&1 || true
 	[ "$made_conf" = 0 ] || rm -f "$CONF"
 	[ "$made_confdir" = 0 ] || rmdir /etc/asterisk 2>/dev/null || true
 	[ "$made_state" = 0 ] || rm -rf "$STATE"
+	local d
+	for d in ${made_dirs[@]+"${made_dirs[@]}"}; do rmdir "$d" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 

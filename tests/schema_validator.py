@@ -4,7 +4,8 @@ python3-jsonschema 3.2 (Debian 11) has no Draft202012Validator: then the
 newest draft it knows (Draft 7) is used, saying so on stderr, and only
 while the schema uses nothing that Draft 7 would silently ignore (its
 2020-12 keywords here are $defs and $ref, which Draft 7 resolves the
-same); otherwise a clear error.
+same, once every $ref with keywords beside it is made an allOf: Draft 7
+ignores those keywords); otherwise a clear error.
 """
 import sys
 
@@ -45,5 +46,36 @@ def validator_class(schema, module=jsonschema, err=sys.stderr):
                          % (cls.__name__, ", ".join(newer)))
     err.write("schema_validator: python3-jsonschema without Draft202012Validator "
               "(Debian 11's 3.2): validating with %s, which knows every keyword "
-              "the schema uses\n" % cls.__name__)
-    return cls
+              "the schema uses, $ref beside other keywords made an allOf\n"
+              % cls.__name__)
+
+    class Compat(cls):
+        """Draft 7 ignores every keyword beside a $ref (2019-09 on applies
+        both): the schema is given with such an object made an allOf of
+        its $ref and the rest, which 2020-12 means the same."""
+
+        def __init__(self, schema, *args, **kwargs):
+            super().__init__(_split_refs(schema), *args, **kwargs)
+
+    Compat.__name__ = cls.__name__ + "Compat"
+    return Compat
+
+
+def _split_refs(node):
+    if isinstance(node, list):
+        return [_split_refs(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: (_split_refs(v) if k != "properties" else
+               {n: _split_refs(s) for n, s in v.items()})
+           for k, v in node.items()}
+    # $id, $schema and $defs stay where they were (the base URI and the
+    # pointers into $defs must not move).
+    keep = ("$ref", "$defs", "$id", "$schema")
+    if "$ref" in out:
+        rest = {k: v for k, v in out.items() if k not in keep}
+        if rest:
+            split = {k: v for k, v in out.items() if k in keep and k != "$ref"}
+            split["allOf"] = [{"$ref": out["$ref"]}, rest]
+            return split
+    return out

@@ -63,13 +63,18 @@
  * (2, "YYYY-MM-DD") is later than the last one (a clock gone back counts
  * no day twice), and the report's calls (3 active, 4 processed) for the
  * largest share of a sum (STATS_SQL_CALLS_MAX).  Returns report_days. */
-#define STATS_SQL_REPORT_DAY \
+#define STATS_SQL_REPORT_DAY STATS_SQL_REPORT_DAY_SET " RETURNING report_days"
+/* The same without RETURNING, which SQLite has only from 3.35 (Debian 11
+ * has 3.34): store_sqlite.c reads the days with STATS_SQL_REPORT_DAYS. */
+#define STATS_SQL_REPORT_DAYS \
+	"SELECT report_days FROM servers WHERE id = " SP_(1)
+#define STATS_SQL_REPORT_DAY_SET \
 	"UPDATE servers SET report_days = report_days + CASE WHEN" \
 	" last_report_day IS NULL OR last_report_day < " SP_(2) " THEN 1 ELSE 0 END," \
 	" last_report_day = CASE WHEN last_report_day IS NULL OR" \
 	" last_report_day < " SP_(2) " THEN " SP_(2) " ELSE last_report_day END," \
 	" calls_active = " SP_(3) ", calls_processed = " SP_(4) \
-	" WHERE id = " SP_(1) " RETURNING report_days"
+	" WHERE id = " SP_(1)
 
 /* One batch of servers to stop counting (PG: + " FOR UPDATE SKIP LOCKED"):
  * silent since before 1, or not established (reported on fewer than 2

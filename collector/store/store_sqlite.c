@@ -142,6 +142,7 @@ struct store {
 	sqlite3_stmt *w_bump, *w_stat_get, *w_stat_set;	/* statistics */
 	sqlite3_stmt *w_report_day;
 	sqlite3_stmt *w_old, *w_set_has, *w_set_put;	/* schema 5 */
+	sqlite3_stmt *w_report_days;
 	sqlite3_stmt *w_key_exists, *w_dim_keys;	/* bounded keys */
 	struct key_room room;			/* the job's */
 	pthread_t writer;
@@ -449,10 +450,17 @@ report_day(struct store *s, const struct store_job *job)
 	    job->summary, "calls", "active"));
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)stats_summary_value(
 	    job->summary, "calls", "processed"));
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	/* Read back in the writer's transaction (no RETURNING before 3.35). */
+	st = s->w_report_days;
+	sqlite3_bind_text(st, 1, job->server_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		days = (long)sqlite3_column_int64(st, 0);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return days;
@@ -1098,6 +1106,7 @@ sqlite_close(struct store *s)
 	sqlite3_finalize(s->w_old);
 	sqlite3_finalize(s->w_set_has);
 	sqlite3_finalize(s->w_set_put);
+	sqlite3_finalize(s->w_report_days);
 	sqlite3_finalize(s->w_key_exists);
 	sqlite3_finalize(s->w_dim_keys);
 	sqlite3_close(s->wdb);
@@ -1177,7 +1186,9 @@ store_sqlite_open(const char *path, struct store **out, char *err,
 	    errlen) < 0 ||
 	    prepare(s->wdb, STATS_SQL_SERVER_SET, &s->w_stat_set, err,
 	    errlen) < 0 ||
-	    prepare(s->wdb, STATS_SQL_REPORT_DAY, &s->w_report_day, err,
+	    prepare(s->wdb, STATS_SQL_REPORT_DAY_SET, &s->w_report_day, err,
+	    errlen) < 0 ||
+	    prepare(s->wdb, STATS_SQL_REPORT_DAYS, &s->w_report_days, err,
 	    errlen) < 0 ||
 	    prepare(s->wdb, STATS_SQL_KEY_EXISTS, &s->w_key_exists, err,
 	    errlen) < 0 ||

@@ -133,32 +133,40 @@ raw_status() {
 	printf '%b' "$1" | "$PY" "$ATTACK" raw "$BC_PORT" "$TEST_CA/ca.pem"
 }
 
+# refused WHAT REQUEST: the collector answers REQUEST 400.  libmicrohttpd
+# before 0.9.75 (Debian 11's 0.9.72) drops some malformed requests (a
+# Content-Length it cannot parse, a CR in a value) before the collector
+# sees them ("Closing connection"): there a close without an answer is
+# the refusal, said on the TAP output.  Never served.  Needs $mhd.
+refused() {
+	local got
+	got=$(raw_status "$2")
+	[[ $got == "HTTP/1.1 400 "* ]] && return 0
+	if [ "$got" = closed ] && dpkg --compare-versions "$mhd" lt 0.9.75; then
+		echo "# libmicrohttpd $mhd: $1: closed without an answer" >&3
+		return 0
+	fi
+	flunk "$1: $got"
+}
+
 @test "malformed header fields: duplicate or invalid Content-Length, NUL/CR in a value, obs-fold, empty or non-token name: 400" {
 	start_beacon_collector
 	local h='GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n' got
+	local mhd
+	mhd=$(pkg-config --modversion libmicrohttpd)
 	assert_eq "sane" "HTTP/1.1 200 OK" "$(raw_status "$h\r\n")"
 	got=$(raw_status "POST /servers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n")
 	assert_eq "duplicate Content-Length" "HTTP/1.1 400 Bad Request" "$got"
-	got=$(raw_status "POST /servers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: +0\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "Content-Length +0: $got"
-	got=$(raw_status "POST /servers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "Content-Length with Transfer-Encoding: $got"
-	got=$(raw_status "${h}X-A: a\\0b\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "NUL in a value: $got"
-	got=$(raw_status "${h}X-A: a\rb\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "CR in a value: $got"
-	got=$(raw_status "${h}X-A: a\x01b\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "a control character in a value: $got"
-	got=$(raw_status "${h}X-Folded: a\r\n  b\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "obs-fold: $got"
-	got=$(raw_status "${h}: empty\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "empty field name: $got"
-	got=$(raw_status "${h}X A: b\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "a blank in a field name: $got"
-	got=$(raw_status "${h}X\x01A: b\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "a control character in a field name: $got"
-	got=$(raw_status "${h}X(A): b\r\n\r\n")
-	[[ $got == "HTTP/1.1 400 "* ]] || flunk "a non-token field name: $got"
+	refused "Content-Length +0" "POST /servers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: +0\r\n\r\n"
+	refused "Content-Length with Transfer-Encoding" "POST /servers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+	refused "NUL in a value" "${h}X-A: a\\0b\r\n\r\n"
+	refused "CR in a value" "${h}X-A: a\rb\r\n\r\n"
+	refused "a control character in a value" "${h}X-A: a\x01b\r\n\r\n"
+	refused "obs-fold" "${h}X-Folded: a\r\n  b\r\n\r\n"
+	refused "empty field name" "${h}: empty\r\n\r\n"
+	refused "a blank in a field name" "${h}X A: b\r\n\r\n"
+	refused "a control character in a field name" "${h}X\x01A: b\r\n\r\n"
+	refused "a non-token field name" "${h}X(A): b\r\n\r\n"
 	assert_healthy
 }
 

@@ -315,6 +315,12 @@ ProtectSystem=strict"
 @test "systemd: the service's exposure stays low (systemd-analyze security)" {
 	need_install
 	need_tool systemd-analyze
+	# --offline (a unit file, not a loaded unit) came with systemd 250;
+	# Debian 11 has 247 (as collector_install.bats).
+	local sv
+	sv=$(systemd-analyze --version | awk 'NR == 1 { print $2 + 0 }')
+	[ "$sv" -ge 250 ] ||
+		skip "systemd-analyze security --offline needs systemd >= 250 (this is $sv)"
 	run systemd-analyze security --offline=true --threshold=25 \
 		"$ROOT/lib/systemd/system/beacon-report.service"
 	assert_success
