@@ -387,10 +387,16 @@ collector_start_not_said() {
 }
 
 collector_units_verify() {
-	local out
+	local out sv
 	out=$(systemd-analyze verify /lib/systemd/system/$CPKG.service \
-	    /lib/systemd/system/$CPKG.socket 2>&1) && [ -z "$out" ] ||
-	    { echo "$out"; return 1; }
+	    /lib/systemd/system/$CPKG.socket 2>&1) || { echo "$out"; return 1; }
+	# PrivateIPC= is systemd 248's: older ones (Debian 11's 247) ignore it,
+	# saying so; that line alone is expected there (collector_install.bats).
+	sv=$(systemd-analyze --version | awk 'NR == 1 { print $2 + 0 }')
+	if [ "$sv" -lt 248 ]; then
+		out=$(printf '%s\n' "$out" | grep -v "Unknown key name 'PrivateIPC' in section 'Service', ignoring" || true)
+	fi
+	[ -z "$out" ] || { echo "$out"; return 1; }
 }
 
 # unit_value KEY: the value of KEY= in the installed service (the last one).
