@@ -17,7 +17,7 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=$here/build
-targets=${FUZZ_TARGETS:-version modules uptime calls proc astdb response config retryafter retrystate guard collector_validate collector_config collector_lifecycle collector_front collector_history collector_fleet}
+targets=${FUZZ_TARGETS:-version modules uptime calls proc astdb response config retryafter retrystate guard collector_validate collector_config collector_lifecycle collector_front collector_history collector_fleet collector_pack}
 CC=${FUZZ_CC:-clang}
 
 # -fno-sanitize-recover: UBSan's reports go to the closed stderr unless
