@@ -5,11 +5,8 @@
  *   config → listen (and the TLS files) → user → database → ready →
  *   serve → drain → exit.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +24,7 @@
 #include "collector/base/config.h"
 #include "collector/base/geoip.h"
 #include "collector/base/lifecycle.h"
+#include "collector/base/privileges.h"
 #include "collector/front/http.h"
 #include "collector/base/limits.h"
 #include "collector/stats/stats.h"
@@ -176,52 +174,6 @@ reload_tls(struct http_server *srv, const struct collector_config *cfg)
 	collector_config_free(&now);
 }
 
-/*
- * Started as root (COLLECTOR.md §7): run as cfg->user from here on, with
- * its groups.  Called once the sockets are bound and the TLS files read,
- * before any thread starts or file is created.  Not root, or user = ""
- * (empty): nothing to do.  The default user (user = not in the file)
- * missing is said once in serve mode (warn) and root is kept: a build run
- * by hand before the package made its user.  Returns 1 when it dropped
- * root, 0 when there was nothing to do, -1 with the reason in err.
- */
-static int
-drop_root(const struct collector_config *cfg, bool warn, char *err,
-    size_t errlen)
-{
-	struct passwd *pw;
-
-	if (geteuid() != 0 || cfg->user[0] == '\0')
-		return 0;
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	if (pw == NULL) {
-		if (!cfg->user_set) {
-			if (warn)
-				say("started as root, and user %s (the default of "
-				    "user =) does not exist: running as root (create "
-				    "the user, or set user = in %s)", cfg->user,
-				    cfg->path);
-			return 0;
-		}
-		snprintf(err, errlen, "%s: user = %s: %s", cfg->path, cfg->user,
-		    errno != 0 ? strerror(errno) : "no such user");
-		return -1;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
-	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-		snprintf(err, errlen, "%s: user = %s: cannot become it: %s",
-		    cfg->path, cfg->user, strerror(errno));
-		return -1;
-	}
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		snprintf(err, errlen, "%s: user = %s: root could be taken back",
-		    cfg->path, cfg->user);
-		return -1;
-	}
-	return 1;
-}
-
 /* Serve until SIGTERM or SIGINT; SIGHUP reloads the TLS pair.  The signals
  * are blocked in every thread and taken here synchronously. */
 static void
@@ -364,11 +316,13 @@ main(int argc, char **argv)
 		}
 	}
 	ret = CEXIT_CONFIG;
-	if ((dropped = drop_root(&cfg, opt.mode == MODE_SERVE, err,
-	    sizeof err)) < 0) {
+	dropped = privileges_drop(&cfg, err, sizeof err);
+	if (dropped < 0) {
 		say("%s", err);
 		goto out;
 	}
+	if (dropped == PRIVILEGES_KEPT_ROOT && opt.mode == MODE_SERVE)
+		say("%s", err);
 
 	ret = CEXIT_DATABASE;
 	if (store_open(cfg.database, &st, err, sizeof err) < 0) {
@@ -407,7 +361,7 @@ main(int argc, char **argv)
 	}
 	say("listening (%s, database %s)", cfg.tls ? "https" : "http",
 	    store_backend_name(st));
-	if (dropped > 0)
+	if (dropped == PRIVILEGES_DROPPED)
 		say("running as user %s", cfg.user);
 	if (cfg.tls) {
 		char desc[512];
