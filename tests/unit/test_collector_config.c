@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include "../../collector/base/config.h"
+#include "../../collector/base/privileges.h"
 #include "unit.h"
 
 static char path[] = "/tmp/beacon-unit-collector-XXXXXX";
@@ -405,6 +408,34 @@ test_local(void)
 	CHECK(!listen_is_local(NULL));
 }
 
+/* Started as root: a user that does not exist is an error when set in
+ * the file, and root kept (with what to say) when it is the default;
+ * never a user that exists here, so that the test keeps its rights. */
+static void
+test_privileges(void)
+{
+	struct collector_config c = { 0 };
+	char e[512] = "", file[] = "/etc/beacon-collector/beacon-collector.ini";
+	char none[] = "", nobody[] = "beacon-unit-no-such-user";
+	bool root = geteuid() == 0;
+
+	c.path = file;
+	c.user = none;
+	CHECK(privileges_drop(&c, e, sizeof e) == PRIVILEGES_NOTHING);
+	c.user = nobody;
+	c.user_set = false;
+	CHECK(privileges_drop(&c, e, sizeof e) ==
+	    (root ? PRIVILEGES_KEPT_ROOT : PRIVILEGES_NOTHING));
+	CHECK(!root || strstr(e, "user beacon-unit-no-such-user (the default "
+	    "of user =) does not exist: running as root") != NULL);
+	c.user_set = true;
+	e[0] = '\0';
+	CHECK(privileges_drop(&c, e, sizeof e) == (root ? -1 : PRIVILEGES_NOTHING));
+	/* "no such user", or what the name service's errno says */
+	CHECK(!root || strncmp(e, "/etc/beacon-collector/beacon-collector.ini: "
+	    "user = beacon-unit-no-such-user: ", 77) == 0);
+}
+
 int
 main(void)
 {
@@ -418,6 +449,7 @@ main(void)
 	test_errors();
 	test_front_keys();
 	test_local();
+	test_privileges();
 	collector_config_free(&cfg);
 	unlink(path);
 	UNIT_END("collector_config");
