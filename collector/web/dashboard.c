@@ -671,6 +671,12 @@ dashboard_render(const struct stats *s)
 	list_chart(&h, &(struct svg_chart){ .id = "kernel", .title = "Kernel releases",
 	    .label_head = "Release", .value_head = "Active PBXs", .total = total },
 	    &s->kernel_releases, TOP_OS, false, pretty);
+	if (s->countries.n > 0)		/* only with geoip_database */
+		list_chart(&h, &(struct svg_chart){ .id = "countries",
+		    .title = "Countries", .note = "Where the reports came from; "
+		    "the address itself is never kept.", .label_head = "Country",
+		    .value_head = "Active PBXs", .total = total }, &s->countries,
+		    TOP_OS, false, pretty);
 	list_chart(&h, &(struct svg_chart){ .id = "uptime", .title = "Uptime",
 	    .note = "Time since Asterisk last started.", .label_head = "Up for",
 	    .value_head = "Active PBXs", .total = total }, &s->uptime_buckets, 0,

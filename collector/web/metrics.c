@@ -120,6 +120,11 @@ figures(struct out *o, const struct stats *s)
 	    "Active servers by machine architecture.", &s->machines);
 	labelled_list(o, "beacon_kernel_release_servers", "release",
 	    "Active servers by kernel release.", &s->kernel_releases);
+	if (s->countries.n > 0)		/* only with geoip_database */
+		labelled_list(o, "beacon_country_servers", "country",
+		    "Active servers by the country of the address they reported "
+		    "from (ISO 3166 code; fewer than min_group: other).",
+		    &s->countries);
 	labelled_list(o, "beacon_uptime_servers", "uptime",
 	    "Active servers by Asterisk uptime at their last report.",
 	    &s->uptime_buckets);

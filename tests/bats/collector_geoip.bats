@@ -97,6 +97,14 @@ countries_test() {
 	local none=$SID
 	# DE: 5 by name; FR: 2, fewer than min_group: in "other".
 	stats_until 'j["totals"]["servers_active"] == 8 and j.get("countries") == [{"name": "DE", "servers": 5}, {"name": "other", "servers": 2}]'
+	# The same figures in /metrics and on the dashboard.
+	api GET /metrics
+	assert_eq "metrics" 'beacon_country_servers{country="DE"} 5
+beacon_country_servers{country="other"} 2' "$(grep '^beacon_country_servers' <<<"$API_BODY")"
+	api GET /
+	grep -q 'id="countries"' <<<"$API_BODY" || flunk "no countries chart on the dashboard"
+	grep -q '>DE<' <<<"$API_BODY" || flunk "DE not on the dashboard"
+	! grep -q '>FR<' <<<"$API_BODY" || flunk "FR (fewer than min_group) on the dashboard"
 	# The code is kept with the server; the address nowhere.
 	assert_eq "DE kept" 1 "$(db_sql "SELECT count(*) FROM servers WHERE id = '$de' AND summary LIKE '%country	DE	1%'")"
 	assert_eq "FR kept" 1 "$(db_sql "SELECT count(*) FROM servers WHERE id = '$fr' AND summary LIKE '%country	FR	1%'")"
@@ -122,5 +130,7 @@ countries_test() {
 	stats_until 'j["totals"]["servers_active"] == 1'
 	api GET /api/v1/stats
 	assert_eq "countries" "null" "$(printf '%s' "$API_BODY" | jq -c .countries)"
+	api GET /metrics
+	! grep -q '^beacon_country_servers' <<<"$API_BODY" || flunk "countries in /metrics without geoip_database"
 	assert_eq "no country in the summary" 0 "$(db_sql "SELECT count(*) FROM servers WHERE summary LIKE '%country%'")"
 }
