@@ -182,6 +182,53 @@ uptime_bucket(const char *startup, time_t now)
 	return "> 1 year";
 }
 
+/* Issue 22: the buckets the distributions (stats.c) take percentiles over;
+ * a figure absent or out of range makes no line rather than a guess. */
+static int
+add_size_lines(struct lines *l, const json_t *os, const json_t *calls)
+{
+	const json_t *cpu = json_object_get(os, "cpu_count");
+	const json_t *mem = json_object_get(os, "memory_total_kb");
+	const json_t *done = json_object_get(calls, "processed");
+	char key[32];
+
+	if (json_is_integer(cpu) && json_integer_value(cpu) >= 1 &&
+	    json_integer_value(cpu) <= 4096) {
+		snprintf(key, sizeof key, "%lld", (long long)json_integer_value(cpu));
+		if (add_line(l, "cpus", key, 1) < 0)
+			return -1;
+	}
+	if (json_is_integer(mem) && json_integer_value(mem) > 0) {
+		long long kb = (long long)json_integer_value(mem), gib = 1;
+
+		/* rounded up to a power of two GiB; 2^40 GiB bounds the loop */
+		while (gib < (1LL << 40) && gib * 1048576 < kb)
+			gib *= 2;
+		if (kb < 1048576)
+			snprintf(key, sizeof key, "<1 GiB");
+		else
+			snprintf(key, sizeof key, "%lld GiB", gib);
+		if (add_line(l, "memory", key, 1) < 0)
+			return -1;
+	}
+	if (json_is_integer(done) && json_integer_value(done) >= 0) {
+		long long n = (long long)json_integer_value(done), lo = 1;
+
+		if (n == 0)
+			snprintf(key, sizeof key, "0");
+		else if (n >= 1000000)
+			snprintf(key, sizeof key, "1000000+");
+		else {
+			while (lo * 10 <= n)
+				lo *= 10;
+			snprintf(key, sizeof key, "%lld-%lld", lo, lo * 10 - 1);
+		}
+		if (add_line(l, "calls_bucket", key, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 void
 stats_major_key(const char *version, char out[STATS_KEY_MAX + 1])
 {
@@ -298,6 +345,8 @@ build_lines(struct lines *l, const json_t *report, time_t now)
 		if (n > 0 && add_line(l, "calls", *f, n) < 0)
 			return -1;
 	}
+	if (add_size_lines(l, os, calls) < 0)
+		return -1;
 	if (json_is_array(mods) && add_modules(l, mods) < 0)
 		return -1;
 	return 0;

@@ -33,6 +33,16 @@
  *   uptime         "< 1 day", "1-7 days", "7-30 days", "30-365 days",
  *                  "> 1 year", "unknown" (from startup_time at the report)
  *   calls          "active", "processed" (sums)
+ *   cpus           "4" (operating_system.cpu_count 1..4096, else no line)
+ *   memory         "<1 GiB", "1 GiB", "2 GiB", "4 GiB", ... (memory_total_kb
+ *                  rounded up to a power of two GiB; absent: no line)
+ *   calls_bucket   "0", "1-9", "10-99", ... "100000-999999", "1000000+"
+ *                  (calls.processed; absent: no line)
+ *   cpus           "4" (operating_system.cpu_count 1..4096, else no line)
+ *   memory         "<1 GiB", "1 GiB", "2 GiB", "4 GiB", ... (memory_total_kb
+ *                  rounded up to a power of two GiB; absent: no line)
+ *   calls_bucket   "0", "1-9", "10-99", ... "100000-999999", "1000000+"
+ *                  (calls.processed; absent: no line)
  *   country        "DE" (ISO 3166, from geoip_database at the report;
  *                  stats_summary_add)
  *

@@ -421,6 +421,96 @@ cmp_uptime_q(const void *pa, const void *pb)
 	return uptime_rank(a->key) - uptime_rank(b->key);
 }
 
+/* ---- distributions (issue 22) ---------------------------------------------- */
+
+const char *const stats_dist_names[STATS_DISTS] = { "uptime",
+    "calls_processed", "cpus", "memory" };
+static const char *const dist_dims[STATS_DISTS] = { "uptime",
+    "calls_bucket", "cpus", "memory" };
+
+/* A bucket's place in its distribution's order, -1 for a key outside it
+ * ("unknown" uptime, the overflow key): those servers are not counted. */
+static long long
+dist_rank(int d, const char *key)
+{
+	char *end;
+	long long v;
+
+	if (d == STATS_DIST_UPTIME) {
+		int r = uptime_rank(key);
+		return r < 5 ? r : -1;	/* not "unknown", nor a stray key */
+	}
+	if (d == STATS_DIST_MEMORY && strcmp(key, "<1 GiB") == 0)
+		return 0;
+	if (key[0] < '0' || key[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(key, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (d == STATS_DIST_CPUS)
+		return *end == '\0' ? v : -1;
+	if (d == STATS_DIST_MEMORY)
+		return strcmp(end, " GiB") == 0 ? v : -1;
+	/* calls: "0", "10-99", "1000000+" by their lower bound */
+	return *end == '\0' || *end == '-' || *end == '+' ? v : -1;
+}
+
+struct dist_bucket {
+	long long rank;
+	long long n;
+	const char *key;
+};
+
+static int
+cmp_bucket(const void *pa, const void *pb)
+{
+	const struct dist_bucket *a = pa, *b = pb;
+
+	return (a->rank > b->rank) - (a->rank < b->rank);
+}
+
+int
+stats_distribution(const struct stat_rows *rows, int d, long k,
+    struct stat_dist *out)
+{
+	static const int pct[3] = { 5, 50, 95 };
+	struct dist_bucket *b;
+	size_t nb = 0;
+	long long total = 0;
+
+	memset(out, 0, sizeof *out);
+	b = calloc(rows->n_counts ? rows->n_counts : 1, sizeof *b);
+	if (b == NULL)
+		return -1;
+	for (size_t i = 0; i < rows->n_counts; i++) {
+		const struct stat_row *r = &rows->counts[i];
+		long long rank;
+
+		if (r->n <= 0 || strcmp(r->dim, dist_dims[d]) != 0 ||
+		    (rank = dist_rank(d, r->key)) < 0)
+			continue;
+		b[nb++] = (struct dist_bucket){ rank, r->n, r->key };
+		total += r->n;
+	}
+	qsort(b, nb, sizeof *b, cmp_bucket);
+	out->servers = (long)total;
+	for (int p = 0; p < 3 && total > 0; p++) {
+		/* nearest rank: the smallest r with r >= p/100 * N */
+		long long want = (pct[p] * total + 99) / 100, seen = 0;
+		size_t i = 0;
+
+		if (want < 1)
+			want = 1;
+		while (i < nb && seen + b[i].n < want)
+			seen += b[i++].n;
+		if (i < nb && b[i].n >= k)
+			snprintf(out->p[p], sizeof out->p[p], "%s", b[i].key);
+	}
+	free(b);
+	return 0;
+}
+
 void
 stats_sort_majors(struct stat_list *l)
 {
@@ -495,6 +585,9 @@ stats_build(const struct stat_rows *rows, long min_group, long active_days,
 		if (build_modules(s, rows, k) < 0)
 			goto fail;
 	}
+	for (int d = 0; d < STATS_DISTS; d++)
+		if (stats_distribution(rows, d, k, &s->dists[d]) < 0)
+			goto fail;
 	if (build_history(s, rows, k) < 0)
 		goto fail;
 	return s;
@@ -750,6 +843,33 @@ stats_history_since(time_t now, long days, char out[11])
 /* ---- JSON ------------------------------------------------------------------- */
 
 static json_t *
+pct_json(const char *key)
+{
+	return key[0] != '\0' ? json_string(key) : json_null();
+}
+
+/* Issue 22: {"uptime": {"servers": N, "p5": ..., "p50": ..., "p95": ...},
+ * ...}, a percentile null when its bucket holds fewer than min_group. */
+static json_t *
+dists_json(const struct stats *s)
+{
+	json_t *o = json_object();
+
+	for (int d = 0; o != NULL && d < STATS_DISTS; d++) {
+		const struct stat_dist *x = &s->dists[d];
+		json_t *v = json_pack("{s:I,s:o,s:o,s:o}",
+		    "servers", (json_int_t)x->servers, "p5", pct_json(x->p[0]),
+		    "p50", pct_json(x->p[1]), "p95", pct_json(x->p[2]));
+
+		if (v == NULL || json_object_set_new(o, stats_dist_names[d], v) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+static json_t *
 list_json(const struct stat_list *l)
 {
 	json_t *a = json_array();
@@ -877,6 +997,11 @@ stats_to_json(const struct stats *s)
 	/* Countries only when there are (geoip_database set). */
 	if (root != NULL && s->countries.n > 0 && json_object_set_new(root,
 	    "countries", list_json(&s->countries)) < 0) {
+		json_decref(root);
+		root = NULL;
+	}
+	if (root != NULL && json_object_set_new(root, "distributions",
+	    dists_json(s)) < 0) {
 		json_decref(root);
 		root = NULL;
 	}

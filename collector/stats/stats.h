@@ -56,6 +56,21 @@ struct stats_day {
 	long gone_servers;		/* fell out of active_days that day */
 };
 
+/* Issue 22: a distribution over ordered buckets (uptime, calls processed
+ * per server, CPUs, memory): the servers with a known bucket, and the
+ * buckets of p5, p50 and p95 by nearest rank, "" (null) when that bucket
+ * holds fewer than min_group servers, so that no percentile ever names
+ * one PBX's minimum or maximum. */
+#define STATS_DISTS 4
+enum { STATS_DIST_UPTIME, STATS_DIST_CALLS, STATS_DIST_CPUS,
+    STATS_DIST_MEMORY };
+struct stat_dist {
+	long servers;
+	char p[3][32];		/* p5, p50, p95 */
+};
+/* The JSON names: "uptime", "calls_processed", "cpus", "memory". */
+extern const char *const stats_dist_names[STATS_DISTS];
+
 struct stats {
 	time_t generated;
 	long min_group;			/* the k applied */
@@ -78,6 +93,7 @@ struct stats {
 	struct stat_list uptime_buckets;	/* "< 1 day", "1-7 days", "7-30 days", "30-365 days", "> 1 year" */
 	long calls_active_total;		/* STATS_HIDDEN: not shown, one */
 	long calls_processed_total;		/* server makes up more than half */
+	struct stat_dist dists[STATS_DISTS];	/* by STATS_DIST_* */
 
 	/* Asterisk's release lifecycle (lifecycle_share.c): active servers
 	 * by the status of their version today, in the order "eol",
@@ -170,6 +186,11 @@ int stats_lifecycle_share(struct stats *s, const struct stat_rows *rows,
 
 /* The share (0..1, four decimals) of part in whole. */
 double stats_share(long part, long whole);
+
+/* Distribution d (STATS_DIST_*) of the counter rows into out, with k
+ * the min_group; 0, or -1 out of memory (exposed for tests). */
+int stats_distribution(const struct stat_rows *rows, int d, long k,
+    struct stat_dist *out);
 
 /* struct stats from the rows, k-anonymity applied (exposed for tests). */
 struct stats *stats_build(const struct stat_rows *rows, long min_group,

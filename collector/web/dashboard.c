@@ -613,6 +613,42 @@ churn_chart(struct html *h, const struct stats *s, bool gone)
 	free(pts);
 }
 
+/* Issue 22: p5, median and p95 per distribution, a plain table (no
+ * script); "\xE2\x80\x94" where that bucket holds fewer than min_group. */
+static void
+distributions_table(struct html *h, const struct stats *s)
+{
+	static const char *const rows[STATS_DISTS] = { [STATS_DIST_UPTIME] =
+	    "Uptime", [STATS_DIST_CALLS] = "Calls per server",
+	    [STATS_DIST_CPUS] = "CPUs", [STATS_DIST_MEMORY] = "Memory" };
+	char num[32];
+
+	html_raw(h, "<div class=\"card\" id=\"distributions\"><h2>"
+	    "Distributions</h2><p>Calls: processed since Asterisk started. "
+	    "Memory: rounded up to a power of two. "
+	    "\xE2\x80\x94: that bucket holds too few PBXs to show.</p>"
+	    "<div class=\"scroll\"><table><thead><tr><th scope=\"col\"></th><th scope=\"col\">p5"
+	    "</th><th scope=\"col\">Median</th><th scope=\"col\">p95</th>"
+	    "<th scope=\"col\">PBXs</th></tr></thead><tbody>");
+	for (int d = 0; d < STATS_DISTS; d++) {
+		const struct stat_dist *x = &s->dists[d];
+
+		html_raw(h, "<tr><th scope=\"row\">");
+		html_text(h, rows[d]);
+		html_raw(h, "</th>");
+		for (int p = 0; p < 3; p++) {
+			html_raw(h, "<td>");
+			html_text(h, x->p[p][0] != '\0' ? x->p[p] : "\xE2\x80\x94");
+			html_raw(h, "</td>");
+		}
+		html_format_count(x->servers, num, sizeof num);
+		html_raw(h, "<td>of ");
+		html_text(h, num);
+		html_raw(h, x->servers == 1 ? " PBX</td></tr>" : " PBXs</td></tr>");
+	}
+	html_raw(h, "</tbody></table></div></div>");
+}
+
 char *
 dashboard_render(const struct stats *s)
 {
@@ -681,6 +717,7 @@ dashboard_render(const struct stats *s)
 	    .note = "Time since Asterisk last started.", .label_head = "Up for",
 	    .value_head = "Active PBXs", .total = total }, &s->uptime_buckets, 0,
 	    false, pretty);
+	distributions_table(&h, s);
 	html_raw(&h, "</div>");
 
 	dashboard_page_close(&h);

@@ -413,6 +413,7 @@ sample(bool empty)
 	s.lifecycle = (struct stat_list){ lc, 3 };
 	s.calls_active_total = 42;
 	s.calls_processed_total = 123456;
+	s.dists[STATS_DIST_CPUS] = (struct stat_dist){ 90, { "2", "4", "" } };
 	s.history = days;
 	s.n_history = 3;
 	return &s;
@@ -433,7 +434,11 @@ test_dashboard(const char *out)
 	CHECK(page != NULL && count(page, "//") ==
 	    count(page, "xmlns=\"http://www.w3.org/2000/svg\""));
 	CHECK(page != NULL && count(page, "role=\"img\"") == 15);
-	CHECK(page != NULL && count(page, "<table>") == 15);
+	/* 15 charts' data tables and the distributions (issue 22) */
+	CHECK(page != NULL && count(page, "<table>") == 16);
+	CHECK(page != NULL && strstr(page, "<tr><th scope=\"row\">CPUs</th>"
+	    "<td>2</td><td>4</td><td>\xE2\x80\x94</td><td>of 90 PBXs</td></tr>")
+	    != NULL);
 	/* the lifecycle: the share past end of life, and the statuses in
 	 * words, the end-of-life bar marked (readable without colour) */
 	CHECK(page != NULL && strstr(page, "25%</span><span class=\"what\">of PBXs "

@@ -45,7 +45,8 @@ static const char REPORT_A[] =
 	"\"stats\":{\"run_time\":{\"startup_time\":\"2026-11-29T12:00:00Z\"},"
 	"\"calls\":{\"active\":3,\"processed\":120}}},"
 	"\"operating_system\":{\"sys_name\":\"Linux\",\"machine\":\"x86_64\","
-	"\"release\":\"6.1.0\\nevil\"},\"private_name\":\"secret\"}";
+	"\"release\":\"6.1.0\\nevil\",\"cpu_count\":4,"
+	"\"memory_total_kb\":1048577},\"private_name\":\"secret\"}";
 
 static void
 test_summary(void)
@@ -55,11 +56,14 @@ test_summary(void)
 	CHECK_STR(s,
 	    "calls\tactive\t3\n"
 	    "calls\tprocessed\t120\n"
+	    "calls_bucket\t100-999\t1\n"
 	    "channel_driver\tchan_pjsip/res_pjsip\t1\n"
 	    "channel_driver\tchan_sip\t1\n"
+	    "cpus\t4\t1\n"
 	    "deprecated\tchan_sip.so\t1\n"
 	    "machine\tx86_64\t1\n"
 	    "major\t22\t1\n"
+	    "memory\t2 GiB\t1\n"
 	    "module\tchan_iax2.so\t1\n"
 	    "module\tchan_pjsip.so\t1\n"
 	    "module\tchan_sip.so\t1\n"
@@ -432,6 +436,114 @@ test_bound(void)
 	free(b);
 }
 
+/* The keys of the size buckets (issue 22): edges of each. */
+static void
+test_size_keys(void)
+{
+	static const struct { const char *os; const char *calls;
+	    const char *want; } c[] = {
+		{ "\"cpu_count\":1,\"memory_total_kb\":1048576", "0",
+		  "calls_bucket\t0\t1\ncpus\t1\t1\nmemory\t1 GiB\t1\n" },
+		{ "\"cpu_count\":4096,\"memory_total_kb\":1048575", "9",
+		  "calls_bucket\t1-9\t1\ncpus\t4096\t1\nmemory\t<1 GiB\t1\n" },
+		{ "\"cpu_count\":4097,\"memory_total_kb\":3145728", "999999",
+		  "calls_bucket\t100000-999999\t1\nmemory\t4 GiB\t1\n" },
+		{ "\"cpu_count\":0", "1000000",
+		  "calls_bucket\t1000000+\t1\n" },
+		{ "\"cpu_count\":\"8\"", "10", "calls_bucket\t10-99\t1\n" },
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		char text[512], want[512], *s;
+
+		snprintf(text, sizeof text, "{\"id\":\"x\",\"asterisk\":{"
+		    "\"version\":{\"name\":\"Asterisk 22.1.0\",\"number\":\"0\"},"
+		    "\"stats\":{\"calls\":{\"processed\":%s}}},"
+		    "\"operating_system\":{%s}}", c[i].calls, c[i].os);
+		s = summary_of(text);
+		/* the new lines only */
+		want[0] = '\0';
+		for (const char *l = s; l != NULL && *l != '\0';
+		    l += strcspn(l, "\n") + 1)
+			if (strncmp(l, "calls_bucket\t", 13) == 0 ||
+			    strncmp(l, "cpus\t", 5) == 0 ||
+			    strncmp(l, "memory\t", 7) == 0)
+				strncat(want, l, strcspn(l, "\n") + 1);
+		CHECK_STR(want, c[i].want);
+		free(s);
+	}
+}
+
+/* p5/p50/p95 by nearest rank over the ordered buckets; a percentile
+ * whose bucket holds fewer than min_group servers is hidden (issue 22). */
+static void
+test_percentiles(void)
+{
+	struct stat_rows r = { 0 };
+	struct stat_dist d;
+	struct stats *s;
+
+	/* 20 servers: 1 CPU ×1, 2 ×9, 4 ×8, 64 ×2 (numeric, not byte, order) */
+	add(&r, "servers", "active", 20);
+	add(&r, "cpus", "64", 2);
+	add(&r, "cpus", "1", 1);
+	add(&r, "cpus", "2", 9);
+	add(&r, "cpus", "4", 8);
+	add(&r, "cpus", "100", 0);	/* an emptied bucket */
+	CHECK(stats_distribution(&r, STATS_DIST_CPUS, 1, &d) == 0);
+	CHECK_INT(d.servers, 20);
+	/* ranks: p5 = 1st (1), p50 = 10th (2), p95 = 19th (64) */
+	CHECK_STR(d.p[0], "1");
+	CHECK_STR(d.p[1], "2");
+	CHECK_STR(d.p[2], "64");
+	CHECK(stats_distribution(&r, STATS_DIST_CPUS, 8, &d) == 0);
+	CHECK_STR(d.p[0], "");		/* 1 server: hidden */
+	CHECK_STR(d.p[1], "2");
+	CHECK_STR(d.p[2], "");
+	CHECK(stats_distribution(&r, STATS_DIST_CPUS, 10, &d) == 0);
+	CHECK_STR(d.p[1], "");		/* 9 < 10 */
+	CHECK_INT(d.servers, 20);
+
+	/* memory and calls order; uptime "unknown" is not counted */
+	add(&r, "memory", "16 GiB", 5);
+	add(&r, "memory", "<1 GiB", 5);
+	add(&r, "memory", "2 GiB", 10);
+	CHECK(stats_distribution(&r, STATS_DIST_MEMORY, 5, &d) == 0);
+	CHECK_STR(d.p[0], "<1 GiB");
+	CHECK_STR(d.p[1], "2 GiB");
+	CHECK_STR(d.p[2], "16 GiB");
+	add(&r, "calls_bucket", "1000000+", 3);
+	add(&r, "calls_bucket", "100-999", 3);
+	add(&r, "calls_bucket", "0", 3);
+	CHECK(stats_distribution(&r, STATS_DIST_CALLS, 3, &d) == 0);
+	CHECK_STR(d.p[0], "0");
+	CHECK_STR(d.p[1], "100-999");
+	CHECK_STR(d.p[2], "1000000+");
+	add(&r, "uptime", "unknown", 50);
+	add(&r, "uptime", "> 1 year", 10);
+	add(&r, "uptime", "< 1 day", 10);
+	CHECK(stats_distribution(&r, STATS_DIST_UPTIME, 10, &d) == 0);
+	CHECK_INT(d.servers, 20);
+	CHECK_STR(d.p[0], "< 1 day");
+	CHECK_STR(d.p[1], "< 1 day");	/* 10th of 20 */
+	CHECK_STR(d.p[2], "> 1 year");
+
+	/* and through stats_build into the JSON */
+	s = stats_build(&r, 8, 7, T0);
+	{
+		json_t *j = s ? stats_to_json(s) : NULL;
+		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		CHECK(text != NULL && strstr(text, "\"cpus\":{\"servers\":20,"
+		    "\"p5\":null,\"p50\":\"2\",\"p95\":null}") != NULL);
+		CHECK(text != NULL && strstr(text, "\"memory\":{\"servers\":20,"
+		    "\"p5\":null,\"p50\":\"2 GiB\",\"p95\":null}") != NULL);
+		free(text);
+		json_decref(j);
+	}
+	stats_free(s);
+	stat_rows_free(&r);
+}
+
 int
 main(void)
 {
@@ -442,5 +554,7 @@ main(void)
 	test_diff();
 	test_k_anonymity();
 	test_escape();
+	test_size_keys();
+	test_percentiles();
 	UNIT_END("collector_stats");
 }
