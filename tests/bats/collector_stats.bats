@@ -207,6 +207,43 @@ JSON
 	done
 }
 
+@test "stats (issue 22): uptime, calls, CPUs and memory as p5/p50/p95, a percentile whose bucket holds fewer than min_group hidden, in the JSON and on the dashboard" {
+	cs_config 3
+	cs_start
+	# 12 servers: uptime <1 day x4, 1-7 days x5, >1 year x3; CPUs 1 x1,
+	# 2 x6, 8 x4, 64 x1; memory 1 GiB x4, 4 GiB x4 (3.8 rounded up),
+	# 8 GiB x3, none x1; calls processed 0 x3, 50 x6, 5000 x3.
+	"$PY" - "$BATS_TEST_TMPDIR/specs.json" <<'PY'
+import json, sys
+up = [3600] * 4 + [172800] * 5 + [400 * 86400] * 3
+cpus = [1] + [2] * 6 + [8] * 4 + [64]
+mem = [1048576] * 4 + [4000000] * 4 + [8388608] * 3 + [None]
+calls = [0] * 3 + [50] * 6 + [5000] * 3
+json.dump([{"name": "s%d" % i, "version": "22.10.1", "uptime_s": up[i],
+            "os": ["Linux", "x86_64", "6.1"], "hw": [cpus[i], mem[i]],
+            "calls": [0, calls[i]]} for i in range(12)], open(sys.argv[1], "w"))
+PY
+	drive seed "$BATS_TEST_TMPDIR/specs.json" "$BATS_TEST_TMPDIR/ids.json"
+	get /api/v1/stats
+	D='lambda d: " ".join("%s=%s/%s/%s/%s" % (k, v["servers"], v["p5"], v["p50"], v["p95"]) for k, v in sorted(d.items()))'
+	eq "$(pyjson "$BATS_TEST_TMPDIR/body" "($D)(j['distributions'])")" \
+		"calls_processed=12/0/10-99/1000-9999 cpus=12/None/2/None memory=11/1 GiB/4 GiB/8 GiB uptime=12/< 1 day/1-7 days/> 1 year"
+	# the same from the command line
+	"$COLLECTOR" -c "$CINI" --stats --json >"$BATS_TEST_TMPDIR/cli.json"
+	eq "$(pyjson "$BATS_TEST_TMPDIR/cli.json" "($D)(j['distributions'])")" \
+		"calls_processed=12/0/10-99/1000-9999 cpus=12/None/2/None memory=11/1 GiB/4 GiB/8 GiB uptime=12/< 1 day/1-7 days/> 1 year"
+	get /
+	grep -q '<h2>Distributions</h2>' "$BATS_TEST_TMPDIR/body" ||
+		flunk "no Distributions table on the dashboard"
+	grep -q '<tr><th scope="row">CPUs</th><td>—</td><td>2</td><td>—</td><td>of 12 PBXs</td></tr>' "$BATS_TEST_TMPDIR/body" ||
+		flunk "the dashboard's CPUs row is not p5 hidden, median 2, p95 hidden, of 12"
+	grep -q '<tr><th scope="row">Memory</th><td>1 GiB</td><td>4 GiB</td><td>8 GiB</td><td>of 11 PBXs</td></tr>' "$BATS_TEST_TMPDIR/body" ||
+		flunk "the dashboard's memory row is wrong"
+	# no single PBX's minimum or maximum: 1 and 64 CPUs are nowhere
+	refute grep -q '<td>64</td>' "$BATS_TEST_TMPDIR/body"
+	refute grep -q '"64"' "$BATS_TEST_TMPDIR/cli.json"
+}
+
 @test "stats: fewer active servers than min_group: counts only, no breakdown" {
 	cs_config 3
 	cs_start

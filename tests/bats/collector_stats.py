@@ -52,6 +52,11 @@ def report_body(sid, spec):
     body = {"id": sid, "asterisk": ast}
     if "os" in spec:
         body["operating_system"] = dict(zip(["sys_name", "machine", "release"], spec["os"]))
+    if "hw" in spec:    # [cpu_count, memory_total_kb], either null: absent
+        os_ = body.setdefault("operating_system", {})
+        for k, v in zip(["cpu_count", "memory_total_kb"], spec["hw"]):
+            if v is not None:
+                os_[k] = v
     if "private_name" in spec:
         body["private_name"] = spec["private_name"]
     return json.dumps(body)
