@@ -190,7 +190,7 @@ add_size_lines(struct lines *l, const json_t *os, const json_t *calls)
 	const json_t *cpu = json_object_get(os, "cpu_count");
 	const json_t *mem = json_object_get(os, "memory_total_kb");
 	const json_t *done = json_object_get(calls, "processed");
-	char key[32];
+	char key[64];
 
 	if (json_is_integer(cpu) && json_integer_value(cpu) >= 1 &&
 	    json_integer_value(cpu) <= 4096) {
