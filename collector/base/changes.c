@@ -52,10 +52,8 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The sorted, distinct module names of r (they live in r); NULL when out
- * of memory. */
-static const char **
-modules_of(json_t *r, size_t *n)
+const char **
+changes_module_names(json_t *r, size_t *n)
 {
 	json_t *mods = json_object_get(json_object_get(r, "asterisk"), "modules");
 	size_t len = json_array_size(mods), k = 0;
@@ -81,7 +79,8 @@ static int
 modules(struct change_list *l, json_t *a, json_t *b)
 {
 	size_t la = 0, lb = 0, ia = 0, ib = 0;
-	const char **na = modules_of(a, &la), **nb = modules_of(b, &lb);
+	const char **na = changes_module_names(a, &la),
+	    **nb = changes_module_names(b, &lb);
 	int rc = na != NULL && nb != NULL ? 0 : -1;
 
 	/* Removed first, then added: two merges of the sorted lists. */

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 /* The kinds of a change row, and what its detail holds. */
 #define CHANGE_FIRST "first_report"	/* the version first reported ("" none) */
 #define CHANGE_VERSION "version"	/* "OLD -> NEW" */
@@ -53,5 +55,10 @@ int changes_from_summaries(const char *previous, const char *latest,
     struct change_list *out);
 
 void change_list_free(struct change_list *l);
+
+/* The sorted, distinct module names of report r (not copies: they live in
+ * r; a name listed twice counts once), *n of them; NULL when out of
+ * memory, free the array alone. */
+const char **changes_module_names(json_t *r, size_t *n);
 
 #endif

@@ -109,33 +109,6 @@ is_active(const struct fleet_server *s, time_t active_since)
 
 /* ---- changes between two reports ---------------------------------------- */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The sorted module names of a report (not copies: they live in r). */
-static const char **
-module_names(json_t *r, size_t *n)
-{
-	json_t *mods = json_object_get(json_object_get(r, "asterisk"), "modules");
-	size_t len = json_array_size(mods), k = 0;
-	const char **names = calloc(len + 1, sizeof *names);
-
-	if (names == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		const char *name = json_string_value(json_object_get(
-		    json_array_get(mods, i), "name"));
-		if (name != NULL)
-			names[k++] = name;
-	}
-	qsort(names, k, sizeof *names, cmp_str);
-	*n = k;
-	return names;
-}
-
 static const char *
 version_of(json_t *r)
 {
@@ -183,8 +156,8 @@ fleet_diff(const char *previous, const char *latest, struct fleet_changes *out)
 				goto out;
 		}
 	}
-	na = module_names(a, &la);
-	nb = module_names(b, &lb);
+	na = changes_module_names(a, &la);
+	nb = changes_module_names(b, &lb);
 	if (na == NULL || nb == NULL)
 		goto out;
 	while (ia < la || ib < lb) {
